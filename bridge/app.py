@@ -1,0 +1,127 @@
+"""The application factory: one aiohttp app owns every resource of the bridge.
+
+Resources are acquired in cleanup contexts in dependency order (store, bot, worker)
+and released in reverse: the worker stops sending before the bot closes, and the
+bot before the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from bridge.bot.commands import COMMANDS, StaffCommands
+from bridge.bot.runner import BotRunner, build_application
+from bridge.config import Settings
+from bridge.health import healthz
+from bridge.keys import BOT, LIFECYCLE, RENDERER, SETTINGS, STORE
+from bridge.lifecycle import Lifecycle
+from bridge.queue.store import Store
+from bridge.render.renderer import Renderer
+from bridge.routing.router import Router
+from bridge.routing.targets import Routes
+from bridge.send.backoff import RetryPolicy
+from bridge.send.ratelimit import Limits, RateLimiter
+from bridge.send.sender import Sender
+from bridge.webhook import handler
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATHS = ("/webhook", "/webhook/")
+
+
+def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> web.Application:
+    """Build the bridge. Templates are compiled here, so a broken one fails at once."""
+    app = web.Application(client_max_size=settings.bridge_max_body_bytes)
+    app[SETTINGS] = settings
+    app[LIFECYCLE] = lifecycle or Lifecycle()
+    renderer = Renderer(settings.bridge_templates_dir)
+    renderer.compile_all()
+    app[RENDERER] = renderer
+    app.cleanup_ctx.extend([store_ctx, bot_ctx, worker_ctx])
+    for path in WEBHOOK_PATHS:
+        # Both spellings are served: a redirect would count as delivered and lose the event.
+        app.router.add_post(path, handler.receive)
+        app.router.add_get(path, handler.explain)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+async def store_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    store = await Store.open(
+        settings.database_path,
+        settings.bridge_db_synchronous,
+        settings.bridge_db_busy_timeout_seconds,
+    )
+    app[STORE] = store
+    yield
+    await store.close()
+
+
+async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    application, requests = build_application(settings)
+    StaffCommands(settings, app[STORE], app[LIFECYCLE]).register(application)
+    runner = BotRunner(
+        application,
+        requests,
+        COMMANDS,
+        settings.bridge_poll_timeout_seconds,
+        retry=(settings.bridge_retry_base_seconds, settings.bridge_retry_max_seconds),
+    )
+    app[BOT] = runner
+    runner.start()
+    yield
+    await runner.stop()
+
+
+async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings, store = app[SETTINGS], app[STORE]
+    recovered = await store.recover_in_flight()
+    if recovered:
+        log.warning(
+            "%d message(s) were being sent when the bridge stopped; sending again", recovered
+        )
+    router = Router(store, Routes.from_settings(settings), app[RENDERER])
+    sender = Sender(
+        store,
+        app[BOT],
+        RetryPolicy(
+            base=settings.bridge_retry_base_seconds,
+            cap=settings.bridge_retry_max_seconds,
+            max_attempts=settings.bridge_retry_max_attempts,
+            max_age=settings.bridge_retry_max_age_seconds,
+        ),
+        RateLimiter(
+            Limits(
+                overall_per_second=settings.bridge_rate_overall_per_second,
+                chat_interval=settings.bridge_rate_chat_interval_seconds,
+                group_per_minute=settings.bridge_rate_group_per_minute,
+                minute=settings.bridge_rate_group_window_seconds,
+            )
+        ),
+        settings.bridge_send_concurrency,
+    )
+    tasks = [
+        asyncio.create_task(router.run(), name="router"),
+        asyncio.create_task(sender.run(), name="sender"),
+    ]
+    for task in tasks:
+        task.add_done_callback(_log_crash)
+    yield
+    await sender.stop(settings.bridge_shutdown_grace_seconds)
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.critical("the %s stopped unexpectedly", task.get_name(), exc_info=task.exception())

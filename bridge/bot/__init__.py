@@ -1,0 +1,1 @@
+"""The Telegram side: the python-telegram-bot application and the staff commands."""

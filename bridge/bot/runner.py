@@ -1,0 +1,138 @@
+"""Run python-telegram-bot's Application inside aiohttp's lifecycle.
+
+`run_polling()` would own the event loop, so the steps it performs are done here by
+hand: initialize, register commands, start, start polling; and the reverse on stop.
+Telegram being unreachable at start-up must not stop webhooks from being accepted, so
+start-up retries in the background while the HTTP server already runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from telegram import BotCommand, Update
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, ApplicationBuilder
+from telegram.request import HTTPXRequest
+
+from bridge.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_application(settings: Settings) -> tuple[Application, list[HTTPXRequest]]:  # type: ignore[type-arg]
+    """The Application, and the HTTP clients it uses (closed by the runner)."""
+    timeout = settings.bridge_send_timeout_seconds
+    requests = [
+        HTTPXRequest(
+            connection_pool_size=settings.bridge_send_concurrency + 4,
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            write_timeout=timeout,
+            pool_timeout=timeout,
+        ),
+        HTTPXRequest(
+            connection_pool_size=1,
+            connect_timeout=timeout,
+            # a long poll holds the request open for the poll timeout, plus slack
+            read_timeout=settings.bridge_poll_timeout_seconds + timeout,
+            write_timeout=timeout,
+        ),
+    ]
+    root = settings.telegram_api_base_url
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(f"{root}/bot")
+        .base_file_url(f"{root}/file/bot")
+        .request(requests[0])
+        .get_updates_request(requests[1])
+        .job_queue(None)  # the SQLite queue does the scheduling
+        .build()
+    )
+    return application, requests
+
+
+class BotRunner:
+    """Starts the bot in the background and says whether it is ready."""
+
+    def __init__(
+        self,
+        application: Application,  # type: ignore[type-arg]
+        requests: list[HTTPXRequest],
+        commands: list[BotCommand],
+        poll_timeout: int,
+        retry: tuple[float, float] = (1.0, 60.0),
+    ) -> None:
+        self.application = application
+        self._requests = requests
+        self._commands = commands
+        self._poll_timeout = poll_timeout
+        self._retry_first, self._retry_cap = retry
+        self._task: asyncio.Task[None] | None = None
+        #: set once the bot can send; the sender waits for it
+        self.ready = asyncio.Event()
+        #: why the bot is not ready, for /healthz
+        self.problem: str | None = "starting"
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._start(), name="telegram-start")
+
+    async def _start(self) -> None:
+        delay = self._retry_first
+        while True:
+            try:
+                await self.application.initialize()
+                break
+            except InvalidToken:
+                self.problem = (
+                    "Telegram rejected TELEGRAM_BOT_TOKEN; get a valid one from @BotFather"
+                )
+                log.critical("%s. Webhooks are still accepted and kept.", self.problem)
+                return
+            except (NetworkError, RetryAfter) as exc:
+                self.problem = f"Telegram unreachable at {self.application.bot.base_url}: {exc}"
+                log.warning("%s; retrying in %.1f s", self.problem, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._retry_cap)
+        try:
+            await self.application.bot.set_my_commands(self._commands)
+        except TelegramError as exc:
+            log.warning("could not register the command menu with Telegram: %s", exc)
+        await self.application.start()
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(
+            timeout=self._poll_timeout,
+            allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
+            error_callback=_polling_error,
+        )
+        self.problem = None
+        self.ready.set()
+        log.info("Telegram bot @%s is running", self.application.bot.username)
+
+    async def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        # shutdown() closes the HTTP clients only if initialize() succeeded.
+        await app.shutdown()
+        for request in self._requests:
+            await request.shutdown()
+
+
+def _polling_error(exc: TelegramError) -> None:
+    # Must not be a coroutine function (python-telegram-bot calls it synchronously).
+    if isinstance(exc, Conflict):
+        log.error(
+            "another process polls this bot's updates (%s); run one bridge per bot token", exc
+        )
+    else:
+        log.warning("polling Telegram for commands failed, retrying: %s", exc)

@@ -1,0 +1,132 @@
+"""Settings: read from the environment and an optional .env file, validated once at startup.
+
+The variable names are a public contract: shop owners put them in their compose files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_TELEGRAM_API = "https://api.telegram.org"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; `problems` holds one actionable line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class Settings(BaseSettings):
+    """Every setting of the bridge. Field names are the environment variable names."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        # pydantic prints every collected input in validation errors by default,
+        # which would put the bot token and webhook secret into the logs.
+        hide_input_in_errors=True,
+        validate_default=True,
+    )
+
+    telegram_bot_token: SecretStr
+    telegram_chat_id: int | None = None
+    telegram_api_base_url: str = DEFAULT_TELEGRAM_API
+    telegram_admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    woocommerce_webhook_secret: SecretStr
+
+    bridge_data_dir: Path = Path("data")
+    bridge_host: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
+    bridge_port: int = Field(default=8080, ge=1, le=65535)
+    bridge_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    bridge_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    bridge_templates_dir: Path | None = None
+
+    # Delivery tuning. Tests shrink these; shops rarely need to.
+    bridge_retry_base_seconds: float = Field(default=2.0, gt=0)
+    bridge_retry_max_seconds: float = Field(default=300.0, gt=0)
+    bridge_retry_max_attempts: int = Field(default=500, ge=1)
+    bridge_retry_max_age_seconds: float = Field(default=3 * 24 * 3600.0, gt=0)
+    bridge_send_timeout_seconds: float = Field(default=10.0, gt=0)
+    bridge_send_concurrency: int = Field(default=8, ge=1, le=64)
+    bridge_shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    bridge_poll_timeout_seconds: int = Field(default=30, ge=0, le=50)
+    bridge_db_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    bridge_db_busy_timeout_seconds: float = Field(default=5.0, ge=0)
+    # Telegram's flood limits (Bot FAQ); lower them if Telegram still answers 429.
+    bridge_rate_overall_per_second: int = Field(default=30, ge=1)
+    bridge_rate_chat_interval_seconds: float = Field(default=1.0, ge=0)
+    bridge_rate_group_per_minute: int = Field(default=20, ge=1)
+    bridge_rate_group_window_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("telegram_admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",")]
+            try:
+                return frozenset(int(p) for p in parts if p)
+            except ValueError:
+                raise ValueError(
+                    "expected comma-separated numeric Telegram user ids, e.g. 12345,67890"
+                ) from None
+        return value
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        token = value.get_secret_value().strip()
+        if ":" not in token or not token.split(":", 1)[0].isdigit():
+            raise ValueError(
+                "does not look like a bot token (expected 123456:ABC-...); ask @BotFather"
+            )
+        return SecretStr(token)
+
+    @field_validator("woocommerce_webhook_secret")
+    @classmethod
+    def _secret_present(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value():
+            raise ValueError(
+                "is empty; copy the secret from WooCommerce > Settings > Advanced > Webhooks"
+            )
+        return value
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def database_path(self) -> Path:
+        return self.bridge_data_dir / "bridge.sqlite3"
+
+
+def load_settings(env_file: str | Path | None = ".env") -> Settings:
+    """Build Settings from the environment (and `env_file`, if it exists).
+
+    Raises ConfigError with one line per problem, naming the variable.
+    """
+    try:
+        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(exc)) from None
+
+
+def describe_errors(exc: ValidationError) -> list[str]:
+    """One line per problem naming the variable; never echoes the input values."""
+    lines = []
+    for err in exc.errors(include_input=False, include_url=False):
+        variable = str(err["loc"][0]).upper() if err["loc"] else "configuration"
+        message = err["msg"]
+        if err["type"] == "missing":
+            message = "is required but not set"
+        lines.append(f"{variable}: {message.removeprefix('Value error, ')}")
+    return lines

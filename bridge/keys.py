@@ -1,0 +1,17 @@
+"""Typed keys for what the aiohttp application holds, declared in one place."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bridge.bot.runner import BotRunner
+from bridge.config import Settings
+from bridge.lifecycle import Lifecycle
+from bridge.queue.store import Store
+from bridge.render.renderer import Renderer
+
+SETTINGS = web.AppKey("settings", Settings)
+LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
+STORE = web.AppKey("store", Store)
+RENDERER = web.AppKey("renderer", Renderer)
+BOT = web.AppKey("bot", BotRunner)

@@ -1,0 +1,87 @@
+"""WooCommerce payloads, read tolerantly.
+
+A delivery body is one of: a full REST v3 resource; `{"id": N}` for `*.deleted`;
+`{"action": ..., "arg": ...}` for `action.*`; a REST error object when the webhook's
+owner lacks permission; or, rarely, something that is not JSON at all. PHP encodes
+empty objects as `[]`, so no field is assumed to be a dict.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class PayloadKind(StrEnum):
+    """The shape of a delivery body."""
+
+    RESOURCE = "resource"
+    DELETED = "deleted"
+    ACTION = "action"
+    ERROR = "error"
+    UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A parsed delivery: its topic split in two, its shape, and its fields."""
+
+    topic: str
+    kind: PayloadKind
+    data: Mapping[str, Any] = field(default_factory=dict)
+    #: for UNREADABLE payloads, why the body could not be read
+    problem: str | None = None
+
+    @property
+    def resource(self) -> str:
+        """`order` for `order.created`; the part before the first dot."""
+        return self.topic.partition(".")[0]
+
+    @property
+    def event(self) -> str:
+        """`created` for `order.created`; the hook name for `action.*`."""
+        return self.topic.partition(".")[2]
+
+    @property
+    def resource_id(self) -> int | str | None:
+        value = self.data.get("id")
+        return value if isinstance(value, int | str) and not isinstance(value, bool) else None
+
+    @property
+    def status(self) -> str | None:
+        value = self.data.get("status")
+        return value if isinstance(value, str) else None
+
+    def state_key(self) -> str | None:
+        """Identity of the resource state this payload shows, to spot redeliveries.
+
+        WooCommerce builds payloads at send time, so two deliveries of one save carry the
+        same `date_modified`; a later save changes it.
+        """
+        if self.kind is not PayloadKind.RESOURCE or self.resource_id is None:
+            return None
+        modified = self.data.get("date_modified_gmt") or self.data.get("date_modified")
+        if not isinstance(modified, str) or not modified:
+            return None
+        return f"{self.topic}|{self.resource_id}|{modified}|{self.status or ''}"
+
+
+def parse_payload(topic: str, body: bytes) -> Payload:
+    """Classify and decode a delivery body; never raises."""
+    try:
+        value = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return Payload(topic, PayloadKind.UNREADABLE, problem=f"not valid JSON ({exc})")
+    if not isinstance(value, dict):
+        kind = type(value).__name__
+        return Payload(topic, PayloadKind.UNREADABLE, problem=f"JSON {kind}, not an object")
+    if "code" in value and "id" not in value and isinstance(value.get("message"), str):
+        return Payload(topic, PayloadKind.ERROR, value)
+    if topic.startswith("action.") or ("action" in value and "id" not in value):
+        return Payload(topic, PayloadKind.ACTION, value)
+    if topic.endswith(".deleted") and set(value) <= {"id"}:
+        return Payload(topic, PayloadKind.DELETED, value)
+    return Payload(topic, PayloadKind.RESOURCE, value)

@@ -1,0 +1,1 @@
+"""The durable queue between WooCommerce's webhooks and Telegram."""

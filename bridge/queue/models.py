@@ -1,0 +1,132 @@
+"""The rows of the queue, as typed values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class EventState(StrEnum):
+    """Where an accepted webhook is on its way to messages."""
+
+    #: stored and acknowledged; the router has not looked at it yet
+    NEW = "new"
+    #: turned into zero or more messages
+    ROUTED = "routed"
+    #: the same resource state arrived before; nothing is sent again
+    DUPLICATE = "duplicate"
+    #: deliberately not sent, e.g. a checkout-draft order
+    IGNORED = "ignored"
+
+
+class MessageStatus(StrEnum):
+    """Where a Telegram message is. Only `sent`, `dead` and `skipped` are final."""
+
+    #: waiting for its turn (its chat's earlier messages, a backoff, a retry_after)
+    PENDING = "pending"
+    #: handed to Telegram; after a crash it goes back to pending and may be sent twice
+    SENDING = "sending"
+    #: Telegram accepted it
+    SENT = "sent"
+    #: a dead letter: it failed permanently or ran out of retries; last_error says why
+    DEAD = "dead"
+    #: dropped on purpose before sending (the chat muted its topic)
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingEvent:
+    """A verified webhook as it arrived, before it is stored."""
+
+    store: str
+    topic: str
+    body: bytes
+    body_key: str
+    received_at: float
+    webhook_id: str | None = None
+    delivery_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The answer to storing an event: its id, and whether it was a redelivery."""
+
+    event_id: int
+    duplicate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An accepted event waiting to be routed."""
+
+    id: int
+    store: str
+    topic: str
+    body: bytes
+    received_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """One Telegram message the router decided to send."""
+
+    chat_id: int
+    topic: str
+    text: str
+    thread_id: int | None = None
+    reply_markup: str | None = None
+    silent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """What the router decided for one event, committed in one transaction."""
+
+    event_id: int
+    state: EventState
+    messages: tuple[OutgoingMessage, ...] = ()
+    note: str | None = None
+    #: set when the event is the first of its resource state, to catch later redeliveries
+    state_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedMessage:
+    """A message claimed for sending."""
+
+    id: int
+    event_id: int
+    chat_id: int
+    thread_id: int | None
+    topic: str
+    text: str
+    reply_markup: str | None
+    silent: bool
+    attempts: int
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message that will not be sent unless replayed."""
+
+    id: int
+    event_id: int
+    chat_id: int
+    topic: str
+    attempts: int
+    created_at: float
+    updated_at: float
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    """Counts for /status and /healthz."""
+
+    events_waiting: int
+    pending: int
+    sending: int
+    sent: int
+    dead: int
+    last_sent_at: float | None

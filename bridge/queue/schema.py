@@ -1,0 +1,54 @@
+"""The SQLite schema, as numbered migrations applied in order (tracked in PRAGMA user_version).
+
+Append a migration to change the schema; never edit one that has shipped.
+"""
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: events as WooCommerce delivered them, and the Telegram messages made from them.
+    """
+    CREATE TABLE events (
+        -- AUTOINCREMENT: ids are never reused, so id order is arrival order
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        store       TEXT NOT NULL,
+        topic       TEXT NOT NULL,
+        webhook_id  TEXT,
+        delivery_id TEXT,                 -- not unique: a hash of webhook id and second
+        body_key    TEXT NOT NULL UNIQUE, -- sha256(store, topic, raw body): redeliveries
+        body        BLOB NOT NULL,        -- the raw bytes, exactly as signed
+        received_at REAL NOT NULL,
+        state       TEXT NOT NULL DEFAULT 'new'
+                    CHECK (state IN ('new', 'routed', 'duplicate', 'ignored')),
+        note        TEXT                  -- why an event was ignored or counted as a duplicate
+    );
+    -- The router only ever looks for events it has not handled yet.
+    CREATE INDEX events_new ON events(id) WHERE state = 'new';
+    -- Redeliveries of the same resource state (same topic, id, date_modified, status).
+    CREATE TABLE resource_states (
+        state_key   TEXT PRIMARY KEY,
+        event_id    INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE
+    );
+
+    CREATE TABLE messages (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,  -- per-chat FIFO follows id order
+        event_id    INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+        chat_id     INTEGER NOT NULL,
+        thread_id   INTEGER,
+        topic       TEXT NOT NULL,
+        text        TEXT NOT NULL,        -- Telegram HTML, already split to fit one message
+        reply_markup TEXT,                -- JSON of an inline keyboard, or NULL
+        silent      INTEGER NOT NULL DEFAULT 0,
+        status      TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (status IN ('pending', 'sending', 'sent', 'dead', 'skipped')),
+        attempts    INTEGER NOT NULL DEFAULT 0,  -- failed or in-flight sends; a 429 does not count
+        run_at      REAL NOT NULL,        -- not before: backoff and retry_after push it forward
+        created_at  REAL NOT NULL,
+        updated_at  REAL NOT NULL,
+        sent_at     REAL,
+        last_error  TEXT
+    );
+    -- The head of each chat's queue: the oldest message not yet sent or dead.
+    CREATE INDEX messages_open ON messages(chat_id, id) WHERE status IN ('pending', 'sending');
+    CREATE INDEX messages_event ON messages(event_id);
+    CREATE INDEX messages_dead ON messages(id) WHERE status = 'dead';
+    """,
+)

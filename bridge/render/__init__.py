@@ -1,0 +1,1 @@
+"""Payloads in, Telegram HTML out."""

@@ -1,0 +1,1 @@
+"""From events to messages: which chats get what."""

@@ -1,0 +1,106 @@
+"""The router: turns each stored event into the messages its chats should receive.
+
+It handles events one at a time in arrival order, so that what it remembers about a
+resource (e.g. the last state it saw) is always up to date.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from bridge.payloads import Payload, PayloadKind, parse_payload
+from bridge.queue.models import EventState, OutgoingMessage, Routing, StoredEvent
+from bridge.queue.store import Store, StoreError
+from bridge.render.renderer import Renderer, last_resort_text
+from bridge.routing.targets import Routes
+
+log = logging.getLogger(__name__)
+
+# Orders the block checkout creates before the customer has ordered anything.
+IGNORED_ORDER_STATUSES = frozenset({"checkout-draft"})
+_STORE_RETRY_SECONDS = 1.0
+
+
+def decide(event: StoredEvent, payload: Payload, routes: Routes, renderer: Renderer) -> Routing:
+    """The messages for one event; pure apart from rendering."""
+    if payload.resource == "order" and payload.status in IGNORED_ORDER_STATUSES:
+        return Routing(event.id, EventState.IGNORED, note=f"order status {payload.status}")
+    rendered = renderer.render(payload, event.id)
+    messages = tuple(
+        OutgoingMessage(
+            chat_id=target.chat_id,
+            thread_id=target.thread_id,
+            silent=target.silent,
+            topic=event.topic,
+            text=part,
+        )
+        for target in routes.targets_for(payload)
+        for part in rendered.parts
+    )
+    return Routing(event.id, EventState.ROUTED, messages, state_key=payload.state_key())
+
+
+def fallback_routing(event: StoredEvent, routes: Routes) -> Routing:
+    """A bare notice for an event that could not be routed normally."""
+    text = last_resort_text(event.topic, event.id)
+    payload = Payload(event.topic, PayloadKind.UNREADABLE)
+    messages = tuple(
+        OutgoingMessage(chat_id=t.chat_id, thread_id=t.thread_id, topic=event.topic, text=text)
+        for t in routes.targets_for(payload)
+    )
+    return Routing(event.id, EventState.ROUTED, messages, note="routing failed")
+
+
+class Router:
+    """Routes new events until cancelled."""
+
+    def __init__(self, store: Store, routes: Routes, renderer: Renderer) -> None:
+        self._store = store
+        self._routes = routes
+        self._renderer = renderer
+
+    async def run(self) -> None:
+        if not self._routes.configured:
+            log.warning(
+                "no chat is configured (TELEGRAM_CHAT_ID): events are stored and will be "
+                "sent once a chat is set and the bridge restarted"
+            )
+            return
+        while True:
+            self._store.events_waiting.clear()
+            try:
+                handled = await self.route_pending()
+            except StoreError as exc:
+                log.error("cannot route events, retrying: %s", exc)
+                await asyncio.sleep(_STORE_RETRY_SECONDS)
+                continue
+            if not handled:
+                await self._store.events_waiting.wait()
+
+    async def route_pending(self) -> int:
+        """Route every event waiting now; returns how many."""
+        events = await self._store.new_events()
+        for event in events:
+            try:
+                routing = await self._route(event)
+            except StoreError:
+                raise
+            except Exception:
+                # A bug here must not stall the queue, nor drop the event silently.
+                log.exception("routing event #%d (%s) failed", event.id, event.topic)
+                routing = fallback_routing(event, self._routes)
+            await self._store.commit_routing(routing, now=time.time())
+        return len(events)
+
+    async def _route(self, event: StoredEvent) -> Routing:
+        payload = parse_payload(event.topic, event.body)
+        if payload.kind is PayloadKind.UNREADABLE:
+            log.warning("event #%d (%s) is %s", event.id, event.topic, payload.problem)
+        state_key = payload.state_key()
+        if state_key is not None:
+            first = await self._store.seen_state(state_key)
+            if first is not None:
+                return Routing(event.id, EventState.DUPLICATE, note=f"same state as event #{first}")
+        return decide(event, payload, self._routes, self._renderer)

@@ -1,0 +1,1 @@
+"""Messages out: pace, send, retry, dead-letter."""

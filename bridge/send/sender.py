@@ -1,0 +1,194 @@
+"""The sender: takes due messages from the queue and sends them to Telegram.
+
+Each chat's messages go one at a time in queue order; different chats go in parallel,
+within Telegram's flood limits. A message leaves the queue only as sent or as a dead
+letter. A send interrupted by a crash is sent again after the restart: the only way
+a message can reach Telegram twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import json
+import logging
+import time
+
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+
+from bridge.bot.runner import BotRunner
+from bridge.queue.models import QueuedMessage
+from bridge.queue.store import Store, StoreError
+from bridge.render.telegram_html import visible_text
+from bridge.send.backoff import RetryPolicy
+from bridge.send.outcome import Action, Outcome, classify
+from bridge.send.ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# How long to sleep when the store cannot be read, before trying again.
+_STORE_RETRY_SECONDS = 1.0
+
+
+class Sender:
+    """Sends queued messages until stopped."""
+
+    def __init__(
+        self,
+        store: Store,
+        bot: BotRunner,
+        policy: RetryPolicy,
+        limiter: RateLimiter,
+        concurrency: int,
+    ) -> None:
+        self._store = store
+        self._bot = bot
+        self._policy = policy
+        self._limiter = limiter
+        self._concurrency = concurrency
+        self._in_flight: dict[asyncio.Task[None], int] = {}
+        self._stopping = False
+
+    async def run(self) -> None:
+        await self._bot.ready.wait()
+        while not self._stopping:
+            try:
+                wake_at = await self._dispatch_due()
+            except StoreError as exc:
+                log.error("cannot read the queue, retrying: %s", exc)
+                wake_at = time.time() + _STORE_RETRY_SECONDS
+            if wake_at is None:
+                continue  # dispatched something; look for more at once
+            timeout = max(0.0, wake_at - time.time())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._store.messages_waiting.wait(), timeout)
+
+    async def _dispatch_due(self) -> float | None:
+        """Start sends for due messages; None if any started, else when to look again."""
+        # Cleared before reading, so a change committed meanwhile wakes the next wait.
+        self._store.messages_waiting.clear()
+        now = time.time()
+        blocked = self._limiter.blocked_chats(now)
+        busy = set(blocked) | set(self._in_flight.values())
+        free = min(self._concurrency - len(self._in_flight), self._limiter.overall_capacity(now))
+        if free > 0:
+            batch = await self._store.claim(now, free, exclude_chats=busy)
+            for message in batch:
+                self._limiter.record(message.chat_id, now)
+                task = asyncio.create_task(self._deliver(message), name=f"send-{message.id}")
+                self._in_flight[task] = message.chat_id
+                task.add_done_callback(self._finished)
+            if batch:
+                return None
+        candidates = [self._limiter.overall_ready_at(now)] if free <= 0 else []
+        candidates += blocked.values()
+        due = await self._store.next_due(exclude_chats=busy)
+        if due is not None:
+            candidates.append(due)
+        # With nothing scheduled, sleep until something is queued (or a minute passes).
+        return min(candidates, default=now + 60.0)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.pop(task, None)
+        self._store.messages_waiting.set()
+
+    async def stop(self, grace: float) -> None:
+        """Stop taking messages; give sends in flight `grace` seconds to finish."""
+        self._stopping = True
+        self._store.messages_waiting.set()
+        if self._in_flight:
+            log.info("waiting up to %.0f s for %d send(s) in flight", grace, len(self._in_flight))
+            _, pending = await asyncio.wait(list(self._in_flight), timeout=grace)
+            # Cancelled sends stay marked as sending and are retried after the restart.
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _deliver(self, message: QueuedMessage) -> None:
+        try:
+            try:
+                await self._send(message)
+            except Exception as exc:
+                await self._handle_failure(message, classify(exc))
+            else:
+                await self._store.mark_sent(message.id, time.time())
+        except StoreError as exc:
+            # The row stays 'sending'; it is sent again after a restart rather than lost.
+            log.error("could not record the result of message %d: %s", message.id, exc)
+
+    async def _send(self, message: QueuedMessage) -> None:
+        markup = (
+            InlineKeyboardMarkup.de_json(json.loads(message.reply_markup), None)
+            if message.reply_markup
+            else None
+        )
+        await self._bot.application.bot.send_message(
+            chat_id=message.chat_id,
+            text=message.text,
+            parse_mode=ParseMode.HTML,
+            message_thread_id=message.thread_id,
+            disable_notification=message.silent,
+            reply_markup=markup,
+            link_preview_options=_NO_PREVIEW,
+        )
+
+    async def _handle_failure(self, message: QueuedMessage, outcome: Outcome) -> None:
+        now = time.time()
+        store = self._store
+        match outcome.action:
+            case Action.WAIT:
+                log.warning(
+                    "Telegram asked to wait %.1f s before sending to chat %s",
+                    outcome.delay,
+                    message.chat_id,
+                )
+                self._limiter.pause(message.chat_id, now + outcome.delay)
+                await store.retry_later(
+                    message.id, now + outcome.delay, outcome.error, counts=False
+                )
+            case Action.DROP_BUTTONS:
+                log.warning(
+                    "Telegram refused the buttons of message %d; sending it without them",
+                    message.id,
+                )
+                await store.update_text(message.id, message.text, None)
+                await store.retry_later(message.id, now, outcome.error, counts=False)
+            case Action.PLAIN_TEXT:
+                log.error(
+                    "Telegram could not parse message %d; sending it as plain text", message.id
+                )
+                plain = html.escape(visible_text(message.text), quote=False)
+                await store.update_text(message.id, plain, message.reply_markup)
+                await store.retry_later(message.id, now, outcome.error, counts=False)
+            case Action.MIGRATE if outcome.new_chat_id is not None:
+                log.warning(
+                    "chat %s became supergroup %s; its messages follow. Update TELEGRAM_CHAT_ID",
+                    message.chat_id,
+                    outcome.new_chat_id,
+                )
+                await store.migrate_chat(message.chat_id, outcome.new_chat_id)
+            case Action.RETRY if not self._policy.exhausted(
+                message.attempts, now - message.created_at
+            ):
+                delay = self._policy.delay(message.attempts)
+                log.warning(
+                    "sending message %d to chat %s failed (attempt %d), retrying in %.1f s: %s",
+                    message.id,
+                    message.chat_id,
+                    message.attempts,
+                    delay,
+                    outcome.error,
+                )
+                await store.retry_later(message.id, now + delay, outcome.error)
+            case _:
+                log.error(
+                    "message %d to chat %s is a dead letter after %d attempt(s): %s",
+                    message.id,
+                    message.chat_id,
+                    message.attempts,
+                    outcome.error,
+                )
+                await store.mark_dead(message.id, outcome.error, now)

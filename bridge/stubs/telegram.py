@@ -1,0 +1,364 @@
+"""A local stand-in for the Telegram Bot API, for the tests and `woo-bridge demo`.
+
+It answers the methods the bridge uses the way Telegram does, including when things
+go wrong: it refuses HTML Telegram would refuse, over-long texts and local button
+URLs, enforces the flood limits with 429 and retry_after, and can be told to fail
+(400, 403, 429, 5xx, migrate) or hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from bridge.render.telegram_html import TelegramHTMLError, validate, visible_length
+
+_JSON_FIELDS = {"reply_markup", "link_preview_options", "commands", "allowed_updates", "scope"}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A scripted answer to the next call of a method."""
+
+    status: int = 200
+    description: str = ""
+    retry_after: int | None = None
+    migrate_to_chat_id: int | None = None
+    #: never answer; the client times out
+    hang: bool = False
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """A message the stub accepted."""
+
+    message_id: int
+    chat_id: int
+    text: str
+    thread_id: int | None
+    parse_mode: str | None
+    silent: bool
+    reply_markup: dict[str, Any] | None
+    at: float
+
+
+@dataclass
+class FloodLimits:
+    """Token buckets like Telegram's limits: bursts are tolerated, floods get 429."""
+
+    chat_interval: float = 1.0
+    chat_burst: int = 3
+    group_per_window: int = 20
+    group_window: float = 60.0
+    overall_per_second: int = 30
+    second: float = 1.0
+
+
+@dataclass
+class _Bucket:
+    capacity: float
+    rate: float  # tokens per second
+    tokens: float = field(init=False)
+    stamp: float = field(init=False, default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.tokens = self.capacity
+
+    def take(self, now: float) -> float:
+        """Take a token; returns 0, or the seconds until one is available."""
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+class FakeTelegram:
+    """State and behaviour of the stub; `app()` serves it."""
+
+    def __init__(
+        self,
+        token: str = "123456:TEST-TOKEN",
+        *,
+        limits: FloodLimits | None = None,
+        username: str = "shop_bridge_bot",
+    ) -> None:
+        self.token = token
+        self.username = username
+        self.limits = limits
+        self.sent: list[SentMessage] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.commands: list[dict[str, Any]] = []
+        self.callback_answers: list[dict[str, Any]] = []
+        self.edits: list[dict[str, Any]] = []
+        #: 429s the stub answered because a flood limit was broken
+        self.flood_429s = 0
+        #: chats that answer 403 (the bot was removed) and chats that do not exist
+        self.forbidden_chats: set[int] = set()
+        self.missing_chats: set[int] = set()
+        self._scripted: dict[str, deque[Reply]] = {}
+        self._outage: Reply | None = None
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._new_update = asyncio.Event()
+        self._sent_changed = asyncio.Event()
+        self._buckets: dict[tuple[str, int], _Bucket] = {}
+
+    # --- scripting ----------------------------------------------------------------------
+
+    def script(self, method: str, *replies: Reply) -> None:
+        """Answer the next calls of `method` with `replies`, in order."""
+        self._scripted.setdefault(method, deque()).extend(replies)
+
+    def outage(self, reply: Reply | None) -> None:
+        """Answer every call with `reply` until called again with None."""
+        self._outage = reply
+
+    def push_update(self, update: dict[str, Any]) -> None:
+        """Queue a raw update for getUpdates; its update_id is assigned here."""
+        self._updates.append({"update_id": next(self._update_ids), **update})
+        self._new_update.set()
+
+    def send_command(
+        self,
+        text: str,
+        *,
+        chat_id: int,
+        user_id: int,
+        chat_type: str = "group",
+        thread_id: int | None = None,
+    ) -> None:
+        """Deliver a message from a user, e.g. `/mute order.*`."""
+        entities = []
+        if text.startswith("/"):
+            entities.append({"type": "bot_command", "offset": 0, "length": len(text.split()[0])})
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": chat_type, "title": "Shop staff"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Staff"},
+            "text": text,
+            "entities": entities,
+        }
+        if thread_id is not None:
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
+        self.push_update({"message": message})
+
+    async def wait_for_messages(self, count: int, timeout: float = 10.0) -> list[SentMessage]:
+        """Wait until at least `count` messages were accepted; returns them all."""
+        async with asyncio.timeout(timeout):
+            while len(self.sent) < count:
+                self._sent_changed.clear()
+                await self._sent_changed.wait()
+        return list(self.sent)
+
+    def messages_to(self, chat_id: int) -> list[SentMessage]:
+        return [m for m in self.sent if m.chat_id == chat_id]
+
+    # --- serving ------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get("/bot{token}/{method}", self._handle)
+        return app
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        params = await _params(request)
+        self.calls.append((method, params))
+        reply = self._outage or self._next_scripted(method)
+        if reply is not None:
+            return await self._answer_scripted(reply)
+        handler = getattr(self, f"_m_{method}", None)
+        if handler is None:
+            return _error(404, "Not Found: method not found")
+        result = await handler(params)
+        return result if isinstance(result, web.Response) else _ok(result)
+
+    def _next_scripted(self, method: str) -> Reply | None:
+        queue = self._scripted.get(method)
+        return queue.popleft() if queue else None
+
+    async def _answer_scripted(self, reply: Reply) -> web.Response:
+        if reply.hang:
+            await asyncio.sleep(3600)
+        parameters: dict[str, int] = {}
+        if reply.retry_after is not None:
+            parameters["retry_after"] = reply.retry_after
+        if reply.migrate_to_chat_id is not None:
+            parameters["migrate_to_chat_id"] = reply.migrate_to_chat_id
+        return _error(reply.status, reply.description or "scripted failure", parameters)
+
+    # --- methods ------------------------------------------------------------------------
+
+    async def _m_getMe(self, params: dict[str, Any]) -> Any:
+        return {
+            "id": int(self.token.split(":")[0]),
+            "is_bot": True,
+            "first_name": "Shop bridge",
+            "username": self.username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    async def _m_setMyCommands(self, params: dict[str, Any]) -> Any:
+        self.commands = list(params.get("commands") or [])
+        return True
+
+    async def _m_deleteWebhook(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        self.callback_answers.append(params)
+        return True
+
+    async def _m_editMessageText(self, params: dict[str, Any]) -> Any:
+        self.edits.append(params)
+        return True
+
+    async def _m_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
+        self.edits.append(params)
+        return True
+
+    async def _m_getUpdates(self, params: dict[str, Any]) -> Any:
+        offset = int(params.get("offset") or 0)
+        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        if not self._updates:
+            self._new_update.clear()
+            timeout = float(params.get("timeout") or 0)
+            if timeout > 0:
+                try:
+                    async with asyncio.timeout(timeout):
+                        await self._new_update.wait()
+                except TimeoutError:
+                    pass
+        return list(self._updates)
+
+    async def _m_sendMessage(self, params: dict[str, Any]) -> Any:
+        chat_id = int(params["chat_id"])
+        text = str(params.get("text", ""))
+        parse_mode = params.get("parse_mode")
+        problem = self._refusal(chat_id, text, parse_mode, params.get("reply_markup"))
+        if problem is not None:
+            return problem
+        flood = self._flood_wait(chat_id)
+        if flood:
+            self.flood_429s += 1
+            wait = max(1, round(flood + 0.5))
+            return _error(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+        thread = params.get("message_thread_id")
+        message = SentMessage(
+            message_id=next(self._message_ids),
+            chat_id=chat_id,
+            text=text,
+            thread_id=int(thread) if thread is not None else None,
+            parse_mode=parse_mode,
+            silent=str(params.get("disable_notification")).lower() == "true",
+            reply_markup=params.get("reply_markup"),
+            at=time.time(),
+        )
+        self.sent.append(message)
+        self._sent_changed.set()
+        return {
+            "message_id": message.message_id,
+            "date": int(message.at),
+            "chat": {"id": chat_id, "type": "group" if chat_id < 0 else "private"},
+            "text": text,
+        }
+
+    def _refusal(
+        self, chat_id: int, text: str, parse_mode: object, markup: object
+    ) -> web.Response | None:
+        if chat_id in self.forbidden_chats:
+            return _error(403, "Forbidden: bot was kicked from the group chat")
+        if chat_id in self.missing_chats:
+            return _error(400, "Bad Request: chat not found")
+        if parse_mode == "HTML":
+            try:
+                validate(text)
+            except TelegramHTMLError as exc:
+                return _error(400, f"Bad Request: can't parse entities: {exc}")
+            length = visible_length(text)
+        else:
+            length = len(text.encode("utf-16-le")) // 2
+        if length == 0:
+            return _error(400, "Bad Request: message text is empty")
+        if length > 4096:
+            return _error(400, "Bad Request: message is too long")
+        for url in _button_urls(markup):
+            host = urlsplit(url).hostname or ""
+            if "." not in host or host.startswith(("localhost", "127.")):
+                return _error(400, "Bad Request: BUTTON_URL_INVALID")
+        return None
+
+    def _flood_wait(self, chat_id: int) -> float:
+        limits = self.limits
+        if limits is None:
+            return 0.0
+        now = time.monotonic()
+        buckets = [
+            self._bucket(
+                ("all", 0), limits.overall_per_second, limits.overall_per_second / limits.second
+            ),
+            self._bucket(("chat", chat_id), limits.chat_burst, 1 / limits.chat_interval),
+        ]
+        if chat_id < 0:
+            buckets.append(
+                self._bucket(
+                    ("group", chat_id),
+                    limits.group_per_window,
+                    limits.group_per_window / limits.group_window,
+                )
+            )
+        return max(bucket.take(now) for bucket in buckets)
+
+    def _bucket(self, key: tuple[str, int], capacity: float, rate: float) -> _Bucket:
+        if key not in self._buckets:
+            self._buckets[key] = _Bucket(capacity, rate)
+        return self._buckets[key]
+
+
+def _button_urls(markup: object) -> list[str]:
+    if not isinstance(markup, dict):
+        return []
+    rows = markup.get("inline_keyboard") or []
+    return [str(b["url"]) for row in rows for b in row if isinstance(b, dict) and "url" in b]
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        data = await request.json()
+        return dict(data) if isinstance(data, dict) else {}
+    form = await request.post()
+    params: dict[str, Any] = {}
+    for key, value in form.items():
+        if not isinstance(value, str):
+            continue
+        params[key] = json.loads(value) if key in _JSON_FIELDS else value
+    return params
+
+
+def _ok(result: Any) -> web.Response:
+    return web.json_response({"ok": True, "result": result})
+
+
+def _error(status: int, description: str, parameters: dict[str, int] | None = None) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+    if parameters:
+        body["parameters"] = parameters
+    return web.json_response(body, status=status)

@@ -1,0 +1,1 @@
+"""Webhooks in: verify, store, acknowledge."""
