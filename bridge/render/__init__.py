@@ -1,0 +1,1 @@
+"""Turn templates and store data into text that Telegram accepts."""
