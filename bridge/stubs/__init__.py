@@ -1,0 +1,1 @@
+"""Fakes of the services the bridge talks to, for tests and local demos only."""
