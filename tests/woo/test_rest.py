@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from aiohttp.typedefs import Handler
 from yarl import URL
 
 from bridge.stubs.woocommerce import FakeStore, create_app
@@ -22,6 +23,13 @@ SECRET = "WebhookSecret0123456789abcdef"
 TOPICS = ["order.created", "order.updated", "product.published"]
 
 ServerFactory = Callable[..., Awaitable[TestServer]]
+
+
+async def serve(aiohttp_server: ServerFactory, handler: Handler) -> str:
+    """Serve ``handler`` as a store's webhooks endpoint; return the store URL."""
+    app = web.Application()
+    app.router.add_route("*", "/wp-json/wc/v3/webhooks", handler)
+    return str((await aiohttp_server(app)).make_url("/"))
 
 
 @pytest.fixture
@@ -176,10 +184,7 @@ async def test_listing_ends_when_the_store_ignores_the_page_number(
         ]
         return web.json_response(hooks)
 
-    app = web.Application()
-    app.router.add_get("/wp-json/wc/v3/webhooks", same_page)
-    server = await aiohttp_server(app)
-    client = WooClient(http, str(server.make_url("/")), "ck_key", "cs_secret")
+    client = WooClient(http, await serve(aiohttp_server, same_page), "ck_key", "cs_secret")
 
     assert len(await client.list_webhooks()) == 100
     assert pages == ["1", "2"]
@@ -284,10 +289,7 @@ async def test_a_redirect_is_reported_not_followed(
     async def moved(request: web.Request) -> web.Response:
         raise web.HTTPMovedPermanently("https://www.shop.example/wp-json/wc/v3/webhooks")
 
-    app = web.Application()
-    app.router.add_route("*", "/wp-json/wc/v3/webhooks", moved)
-    server = await aiohttp_server(app)
-    client = WooClient(http, str(server.make_url("/")), "ck_key", "cs_secret")
+    client = WooClient(http, await serve(aiohttp_server, moved), "ck_key", "cs_secret")
 
     with pytest.raises(WooApiError, match=r"redirects .* to https://www\.shop\.example/") as caught:
         await client.list_webhooks()
@@ -305,9 +307,7 @@ async def test_the_consumer_secret_never_appears_in_error_messages(
         message = f"bad request {request.url} {request.headers} key ck_key secret {secret}"
         return web.json_response({"code": "echo", "message": message}, status=500)
 
-    app = web.Application()
-    app.router.add_route("*", "/wp-json/wc/v3/webhooks", echo)
-    echo_url = str((await aiohttp_server(app)).make_url("/"))
+    echo_url = await serve(aiohttp_server, echo)
     fake_url = str((await aiohttp_server(create_app(FakeStore()))).make_url("/"))
 
     messages = []
