@@ -27,7 +27,7 @@ def test_reads_the_documented_variables(monkeypatch: pytest.MonkeyPatch) -> None
     assert settings.telegram_api_base_url == "http://localhost:8081"
     assert settings.bridge_port == 8443
     assert settings.database_path == Path("/tmp/x/bridge.sqlite3")
-    assert settings.bridge_host == "0.0.0.0"
+    assert settings.bridge_host == "0.0.0.0"  # noqa: S104
 
 
 def test_env_file_is_read(tmp_path: Path) -> None:

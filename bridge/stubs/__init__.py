@@ -1,1 +1,1 @@
-"""Local stand-ins for the services the bridge talks to, for tests and the demo."""
+"""Local stand-ins for Telegram and WooCommerce, for the tests and the demo."""

@@ -1,0 +1,1 @@
+"""Talk to a WooCommerce store: register and inspect the webhooks that feed the bridge."""
