@@ -99,6 +99,18 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError(str(exc)) from exc
 
+    async def call(self, fn: Callable[..., T], *args: object) -> T:
+        """Run `fn(connection, *args)` on the database thread inside one transaction.
+
+        Modules that own tables of their own (mutes, order states, ...) keep their SQL
+        beside their logic and run it through here.
+        """
+        return await self._run(self._call, fn, args)
+
+    def _call(self, fn: Callable[..., T], args: tuple[object, ...]) -> T:
+        with transaction(self._conn):
+            return fn(self._conn, *args)
+
     # --- intake -------------------------------------------------------------------------
 
     async def accept(self, event: IncomingEvent) -> Accepted:
@@ -127,7 +139,7 @@ class Store:
                 self.events_waiting.set()
 
     def _insert_events(self, events: Sequence[IncomingEvent]) -> list[Accepted]:
-        with _transaction(self._conn):
+        with transaction(self._conn):
             return [self._insert_event(event) for event in events]
 
     def _insert_event(self, e: IncomingEvent) -> Accepted:
@@ -169,7 +181,7 @@ class Store:
             self.messages_waiting.set()
 
     def _commit_routing(self, r: Routing, now: float) -> None:
-        with _transaction(self._conn):
+        with transaction(self._conn):
             self._conn.execute(
                 "UPDATE events SET state = ?, note = ? WHERE id = ?", (r.state, r.note, r.event_id)
             )
@@ -213,7 +225,7 @@ class Store:
         return await self._run(self._claim, now, limit, json.dumps(sorted(set(exclude_chats))))
 
     def _claim(self, now: float, limit: int, excluded: str) -> list[QueuedMessage]:
-        with _transaction(self._conn):
+        with transaction(self._conn):
             rows = self._conn.execute(_CLAIM, (now, now, excluded, limit)).fetchall()
         return sorted((QueuedMessage(*row) for row in rows), key=lambda m: m.id)
 
@@ -307,7 +319,7 @@ class Store:
         await self._run(self._ping)
 
     def _ping(self) -> None:
-        with _transaction(self._conn):
+        with transaction(self._conn):
             self._conn.execute("UPDATE events SET id = id WHERE 0")
 
     # --- helpers ------------------------------------------------------------------------
@@ -316,11 +328,11 @@ class Store:
         return self._conn.execute(sql, params).fetchall()
 
     def _execute(self, sql: str, params: Sequence[object]) -> int:
-        with _transaction(self._conn):
+        with transaction(self._conn):
             return self._conn.execute(sql, params).rowcount
 
 
-class _transaction:
+class transaction:
     """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error.
 
     IMMEDIATE takes the write lock up front, so a transaction never fails half-way

@@ -1,4 +1,4 @@
-"""The `woo-bridge` command."""
+"""`woo-bridge serve`: the webhook server and the Telegram bot, until SIGTERM."""
 
 from __future__ import annotations
 
@@ -7,65 +7,28 @@ import asyncio
 import logging
 import os
 import signal
-import sys
-from collections.abc import Sequence
 
 from aiohttp import web
 
 from bridge import __version__
 from bridge.app import create_app
-from bridge.config import ConfigError, Settings, load_settings
+from bridge.cli.common import EXIT_CONFIG, settings_or_report, setup_logging
+from bridge.config import Settings
 from bridge.lifecycle import Lifecycle
 from bridge.render.renderer import TemplateProblem
 
 log = logging.getLogger("bridge")
 
-EXIT_CONFIG = 2
+NAME = "serve"
+HELP = "run the webhook server and the Telegram bot (the default)"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run a `woo-bridge` command; returns the exit status."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    command = args.command or "serve"
-    commands = {"serve": _serve}
-    return commands[command]()
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`serve` takes no arguments: everything comes from the settings."""
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="woo-bridge",
-        description="Relay WooCommerce webhooks to Telegram chats.",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("serve", help="run the webhook server and the Telegram bot (default)")
-    return parser
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-
-
-def _load() -> Settings | None:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        print("woo-bridge cannot start; fix these settings:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return None
-
-
-def _serve() -> int:
-    settings = _load()
+def run(args: argparse.Namespace) -> int:
+    settings = settings_or_report()
     if settings is None:
         return EXIT_CONFIG
     setup_logging(settings.bridge_log_level)

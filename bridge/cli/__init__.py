@@ -1,0 +1,32 @@
+"""The `woo-bridge` command: one module per subcommand, listed in COMMANDS."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from types import ModuleType
+
+from bridge import __version__
+from bridge.cli import serve
+
+#: each module has NAME, HELP, add_arguments(parser) and run(args) -> exit status
+COMMANDS: tuple[ModuleType, ...] = (serve,)
+DEFAULT_COMMAND = "serve"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a `woo-bridge` command; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="woo-bridge", description="Relay WooCommerce webhooks to Telegram chats."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMANDS:
+        module.add_arguments(subparsers.add_parser(module.NAME, help=module.HELP))
+    args = parser.parse_args(argv)
+    name = args.command or DEFAULT_COMMAND
+    if args.command is None:
+        args = parser.parse_args([DEFAULT_COMMAND, *(argv or [])])
+    command = next(m for m in COMMANDS if name == m.NAME)
+    status: int = command.run(args)
+    return status
