@@ -42,6 +42,8 @@ class Rendered:
 
     parts: tuple[str, ...]
     template: str
+    #: JSON of an inline keyboard for the last part, or None
+    reply_markup: str | None = None
 
 
 def builtin_templates_dir() -> Path:
@@ -92,7 +94,7 @@ class Renderer:
         candidates.append(DEFAULT_TEMPLATE)
         return self._env.select_template(candidates).name or DEFAULT_TEMPLATE
 
-    def render(self, payload: Payload, event_id: int) -> Rendered:
+    def render(self, payload: Payload, event_id: int, language: str | None = None) -> Rendered:
         """Render `payload` into message parts; never raises."""
         context = template_context(payload, event_id)
         name = self.template_for(payload)

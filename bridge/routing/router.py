@@ -27,19 +27,23 @@ def decide(event: StoredEvent, payload: Payload, routes: Routes, renderer: Rende
     """The messages for one event; pure apart from rendering."""
     if payload.resource == "order" and payload.status in IGNORED_ORDER_STATUSES:
         return Routing(event.id, EventState.IGNORED, note=f"order status {payload.status}")
-    rendered = renderer.render(payload, event.id)
-    messages = tuple(
-        OutgoingMessage(
-            chat_id=target.chat_id,
-            thread_id=target.thread_id,
-            silent=target.silent,
-            topic=event.topic,
-            text=part,
+    messages: list[OutgoingMessage] = []
+    for target in routes.targets_for(payload):
+        rendered = renderer.render(payload, event.id, target.language)
+        last = len(rendered.parts) - 1
+        messages.extend(
+            OutgoingMessage(
+                chat_id=target.chat_id,
+                thread_id=target.thread_id,
+                silent=target.silent,
+                topic=event.topic,
+                text=part,
+                # Buttons go under the last part, where the reader ends up.
+                reply_markup=rendered.reply_markup if index == last else None,
+            )
+            for index, part in enumerate(rendered.parts)
         )
-        for target in routes.targets_for(payload)
-        for part in rendered.parts
-    )
-    return Routing(event.id, EventState.ROUTED, messages, state_key=payload.state_key())
+    return Routing(event.id, EventState.ROUTED, tuple(messages), state_key=payload.state_key())
 
 
 def fallback_routing(event: StoredEvent, routes: Routes) -> Routing:

@@ -15,6 +15,8 @@ class Target:
     chat_id: int
     thread_id: int | None = None
     silent: bool = False
+    #: the language of this chat's messages; None for the bridge's default
+    language: str | None = None
 
 
 class Routes:
