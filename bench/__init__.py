@@ -1,0 +1,1 @@
+"""Benchmarks of the bridge, run by hand: see bench/README.md and bench/RESULTS.md."""

@@ -1,0 +1,75 @@
+"""End to end: from a webhook posted to the stand-in Telegram receiving its message.
+
+    python -m bench.end_to_end [--events 2000] [--rate 50]
+
+The bridge (`woo-bridge serve`) and the stand-in Telegram run in processes of their
+own, with no flood limits on either side. Deliveries go out on a fixed schedule;
+each one's latency runs from when it was due to when the stand-in accepted the
+message carrying its order number (both clocks are this machine's wall clock).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from bench.common import (
+    CHAT_ID,
+    UNTHROTTLED,
+    bridge_settings,
+    free_port,
+    header,
+    percentile,
+    start_bridge,
+    telegram_server,
+    telegram_stats,
+    verdict,
+    wait_for_sent,
+    workdir,
+)
+from bench.load import FIRST_NUMBER, deliveries, open_loop, order_bodies
+
+TARGET_P50_MS = 20.0
+WARMUP = 50
+
+
+async def measure(port: int, telegram: str, events: int, rate: float) -> list[float]:
+    warm = deliveries(order_bodies(WARMUP, start=FIRST_NUMBER - WARMUP))
+    await open_loop(port, warm, rate, keep_alive=False)
+    await wait_for_sent(telegram, WARMUP, 60.0)
+    run = await open_loop(port, deliveries(order_bodies(events)), rate, keep_alive=False)
+    if run.ok != events:
+        raise RuntimeError(f"the bridge acknowledged {run.ok} of {events}: {run.statuses}")
+    await wait_for_sent(telegram, WARMUP + events, 60.0 + events / 50)
+    arrived = {number: at for _, at, number in telegram_stats(telegram, WARMUP)["sent"]}
+    return [arrived[FIRST_NUMBER + i] - (run.wall_started + i / rate) for i in range(events)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=50.0, help="deliveries per second")
+    args = parser.parse_args()
+    with workdir() as work, telegram_server(work) as telegram:
+        port = free_port()
+        env = bridge_settings(work, port, telegram, telegram_chat_id=CHAT_ID, **UNTHROTTLED)
+        bridge = start_bridge(work, env)
+        try:
+            latencies = asyncio.run(measure(port, telegram, args.events, args.rate))
+        finally:
+            bridge.stop()
+    p50, p99 = (percentile(latencies, q) * 1000 for q in (50, 99))
+    header("End to end")
+    print(f"{args.events} order deliveries at {args.rate:g}/s, one message each, unthrottled.\n")
+    print("| figure | bridge | target |")
+    print("| --- | --- | --- |")
+    met = verdict(p50 < TARGET_P50_MS)
+    print(f"| p50 ms, webhook to Telegram | {p50:.1f} | < {TARGET_P50_MS:g} ({met}) |")
+    print(f"| p99 ms, webhook to Telegram | {p99:.1f} | |")
+    print(f"| max ms | {max(latencies) * 1000:.1f} | |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

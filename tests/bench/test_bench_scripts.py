@@ -1,0 +1,59 @@
+"""Each benchmark still runs: a tiny size of every script, as a real subprocess.
+
+The figures themselves are not asserted (timing is measured by hand, see bench/);
+only that each script finishes and prints them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_bench(module: str, *args: str) -> str:
+    result = subprocess.run(  # noqa: S603 - our own interpreter and modules
+        [sys.executable, "-m", f"bench.{module}", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Machine: " in result.stdout
+    return result.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "args", "figures"),
+    [
+        (
+            "ingest",
+            ["--requests", "60", "--rounds", "2", "--rate", "200", "--rate-requests", "20"],
+            ["requests/s, 32 concurrent", "p99 ms at 200/s", "acknowledged / committed"],
+        ),
+        ("end_to_end", ["--events", "20", "--rate", "100"], ["p50 ms, webhook to Telegram"]),
+        (
+            "drain",
+            ["--size", "12", "--chats", "6"],
+            ["drain time s", "shortest the limits allow s", "| 429 answers | 0 |"],
+        ),
+        (
+            "memory",
+            ["--events", "40", "--rounds", "2", "--idle-seconds", "0"],
+            ["RSS idle MiB", "RSS after 40 events MiB"],
+        ),
+        ("startup", ["--runs", "1"], ["launch to /healthz 200 s"]),
+    ],
+)
+def test_benchmark_runs_and_prints_its_figures(
+    module: str, args: list[str], figures: list[str]
+) -> None:
+    output = run_bench(module, *args)
+    for figure in figures:
+        assert figure in output, figure
