@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,6 +31,8 @@ from bridge.queue.models import (
 from bridge.queue.schema import MIGRATIONS
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 _HEADS = """
     SELECT chat_id, MIN(id) AS head FROM messages
@@ -132,11 +136,18 @@ class Store:
                     if not future.done():
                         future.set_exception(exc)
                 continue
-            for (_, future), result in zip(batch, results, strict=True):
+            stored = []
+            for (event, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
-            if any(not r.duplicate for r in results):
+                if not result.duplicate:
+                    stored.append((event, result))
+            if stored:
                 self.events_waiting.set()
+                # One line per commit, not per webhook: under load, writing a log line
+                # for each webhook cost the event loop more than anything else it did.
+                if log.isEnabledFor(logging.INFO):
+                    log.info("%s", _describe(stored))
 
     def _insert_events(self, events: Sequence[IncomingEvent]) -> list[Accepted]:
         with transaction(self._conn):
@@ -330,6 +341,17 @@ class Store:
     def _execute(self, sql: str, params: Sequence[object]) -> int:
         with transaction(self._conn):
             return self._conn.execute(sql, params).rowcount
+
+
+def _describe(stored: list[tuple[IncomingEvent, Accepted]]) -> str:
+    """`accepted order.created as event #5`, or a summary of a larger commit."""
+    if len(stored) == 1:
+        event, accepted = stored[0]
+        return f"accepted {event.topic} as event #{accepted.event_id}"
+    topics = Counter(event.topic for event, _ in stored)
+    first, last = stored[0][1].event_id, stored[-1][1].event_id
+    kinds = ", ".join(f"{count} {topic}" for topic, count in topics.most_common())
+    return f"accepted {len(stored)} events, #{first} to #{last}: {kinds}"
 
 
 class transaction:

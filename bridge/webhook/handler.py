@@ -63,10 +63,9 @@ async def receive(request: web.Request) -> web.Response:
         log.error("could not store a %s delivery, answered 503: %s", event.topic, exc)
         return web.json_response({"error": "the bridge cannot store events right now"}, status=503)
 
+    # New events are logged by the store, one line per commit.
     if accepted.duplicate:
         log.info("%s delivery repeated event #%d; nothing new", event.topic, accepted.event_id)
-    else:
-        log.info("accepted %s as event #%d", event.topic, accepted.event_id)
     return web.json_response(
         {"status": "duplicate" if accepted.duplicate else "accepted", "event": accepted.event_id}
     )
