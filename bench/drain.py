@@ -31,6 +31,7 @@ from bench.common import (
 from bench.load import FIRST_NUMBER, order_bodies
 from bridge.queue.models import EventState, OutgoingMessage, Routing
 from bridge.queue.store import Store
+from bridge.send.ratelimit import Limits
 from bridge.stubs.telegram import FloodLimits
 from bridge.webhook.intake import incoming_event
 
@@ -76,6 +77,33 @@ def shortest_drain(per_chat: Counter[int], limits: FloodLimits) -> float:
     return max(0.0, *bounds)
 
 
+def shortest_by_windows(per_chat: Counter[int], limits: Limits) -> float:
+    """The least time from first to last message under Telegram's limits as documented
+    and as the bridge keeps them: sliding windows of 30 a second overall, one a second
+    per chat, and 20 in any minute per group."""
+    total = sum(per_chat.values())
+    rate = limits.overall_per_second / limits.second
+    bounds = [(total - limits.overall_per_second) / rate]
+    for chat_id, count in per_chat.items():
+        if chat_id < 0:
+            cycles, rest = divmod(count - 1, limits.group_per_minute)
+            bounds.append(cycles * limits.minute + rest * limits.chat_interval)
+        else:
+            bounds.append((count - 1) * limits.chat_interval)
+    groups = {c: n for c, n in per_chat.items() if c < 0}
+    if groups:
+        # Every group's last minute starts at the earliest a whole number of minutes
+        # in; the messages all groups still have left then share the overall limit.
+        cycles = max((n - 1) // limits.group_per_minute for n in groups.values())
+        last = sum(
+            n - cycles * limits.group_per_minute
+            for n in groups.values()
+            if (n - 1) // limits.group_per_minute == cycles
+        )
+        bounds.append(cycles * limits.minute + (last - limits.overall_per_second) / rate)
+    return max(0.0, *bounds)
+
+
 def in_order(sent: list[list[int | float | None]]) -> bool:
     """Every chat received its messages in queue order."""
     last: dict[int, int] = defaultdict(int)
@@ -97,6 +125,7 @@ def main() -> int:
     chats = chat_ids(args.chats, args.private)
     per_chat = Counter(chats[i % len(chats)] for i in range(args.size))
     shortest = shortest_drain(per_chat, FloodLimits())
+    documented = shortest_by_windows(per_chat, Limits())
     with workdir() as work, telegram_server(work, flood=True) as telegram:
         asyncio.run(fill(work / "data" / "bridge.sqlite3", args.size, chats))
         port = free_port()
@@ -111,16 +140,22 @@ def main() -> int:
     sent = stats["sent"]
     drain = sent[-1][1] - sent[0][1]
     share = shortest / drain if drain > 0 else 1.0
+    share_documented = documented / drain if drain > 0 else 1.0
     kind = "private chats" if args.private else "groups"
     header("Drain")
     print(f"{args.size} queued messages to {args.chats} {kind}, Telegram's flood limits.\n")
     print("| figure | bridge | target |")
     print("| --- | --- | --- |")
     print(f"| drain time s, first to last message | {drain:.1f} | |")
-    print(f"| shortest the limits allow s | {shortest:.1f} | |")
+    print(f"| shortest the stand-in's token buckets allow s | {shortest:.1f} | |")
     print(
-        f"| share of the allowed rate | {share:.3f} | >= {TARGET_SHARE} "
+        f"| share of the rate the stand-in allows | {share:.3f} | >= {TARGET_SHARE} "
         f"({verdict(share >= TARGET_SHARE)}) |"
+    )
+    print(f"| shortest Telegram's documented limits allow s | {documented:.1f} | |")
+    print(
+        f"| share of the rate the documented limits allow | {share_documented:.3f} "
+        f"| >= {TARGET_SHARE} ({verdict(share_documented >= TARGET_SHARE)}) |"
     )
     print(f"| 429 answers | {stats['flood_429s']} | 0 ({verdict(stats['flood_429s'] == 0)}) |")
     print(f"| every chat in queue order | {in_order(sent)} | yes |")
