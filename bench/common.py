@@ -270,6 +270,8 @@ def profiled(server: Server, output: Path | None, *, native: bool = False) -> It
     py_spy = Path(sys.executable).with_name("py-spy")
     argv = [str(py_spy), "record", "--pid", str(server.pid), "--rate", "500"]
     argv += ["--format", "raw", "--output", str(output), "--threads", "--nonblocking"]
+    if os.environ.get("BENCH_PROFILE_GIL"):
+        argv.append("--gil")
     if native:
         argv.append("--native")
     spy = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603

@@ -21,6 +21,7 @@ from bench.common import (
     bridge_settings,
     free_port,
     header,
+    profiled,
     start_bridge,
     telegram_server,
     telegram_stats,
@@ -121,6 +122,7 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=10_000, help="messages to queue")
     parser.add_argument("--chats", type=int, default=50)
     parser.add_argument("--private", action="store_true", help="private chats, not groups")
+    parser.add_argument("--profile", type=Path, help="write a py-spy profile of the bridge here")
     args = parser.parse_args()
     chats = chat_ids(args.chats, args.private)
     per_chat = Counter(chats[i % len(chats)] for i in range(args.size))
@@ -133,7 +135,10 @@ def main() -> int:
             work, bridge_settings(work, port, telegram, telegram_chat_id=chats[0])
         )
         try:
-            asyncio.run(wait_for_sent(telegram, args.size, 120.0 + 3 * shortest))
+            cpu = bridge.cpu_seconds()
+            with profiled(bridge, args.profile):
+                asyncio.run(wait_for_sent(telegram, args.size, 120.0 + 3 * shortest))
+            cpu = bridge.cpu_seconds() - cpu
         finally:
             bridge.stop()
         stats = telegram_stats(telegram)
@@ -157,6 +162,7 @@ def main() -> int:
         f"| share of the rate the documented limits allow | {share_documented:.3f} "
         f"| >= {TARGET_SHARE} ({verdict(share_documented >= TARGET_SHARE)}) |"
     )
+    print(f"| bridge CPU per message ms | {cpu / args.size * 1000:.2f} | |")
     print(f"| 429 answers | {stats['flood_429s']} | 0 ({verdict(stats['flood_429s'] == 0)}) |")
     print(f"| every chat in queue order | {in_order(sent)} | yes |")
     return 0 if in_order(sent) else 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from bench.common import (
     CHAT_ID,
@@ -21,6 +22,7 @@ from bench.common import (
     free_port,
     header,
     percentile,
+    profiled,
     start_bridge,
     telegram_server,
     telegram_stats,
@@ -50,13 +52,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=50.0, help="deliveries per second")
+    parser.add_argument("--profile", type=Path, help="write a py-spy profile of the bridge here")
     args = parser.parse_args()
     with workdir() as work, telegram_server(work) as telegram:
         port = free_port()
         env = bridge_settings(work, port, telegram, telegram_chat_id=CHAT_ID, **UNTHROTTLED)
         bridge = start_bridge(work, env)
         try:
-            latencies = asyncio.run(measure(port, telegram, args.events, args.rate))
+            with profiled(bridge, args.profile):
+                latencies = asyncio.run(measure(port, telegram, args.events, args.rate))
         finally:
             bridge.stop()
     p50, p99 = (percentile(latencies, q) * 1000 for q in (50, 99))
