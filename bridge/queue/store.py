@@ -34,9 +34,21 @@ T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
+# The head of each chat's queue: the oldest message not yet sent or dead. A skip scan
+# over the messages_open index (one seek per chat) rather than GROUP BY, which reads
+# every open message: with 10,000 queued a claim took 1.3 ms and with 100,000 11 ms
+# (0.4 and 0.9 ms now), and the sender runs it each time it looks for work.
 _HEADS = """
-    SELECT chat_id, MIN(id) AS head FROM messages
-    WHERE status IN ('pending', 'sending') GROUP BY chat_id
+    WITH RECURSIVE chats(chat_id) AS (
+        SELECT MIN(chat_id) FROM messages WHERE status IN ('pending', 'sending')
+        UNION ALL
+        SELECT (SELECT MIN(chat_id) FROM messages
+                WHERE status IN ('pending', 'sending') AND chat_id > chats.chat_id)
+        FROM chats WHERE chat_id IS NOT NULL
+    )
+    SELECT chat_id, (SELECT MIN(id) FROM messages
+                     WHERE status IN ('pending', 'sending') AND chat_id = chats.chat_id) AS head
+    FROM chats WHERE chat_id IS NOT NULL
 """
 
 
