@@ -20,6 +20,7 @@ from bridge.config import Settings
 from bridge.health import healthz
 from bridge.keys import BOT, LIFECYCLE, RENDERER, SETTINGS, STORE
 from bridge.lifecycle import Lifecycle
+from bridge.queue.retention import Retention, prune_forever
 from bridge.queue.store import Store
 from bridge.render.renderer import Renderer
 from bridge.routing.router import Router
@@ -107,9 +108,15 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
         ),
         settings.bridge_send_concurrency,
     )
+    retention = Retention(
+        finished_days=settings.bridge_retention_days,
+        dead_days=settings.bridge_dead_letter_retention_days,
+        interval_seconds=settings.bridge_prune_interval_seconds,
+    )
     tasks = [
         asyncio.create_task(router.run(), name="router"),
         asyncio.create_task(sender.run(), name="sender"),
+        asyncio.create_task(prune_forever(store, retention), name="pruner"),
     ]
     for task in tasks:
         task.add_done_callback(_log_crash)

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     bridge_poll_timeout_seconds: int = Field(default=30, ge=0, le=50)
     bridge_db_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     bridge_db_busy_timeout_seconds: float = Field(default=5.0, ge=0)
+    # Retention: how long finished rows stay in the database.
+    bridge_retention_days: float = Field(default=7.0, gt=0)
+    bridge_dead_letter_retention_days: float = Field(default=30.0, gt=0)
+    bridge_prune_interval_seconds: float = Field(default=3600.0, gt=0)
     # Telegram's flood limits (Bot FAQ); lower them if Telegram still answers 429.
     bridge_rate_overall_per_second: int = Field(default=30, ge=1)
     bridge_rate_chat_interval_seconds: float = Field(default=1.0, ge=0)

@@ -15,6 +15,7 @@ from bridge.app import create_app
 from bridge.cli.common import EXIT_CONFIG, settings_or_report, setup_logging
 from bridge.config import Settings
 from bridge.lifecycle import Lifecycle
+from bridge.queue.store import StoreError
 from bridge.render.renderer import TemplateProblem
 
 log = logging.getLogger("bridge")
@@ -36,6 +37,13 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(serve(settings))
     except TemplateProblem as exc:
         log.critical("a template cannot be used: %s", exc)
+        return EXIT_CONFIG
+    except StoreError as exc:
+        log.critical(
+            "%s; BRIDGE_DATA_DIR (%s) must be a writable directory on a local disk",
+            exc,
+            settings.bridge_data_dir,
+        )
         return EXIT_CONFIG
 
 

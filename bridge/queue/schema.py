@@ -51,4 +51,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX messages_event ON messages(event_id);
     CREATE INDEX messages_dead ON messages(id) WHERE status = 'dead';
     """,
+    # 2: a row /healthz rewrites, to prove that the database still takes writes.
+    """
+    CREATE TABLE health (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        checked_at  REAL NOT NULL
+    );
+    -- Pruning finds old finished messages by age.
+    CREATE INDEX messages_finished ON messages(updated_at) WHERE status IN ('sent', 'skipped');
+    """,
 )
