@@ -160,15 +160,9 @@ async def test_sigkill_mid_stream_loses_no_acknowledged_webhook(
     second = bridge_process(BRIDGE_PORT=first.env["BRIDGE_PORT"])
     fake_telegram.send_delay = 0
     await second.start()
-    try:
-        async with asyncio.timeout(20):
-            while not set(acknowledged) <= set(order_numbers(fake_telegram)):
-                await asyncio.sleep(0.05)
-    except TimeoutError:
-        missing = set(acknowledged) - set(order_numbers(fake_telegram))
-        raise AssertionError(
-            f"missing {sorted(missing)}; statuses {second.statuses()}; sent {order_numbers(fake_telegram)}"
-        ) from None
+    async with asyncio.timeout(20):
+        while not set(acknowledged) <= set(order_numbers(fake_telegram)):
+            await asyncio.sleep(0.05)
     numbers = order_numbers(fake_telegram)
     duplicates = len(numbers) - len(set(numbers))
     # One chat sends one message at a time: at most the one in flight is sent twice.
