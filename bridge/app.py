@@ -25,6 +25,7 @@ from bridge.queue.store import Store
 from bridge.render.renderer import Renderer
 from bridge.routing.router import Router
 from bridge.routing.targets import Routes
+from bridge.send.alerts import ChatAlerts
 from bridge.send.backoff import RetryPolicy
 from bridge.send.ratelimit import Limits, RateLimiter
 from bridge.send.sender import Sender
@@ -89,6 +90,8 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
             "%d message(s) were being sent when the bridge stopped; sending again", recovered
         )
     router = Router(store, Routes.from_settings(settings), app[RENDERER])
+    alerts = ChatAlerts(store, settings.telegram_alert_chat_id)
+    await alerts.load()
     sender = Sender(
         store,
         app[BOT],
@@ -107,6 +110,7 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
             )
         ),
         settings.bridge_send_concurrency,
+        alerts,
     )
     retention = Retention(
         finished_days=settings.bridge_retention_days,

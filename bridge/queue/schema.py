@@ -60,4 +60,12 @@ MIGRATIONS: tuple[str, ...] = (
     -- Pruning finds old finished messages by age.
     CREATE INDEX messages_finished ON messages(updated_at) WHERE status IN ('sent', 'skipped');
     """,
+    # 3: chats that refused messages for good, so that admins are told once, not per event.
+    """
+    CREATE TABLE failed_chats (
+        chat_id     INTEGER PRIMARY KEY,
+        error       TEXT NOT NULL,
+        failed_at   REAL NOT NULL
+    );
+    """,
 )

@@ -316,6 +316,20 @@ class Store:
         )
         return [DeadLetter(*row) for row in rows]
 
+    async def replay(self, ids: Sequence[int] | None) -> int:
+        """Queue dead letters again (the given ids, or all of them); returns how many."""
+        now = time.time()
+        chosen = None if ids is None else json.dumps(list(ids))
+        count = await self._run(
+            self._execute,
+            "UPDATE messages SET status = 'pending', attempts = 0, run_at = ?, updated_at = ?,"
+            " created_at = ? WHERE status = 'dead'"
+            " AND (? IS NULL OR id IN (SELECT value FROM json_each(?)))",
+            (now, now, now, chosen, chosen),
+        )
+        self.messages_waiting.set()
+        return count
+
     async def ping(self) -> None:
         """Raise StoreError unless the database takes a write (and the last intake worked)."""
         await self._run(
