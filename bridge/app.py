@@ -17,7 +17,7 @@ from aiohttp import web
 from bridge.bot.commands import COMMANDS, StaffCommands
 from bridge.bot.runner import BotRunner, build_application
 from bridge.config import Settings
-from bridge.health import healthz
+from bridge.health import healthz, readyz
 from bridge.keys import BOT, LIFECYCLE, RENDERER, SETTINGS, STORE
 from bridge.lifecycle import Lifecycle
 from bridge.queue.retention import Retention, prune_forever
@@ -50,6 +50,7 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> web.Ap
         app.router.add_post(path, handler.receive)
         app.router.add_get(path, handler.explain)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     return app
 
 

@@ -60,6 +60,7 @@ class Settings(StorageSettings):
     bridge_port: int = Field(default=8080, ge=1, le=65535)
     bridge_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     bridge_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    bridge_log_format: Literal["plain", "json"] = "plain"
     bridge_templates_dir: Path | None = None
 
     # Delivery tuning. Tests shrink these; shops rarely need to.

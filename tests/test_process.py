@@ -209,3 +209,26 @@ async def test_second_sigterm_exits_at_once_and_loses_nothing(
     async with asyncio.timeout(10):
         while order_numbers(fake_telegram) != [7]:
             await asyncio.sleep(0.05)
+
+
+async def test_json_logs_carry_no_secret_and_no_customer_data(
+    bridge_process: Callable[..., BridgeProcess],
+    fake_telegram: FakeTelegram,
+    http: aiohttp.ClientSession,
+    tmp_path: Path,
+) -> None:
+    bridge = bridge_process(BRIDGE_LOG_FORMAT="json", BRIDGE_LOG_LEVEL="INFO")
+    await bridge.start()
+    assert await post(http, bridge.url, order(5)) == 200
+    async with asyncio.timeout(10):
+        while order_numbers(fake_telegram) != [5]:
+            await asyncio.sleep(0.02)
+    bridge.signal(signal.SIGTERM)
+    assert await bridge.wait(10) == 0
+    lines = (tmp_path / "bridge-0.log").read_text().splitlines()
+    entries = [json.loads(line) for line in lines]
+    assert {"time", "level", "logger", "message"} <= set(entries[0])
+    assert any("accepted order.created" in e["message"] for e in entries)
+    text = "\n".join(lines)
+    for private in (fake_telegram.token, SECRET, "John", "john.doe@example.com", "555-5555"):
+        assert private not in text
