@@ -19,9 +19,10 @@ from bridge.bot.commands import COMMANDS, StaffCommands
 from bridge.bot.runner import BotRunner, WebhookMode, build_application
 from bridge.bot.updates import receive_update
 from bridge.config import Settings
-from bridge.health import healthz, readyz
-from bridge.keys import BOT, LIFECYCLE, RENDERER, SETTINGS, STORE
+from bridge.health import healthz, metrics_endpoint, readyz
+from bridge.keys import BOT, LIFECYCLE, METRICS, RENDERER, SETTINGS, STORE
 from bridge.lifecycle import Lifecycle
+from bridge.metrics import Metrics
 from bridge.queue.retention import Retention, prune_forever
 from bridge.queue.store import Store
 from bridge.render.renderer import Renderer
@@ -43,6 +44,7 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> web.Ap
     app = web.Application(client_max_size=settings.bridge_max_body_bytes)
     app[SETTINGS] = settings
     app[LIFECYCLE] = lifecycle or Lifecycle()
+    app[METRICS] = Metrics()
     renderer = Renderer(settings.bridge_templates_dir)
     renderer.compile_all()
     app[RENDERER] = renderer
@@ -55,6 +57,7 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> web.Ap
         app.router.add_post(URL(settings.telegram_webhook_url).path, receive_update)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_endpoint)
     return app
 
 
@@ -122,6 +125,7 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
         ),
         settings.bridge_send_concurrency,
         alerts,
+        app[METRICS],
     )
     retention = Retention(
         finished_days=settings.bridge_retention_days,

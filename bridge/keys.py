@@ -7,6 +7,7 @@ from aiohttp import web
 from bridge.bot.runner import BotRunner
 from bridge.config import Settings
 from bridge.lifecycle import Lifecycle
+from bridge.metrics import Metrics
 from bridge.queue.store import Store
 from bridge.render.renderer import Renderer
 
@@ -15,3 +16,4 @@ LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
 STORE = web.AppKey("store", Store)
 RENDERER = web.AppKey("renderer", Renderer)
 BOT = web.AppKey("bot", BotRunner)
+METRICS = web.AppKey("metrics", Metrics)

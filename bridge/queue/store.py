@@ -53,6 +53,10 @@ _NEXT_DUE = f"""
 """  # noqa: S608
 
 
+#: how long a failed intake keeps /readyz failing
+INTAKE_ERROR_MEMORY_SECONDS = 60.0
+
+
 class StoreError(Exception):
     """The database could not be read or written."""
 
@@ -69,8 +73,8 @@ class Store:
         self.events_waiting = asyncio.Event()
         #: set when messages become sendable or change state; the sender waits on it
         self.messages_waiting = asyncio.Event()
-        #: why the last attempt to store an event failed; None once one succeeds again
-        self.intake_error: str | None = None
+        #: why the last attempt to store an event failed, and when; None once one succeeds
+        self.intake_error: tuple[str, float] | None = None
 
     @classmethod
     async def open(
@@ -129,11 +133,13 @@ class Store:
             batch, self._intake = self._intake, []
             try:
                 results = await self._run(self._insert_events, [event for event, _ in batch])
-            except Exception as exc:
+            except Exception as exc:  # every waiter must hear of the failure
+                self.intake_error = (str(exc), time.monotonic())
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
+            self.intake_error = None
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
@@ -331,14 +337,21 @@ class Store:
         return count
 
     async def ping(self) -> None:
-        """Raise StoreError unless the database takes a write (and the last intake worked)."""
+        """Raise StoreError unless the database takes a write and intake worked lately.
+
+        A failed intake counts for a minute: the probe's small write can succeed on a disk
+        too full for a real event, but a failure must not stick forever either, or a
+        readiness check could keep away the traffic that would clear it.
+        """
         await self._run(
             self._execute,
             "INSERT OR REPLACE INTO health (id, checked_at) VALUES (1, ?)",
             (time.time(),),
         )
         if self.intake_error is not None:
-            raise StoreError(f"the last event could not be stored: {self.intake_error}")
+            error, when = self.intake_error
+            if time.monotonic() - when < INTAKE_ERROR_MEMORY_SECONDS:
+                raise StoreError(f"the last event could not be stored: {error}")
 
     async def prune(self, finished_before: float, dead_before: float) -> tuple[int, int]:
         """Delete sent and skipped messages, dead letters, and events left without messages.

@@ -19,6 +19,7 @@ from telegram import InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 
 from bridge.bot.runner import BotRunner
+from bridge.metrics import Metrics
 from bridge.queue.models import QueuedMessage
 from bridge.queue.store import Store, StoreError
 from bridge.render.telegram_html import visible_text
@@ -47,6 +48,7 @@ class Sender:
         limiter: RateLimiter,
         concurrency: int,
         alerts: ChatAlerts,
+        metrics: Metrics,
     ) -> None:
         self._store = store
         self._bot = bot
@@ -54,6 +56,7 @@ class Sender:
         self._limiter = limiter
         self._concurrency = concurrency
         self._alerts = alerts
+        self._metrics = metrics
         self._in_flight: dict[asyncio.Task[None], int] = {}
         self._stopping = False
 
@@ -115,10 +118,15 @@ class Sender:
         try:
             try:
                 await self._send(message)
-            except Exception as exc:
-                await self._handle_failure(message, classify(exc))
+            except Exception as exc:  # every failure is classified; none escapes
+                outcome = classify(exc)
+                self._metrics.sends.labels(outcome.action.value).inc()
+                await self._handle_failure(message, outcome)
             else:
-                await self._store.mark_sent(message.id, time.time())
+                now = time.time()
+                self._metrics.sends.labels("sent").inc()
+                self._metrics.send_latency.observe(now - message.created_at)
+                await self._store.mark_sent(message.id, now)
                 await self._alerts.chat_ok(message.chat_id)
         except StoreError as exc:
             # The row stays 'sending'; it is sent again after a restart rather than lost.
@@ -145,6 +153,7 @@ class Sender:
         store = self._store
         match outcome.action:
             case Action.WAIT:
+                self._metrics.rate_limited.inc()
                 log.warning(
                     "Telegram asked to wait %.1f s before sending to chat %s",
                     outcome.delay,
@@ -197,5 +206,6 @@ class Sender:
                     outcome.error,
                 )
                 await store.mark_dead(message.id, outcome.error, now)
+                self._metrics.dead_letters.inc()
                 if outcome.chat_gone:
                     await self._alerts.chat_failed(message.chat_id, outcome.error)
