@@ -5,14 +5,22 @@ The variable names are a public contract: shop owners put them in their compose 
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
 
 DEFAULT_TELEGRAM_API = "https://api.telegram.org"
+DOCKER_SECRETS_DIR = "/run/secrets"
 
 S = TypeVar("S", bound="StorageSettings")
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -49,7 +57,28 @@ class StorageSettings(BaseSettings):
 
 
 class Settings(StorageSettings):
-    """Every setting of the bridge. Field names are the environment variable names."""
+    """Every setting of the bridge. Field names are the environment variable names.
+
+    Precedence, highest first: environment variables, the .env file, Docker secrets
+    (files named like the variables in BRIDGE_SECRETS_DIR, default /run/secrets),
+    then the defaults.
+    """
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources = [init_settings, env_settings, dotenv_settings]
+        # Only when present: a missing directory is normal outside Docker, not worth a warning.
+        secrets_dir = Path(os.environ.get("BRIDGE_SECRETS_DIR", DOCKER_SECRETS_DIR))
+        if secrets_dir.is_dir():
+            sources.append(SecretsSettingsSource(settings_cls, secrets_dir=secrets_dir))
+        return tuple(sources)
 
     telegram_bot_token: SecretStr
     telegram_chat_id: int | None = None

@@ -89,3 +89,18 @@ def test_serve_refuses_to_start_without_secret(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "WOOCOMMERCE_WEBHOOK_SECRET: is required but not set" in result.stderr
     assert TOKEN not in result.stderr + result.stdout
+
+
+def test_docker_secrets_are_read_and_the_environment_wins(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "telegram_bot_token").write_text(TOKEN + "\n")
+    (secrets / "WOOCOMMERCE_WEBHOOK_SECRET").write_text("from-docker")
+    monkeypatch.setenv("BRIDGE_SECRETS_DIR", str(secrets))
+    settings = load_settings(env_file=None)
+    assert settings.telegram_bot_token.get_secret_value() == TOKEN
+    assert settings.woocommerce_webhook_secret.get_secret_value() == "from-docker"
+    monkeypatch.setenv("WOOCOMMERCE_WEBHOOK_SECRET", "from-env")
+    assert load_settings(env_file=None).woocommerce_webhook_secret.get_secret_value() == "from-env"
