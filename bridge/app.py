@@ -1,8 +1,8 @@
 """The application factory: one aiohttp app owns every resource of the bridge.
 
-Resources are acquired in cleanup contexts in dependency order (store, bot, worker)
-and released in reverse: the worker stops sending before the bot closes, and the
-bot before the database.
+Resources are acquired in cleanup contexts in dependency order (store, chats, bot,
+worker) and released in reverse: the worker stops sending before the bot closes, and
+the bot before the database.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from bridge.bot.commands import COMMANDS, StaffCommands
 from bridge.bot.runner import BotRunner, build_application
 from bridge.config import Settings
 from bridge.health import healthz
-from bridge.keys import BOT, LIFECYCLE, RENDERER, SETTINGS, STORE
+from bridge.keys import BOT, CHATS, LIFECYCLE, RENDERER, ROUTES, SETTINGS, STORE
 from bridge.lifecycle import Lifecycle
 from bridge.queue.store import Store
 from bridge.render.renderer import Renderer
+from bridge.routing.chats import Chats
 from bridge.routing.router import Router
 from bridge.routing.targets import Routes
 from bridge.send.backoff import RetryPolicy
@@ -35,14 +36,18 @@ WEBHOOK_PATHS = ("/webhook", "/webhook/")
 
 
 def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> web.Application:
-    """Build the bridge. Templates are compiled here, so a broken one fails at once."""
+    """Build the bridge. Templates and routes are read here, so a broken one fails at once.
+
+    Raises TemplateProblem or ConfigError (from the routes file).
+    """
     app = web.Application(client_max_size=settings.bridge_max_body_bytes)
     app[SETTINGS] = settings
     app[LIFECYCLE] = lifecycle or Lifecycle()
     renderer = Renderer(settings.bridge_templates_dir)
     renderer.compile_all()
     app[RENDERER] = renderer
-    app.cleanup_ctx.extend([store_ctx, bot_ctx, worker_ctx])
+    app[ROUTES] = Routes.from_settings(settings)
+    app.cleanup_ctx.extend([store_ctx, chats_ctx, bot_ctx, worker_ctx])
     for path in WEBHOOK_PATHS:
         # Both spellings are served: a redirect would count as delivered and lose the event.
         app.router.add_post(path, handler.receive)
@@ -63,10 +68,15 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
     await store.close()
 
 
+async def chats_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[CHATS] = await Chats.open(app[STORE], app[ROUTES])
+    yield
+
+
 async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     application, requests = build_application(settings)
-    StaffCommands(settings, app[STORE], app[LIFECYCLE]).register(application)
+    StaffCommands(settings, app[STORE], app[LIFECYCLE], app[CHATS]).register(application)
     runner = BotRunner(
         application,
         requests,
@@ -87,7 +97,8 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
         log.warning(
             "%d message(s) were being sent when the bridge stopped; sending again", recovered
         )
-    router = Router(store, Routes.from_settings(settings), app[RENDERER])
+    chats = app[CHATS]
+    router = Router(store, chats, app[RENDERER])
     sender = Sender(
         store,
         app[BOT],
@@ -106,6 +117,7 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
             )
         ),
         settings.bridge_send_concurrency,
+        gate=chats,
     )
     tasks = [
         asyncio.create_task(router.run(), name="router"),

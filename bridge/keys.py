@@ -9,9 +9,14 @@ from bridge.config import Settings
 from bridge.lifecycle import Lifecycle
 from bridge.queue.store import Store
 from bridge.render.renderer import Renderer
+from bridge.routing.chats import Chats
+from bridge.routing.targets import Routes
 
 SETTINGS = web.AppKey("settings", Settings)
 LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
 STORE = web.AppKey("store", Store)
 RENDERER = web.AppKey("renderer", Renderer)
 BOT = web.AppKey("bot", BotRunner)
+#: the routes as configured; CHATS holds them once chat moves are applied
+ROUTES = web.AppKey("routes", Routes)
+CHATS = web.AppKey("chats", Chats)
