@@ -75,6 +75,9 @@ def parse_routes(data: dict[str, Any], problems: list[str]) -> list[Route]:
         if key != "routes":
             problems.append(f"{key}: is not a known key; the file holds [[routes]] tables only")
     entries = data.get("routes")
+    if isinstance(entries, dict):
+        problems.append("routes: write each route as [[routes]], with two brackets")
+        return []
     if not isinstance(entries, list) or not entries:
         problems.append(
             "routes: no route; add a [[routes]] table per chat, with chat_id and topics"

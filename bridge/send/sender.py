@@ -148,7 +148,8 @@ class Sender:
             text=message.text,
             parse_mode=ParseMode.HTML,
             message_thread_id=message.thread_id,
-            disable_notification=message.silent,
+            # SQLite hands back 0/1; Telegram expects a boolean.
+            disable_notification=bool(message.silent),
             reply_markup=markup,
             link_preview_options=_NO_PREVIEW,
         )
