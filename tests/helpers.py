@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient
 
 from bridge.keys import BOT, SETTINGS, STORE
 from bridge.queue.store import Store
-from bridge.stubs.telegram import SentMessage
+from bridge.stubs.telegram import FakeTelegram, SentMessage
 from bridge.webhook.signature import sign
 
 PAYLOADS = Path(__file__).parent / "fixtures" / "payloads"
@@ -110,3 +110,39 @@ def order_body(*, saved: int = 0, **changes: object) -> bytes:
     order["date_modified_gmt"] = f"2024-05-01T10:{saved:02d}:00"
     order.update(changes)
     return json.dumps(order).encode()
+
+
+# A shop with several chats, for the staff command tests: an order chat, a stock chat,
+# and a forum group whose topic 12 gets orders and whose General gets the rest.
+ORDERS_CHAT, STOCK_CHAT, FORUM_CHAT, UNROUTED_CHAT = -1001, -1002, -1004, -1999
+ADMIN, STAFF = 42, 7
+SHOP_ROUTES = f"""
+[[routes]]
+name = "orders"
+chat_id = {ORDERS_CHAT}
+topics = ["order.*"]
+
+[[routes]]
+name = "stock"
+chat_id = {STOCK_CHAT}
+topics = ["product.*"]
+
+[[routes]]
+name = "forum: orders"
+chat_id = {FORUM_CHAT}
+thread_id = 12
+topics = ["order.created", "order.updated"]
+
+[[routes]]
+name = "forum: general"
+chat_id = {FORUM_CHAT}
+topics = ["product.*", "customer.*"]
+"""
+
+
+async def replies(
+    fake: FakeTelegram, chat_id: int, count: int, timeout: float = 5.0
+) -> list[SentMessage]:
+    """Wait until `chat_id` has received `count` messages; returns them all."""
+    await eventually(lambda: len(fake.messages_to(chat_id)) >= count, timeout)
+    return fake.messages_to(chat_id)

@@ -142,7 +142,7 @@ class MuteCommands:
         pattern = args[0].lower()
         problem = pattern_problem(pattern)
         if problem is not None:
-            raise UsageError(problem.capitalize())
+            raise UsageError(problem)
         if not any(overlaps(pattern, t) for t in topics):
             raise UsageError(
                 f"No topic this chat receives matches {pattern}; "
