@@ -17,6 +17,6 @@ LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
 STORE = web.AppKey("store", Store)
 RENDERER = web.AppKey("renderer", Renderer)
 BOT = web.AppKey("bot", BotRunner)
-#: the routes as configured; CHATS holds them once chat moves are applied
+#: the routes read at start-up; Chats keeps them pointing at chats' current ids
 ROUTES = web.AppKey("routes", Routes)
 CHATS = web.AppKey("chats", Chats)

@@ -209,7 +209,9 @@ class MuteCommands:
             silencing = [m for m in mutes.of(place.chat_id, place.thread_id) if m.covers(topic)]
             if silencing:
                 await mutes.lift(silencing)
-                await query.answer(f"🔔 {topic} unmuted")
+                wider = [m.pattern for m in silencing if m.pattern != topic]
+                covered = f" (lifted {', '.join(wider)}, which covered it)" if wider else ""
+                await query.answer(f"🔔 {topic} unmuted{covered}")
             else:
                 await mutes.mute(
                     Mute(place.chat_id, place.thread_id, topic, None, query.from_user.id)

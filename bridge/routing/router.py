@@ -42,7 +42,7 @@ def decide(
     change: StatusChange | None = None,
     mutes: Mutes | None = None,
 ) -> Routing:
-    """The messages for one event; pure apart from rendering.
+    """The messages for one event; pure apart from rendering and the clock.
 
     A target that muted the topic still gets its messages, kept as skipped.
     """

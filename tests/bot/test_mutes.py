@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import pytest
 from aiohttp.test_utils import TestClient
 
+from bridge.bot.mutes import UsageError, callback_data, parse_duration, topic_of
 from bridge.config import Settings
 from bridge.stubs.telegram import FakeTelegram, Reply
 from tests.helpers import (
@@ -100,6 +102,21 @@ async def test_a_button_toggles_the_mute_of_its_topic(
     await deliver(shop, "order.updated", order_body(saved=2, status="refunded"))
     [_, message] = await replies(fake_telegram, ORDERS_CHAT, 2)
     assert "completed → refunded" in message.text
+
+
+async def test_a_button_under_a_wider_mute_lifts_it_and_says_so(
+    shop: TestClient, fake_telegram: FakeTelegram
+) -> None:
+    fake_telegram.send_command("/mute order.*", chat_id=ORDERS_CHAT, user_id=ADMIN)
+    fake_telegram.send_command("/topics", chat_id=ORDERS_CHAT, user_id=STAFF)
+    listing = (await replies(fake_telegram, ORDERS_CHAT, 2))[-1]
+    assert "🔕 order.deleted: muted until /unmute" in listing.text
+    fake_telegram.press_button(listing, button_data(listing, "order.created"), user_id=ADMIN)
+    await eventually(lambda: len(fake_telegram.edits) == 1)
+    answer = fake_telegram.callback_answers[-1]["text"]
+    assert answer == "🔔 order.created unmuted (lifted order.*, which covered it)"
+    assert "🔕" not in fake_telegram.edits[-1]["text"]
+    assert mutes_in_db(shop) == []
 
 
 async def test_others_than_admins_cannot_change_mutes(
@@ -247,3 +264,26 @@ async def test_mutes_belong_to_their_chat_and_forum_topic(
     assert "🔔 product.created" in general.text
     assert "order" not in general.text
     assert "🔕" not in general.text
+
+
+def test_long_topics_get_short_button_data() -> None:
+    long_topic = "action.woocommerce_" + "x" * 60
+    topics = ["order.created", long_topic]
+    data = callback_data(long_topic)
+    assert len(data.encode()) <= 64
+    assert topic_of(data, topics) == long_topic
+    assert topic_of(callback_data("order.created"), topics) == "order.created"
+    assert topic_of(callback_data("order.created"), [long_topic]) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30m", 1800), ("2h", 7200), ("1d", 86400), ("45s", 45), ("1H", 3600)]
+)
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["soon", "0m", "2w", "400d", "1.5h", "-1h"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_duration(text)
