@@ -17,14 +17,16 @@ from aiohttp import web
 from bridge.bot.commands import COMMANDS, StaffCommands
 from bridge.bot.runner import BotRunner, build_application
 from bridge.config import Settings
-from bridge.health import healthz
+from bridge.health import healthz, readyz
 from bridge.keys import BOT, CHATS, LIFECYCLE, RENDERER, ROUTES, SETTINGS, STORE
 from bridge.lifecycle import Lifecycle
+from bridge.queue.retention import Retention, prune_forever
 from bridge.queue.store import Store
 from bridge.render.renderer import Renderer
 from bridge.routing.chats import Chats
 from bridge.routing.router import Router
 from bridge.routing.targets import Routes
+from bridge.send.alerts import ChatAlerts
 from bridge.send.backoff import RetryPolicy
 from bridge.send.ratelimit import Limits, RateLimiter
 from bridge.send.sender import Sender
@@ -53,6 +55,7 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> web.Ap
         app.router.add_post(path, handler.receive)
         app.router.add_get(path, handler.explain)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     return app
 
 
@@ -99,6 +102,8 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
         )
     chats = app[CHATS]
     router = Router(store, chats, app[RENDERER])
+    alerts = ChatAlerts(store, settings.telegram_alert_chat_id)
+    await alerts.load()
     sender = Sender(
         store,
         app[BOT],
@@ -117,11 +122,18 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
             )
         ),
         settings.bridge_send_concurrency,
+        alerts,
         gate=chats,
+    )
+    retention = Retention(
+        finished_days=settings.bridge_retention_days,
+        dead_days=settings.bridge_dead_letter_retention_days,
+        interval_seconds=settings.bridge_prune_interval_seconds,
     )
     tasks = [
         asyncio.create_task(router.run(), name="router"),
         asyncio.create_task(sender.run(), name="sender"),
+        asyncio.create_task(prune_forever(store, retention), name="pruner"),
     ]
     for task in tasks:
         task.add_done_callback(_log_crash)

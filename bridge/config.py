@@ -6,12 +6,14 @@ The variable names are a public contract: shop owners put them in their compose 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_TELEGRAM_API = "https://api.telegram.org"
+
+S = TypeVar("S", bound="StorageSettings")
 
 
 class ConfigError(Exception):
@@ -22,8 +24,8 @@ class ConfigError(Exception):
         self.problems = problems
 
 
-class Settings(BaseSettings):
-    """Every setting of the bridge. Field names are the environment variable names."""
+class StorageSettings(BaseSettings):
+    """Where the queue lives: all that commands working on the database need."""
 
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -35,17 +37,30 @@ class Settings(BaseSettings):
         validate_default=True,
     )
 
+    bridge_data_dir: Path = Path("data")
+    bridge_db_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    bridge_db_busy_timeout_seconds: float = Field(default=5.0, ge=0)
+
+    @property
+    def database_path(self) -> Path:
+        return self.bridge_data_dir / "bridge.sqlite3"
+
+
+class Settings(StorageSettings):
+    """Every setting of the bridge. Field names are the environment variable names."""
+
     telegram_bot_token: SecretStr
     telegram_chat_id: int | None = None
     telegram_api_base_url: str = DEFAULT_TELEGRAM_API
     telegram_admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    telegram_alert_chat_id: int | None = None
     woocommerce_webhook_secret: SecretStr
 
-    bridge_data_dir: Path = Path("data")
     bridge_host: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
     bridge_port: int = Field(default=8080, ge=1, le=65535)
     bridge_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     bridge_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    bridge_log_format: Literal["plain", "json"] = "plain"
     bridge_templates_dir: Path | None = None
 
     # Delivery tuning. Tests shrink these; shops rarely need to.
@@ -57,8 +72,10 @@ class Settings(BaseSettings):
     bridge_send_concurrency: int = Field(default=8, ge=1, le=64)
     bridge_shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     bridge_poll_timeout_seconds: int = Field(default=30, ge=0, le=50)
-    bridge_db_synchronous: Literal["FULL", "NORMAL"] = "FULL"
-    bridge_db_busy_timeout_seconds: float = Field(default=5.0, ge=0)
+    # Retention: how long finished rows stay in the database.
+    bridge_retention_days: float = Field(default=7.0, gt=0)
+    bridge_dead_letter_retention_days: float = Field(default=30.0, gt=0)
+    bridge_prune_interval_seconds: float = Field(default=3600.0, gt=0)
     # Telegram's flood limits (Bot FAQ); lower them if Telegram still answers 429.
     bridge_rate_overall_per_second: int = Field(default=30, ge=1)
     bridge_rate_chat_interval_seconds: float = Field(default=1.0, ge=0)
@@ -107,18 +124,23 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
-    @property
-    def database_path(self) -> Path:
-        return self.bridge_data_dir / "bridge.sqlite3"
-
 
 def load_settings(env_file: str | Path | None = ".env") -> Settings:
     """Build Settings from the environment (and `env_file`, if it exists).
 
     Raises ConfigError with one line per problem, naming the variable.
     """
+    return _load(Settings, env_file)
+
+
+def load_storage_settings(env_file: str | Path | None = ".env") -> StorageSettings:
+    """Only the database settings, for commands that need nothing else."""
+    return _load(StorageSettings, env_file)
+
+
+def _load(kind: type[S], env_file: str | Path | None) -> S:
     try:
-        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+        return kind(_env_file=env_file)  # type: ignore[call-arg]
     except ValidationError as exc:
         raise ConfigError(describe_errors(exc)) from None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
@@ -146,3 +147,10 @@ async def replies(
     """Wait until `chat_id` has received `count` messages; returns them all."""
     await eventually(lambda: len(fake.messages_to(chat_id)) >= count, timeout)
     return fake.messages_to(chat_id)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -51,7 +51,24 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX messages_event ON messages(event_id);
     CREATE INDEX messages_dead ON messages(id) WHERE status = 'dead';
     """,
-    # 2: what routing remembers: each order's last status, staff mutes, chats that moved.
+    # 2: a row /healthz rewrites, to prove that the database still takes writes.
+    """
+    CREATE TABLE health (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        checked_at  REAL NOT NULL
+    );
+    -- Pruning finds old finished messages by age.
+    CREATE INDEX messages_finished ON messages(updated_at) WHERE status IN ('sent', 'skipped');
+    """,
+    # 3: chats that refused messages for good, so that admins are told once, not per event.
+    """
+    CREATE TABLE failed_chats (
+        chat_id     INTEGER PRIMARY KEY,
+        error       TEXT NOT NULL,
+        failed_at   REAL NOT NULL
+    );
+    """,
+    # 4: what routing remembers: each order's last status, staff mutes, chats that moved.
     """
     -- The last status seen per order, so that order.updated can say what changed.
     CREATE TABLE order_statuses (

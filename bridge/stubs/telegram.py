@@ -102,6 +102,8 @@ class FakeTelegram:
         self.edits: list[dict[str, Any]] = []
         #: 429s the stub answered because a flood limit was broken
         self.flood_429s = 0
+        #: seconds every sendMessage takes, like a slow network
+        self.send_delay = 0.0
         #: chats that answer 403 (the bot was removed) and chats that do not exist
         self.forbidden_chats: set[int] = set()
         self.missing_chats: set[int] = set()
