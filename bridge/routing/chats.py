@@ -20,6 +20,9 @@ from bridge.routing.targets import Routes
 
 log = logging.getLogger(__name__)
 
+#: the bridge's own notices (e.g. that a chat refuses messages): never muted
+OWN_TOPICS = "bridge."
+
 
 class Chats:
     """The routes and mutes of the bridge, kept pointing at chats' current ids."""
@@ -44,6 +47,8 @@ class Chats:
 
     def skip_reason(self, message: QueuedMessage) -> str | None:
         """Why a queued message must not be sent now (its chat muted the topic), or None."""
+        if message.topic.startswith(OWN_TOPICS):
+            return None
         mute = self.mutes.muting(message.chat_id, message.thread_id, message.topic)
         return None if mute is None else f"muted: {mute.describe()}"
 
@@ -53,11 +58,13 @@ class Chats:
             return
         await self._store.call(_record_move, old_chat_id, new_chat_id, time.time())
         self.mutes.follow(old_chat_id, new_chat_id)
-        self.routes.follow(old_chat_id, new_chat_id)
-        self._hint(old_chat_id, new_chat_id)
+        moved = self.routes.follow(old_chat_id, new_chat_id)
+        self._hint(old_chat_id, new_chat_id, routed=bool(moved))
 
-    def _hint(self, old: int, new: int) -> None:
-        if self.routes.source == "TELEGRAM_CHAT_ID":
+    def _hint(self, old: int, new: int, routed: bool = True) -> None:
+        if not routed:
+            where = f"replace {old} with {new} wherever a setting names it"
+        elif self.routes.source == "TELEGRAM_CHAT_ID":
             where = f"set TELEGRAM_CHAT_ID={new}"
         else:
             where = f"replace chat_id = {old} with chat_id = {new} in {self.routes.source}"

@@ -13,7 +13,10 @@ from bridge.config import Settings
 from bridge.stubs.telegram import FakeTelegram, Reply
 from tests.helpers import (
     ADMIN,
+    ORDERS_CHAT,
+    SHOP_ROUTES,
     STAFF,
+    STOCK_CHAT,
     bot_ready,
     db_rows,
     deliver,
@@ -100,3 +103,23 @@ async def test_the_hint_names_telegram_chat_id_in_the_simple_case(
     await deliver(client, "order.created", wire("order"))
     await replies(fake_telegram, NEW, 1)
     assert f"configuration: set TELEGRAM_CHAT_ID={NEW}" in caplog.text
+
+
+async def test_the_bridges_own_alerts_are_never_muted(
+    start_bridge: StartBridge,
+    make_settings: Callable[..., Settings],
+    fake_telegram: FakeTelegram,
+    tmp_path: Path,
+) -> None:
+    path = write_routes(tmp_path, SHOP_ROUTES)
+    settings = make_settings(
+        telegram_chat_id=None, bridge_config=path, telegram_alert_chat_id=ORDERS_CHAT
+    )
+    client = await start_bridge(settings)
+    await bot_ready(client)
+    fake_telegram.send_command("/mute *", chat_id=ORDERS_CHAT, user_id=ADMIN)
+    await replies(fake_telegram, ORDERS_CHAT, 1)
+    fake_telegram.forbidden_chats.add(STOCK_CHAT)
+    await deliver(client, "product.created", wire("product"))
+    alert = (await replies(fake_telegram, ORDERS_CHAT, 2))[-1]
+    assert f"cannot post to chat <code>{STOCK_CHAT}</code>" in alert.text
