@@ -49,7 +49,7 @@ def parse_duration(text: str) -> float:
 
 def short_duration(seconds: float) -> str:
     """The two largest units, e.g. `3h 12m`."""
-    remaining = int(max(0.0, seconds))
+    remaining = round(max(0.0, seconds))
     parts: list[str] = []
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         amount, remaining = divmod(remaining, size)

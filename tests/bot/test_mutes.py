@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -25,6 +26,7 @@ from tests.helpers import (
     order_body,
     replies,
     wire,
+    write_routes,
 )
 
 StartBridge = Callable[..., Awaitable[TestClient]]
@@ -287,3 +289,20 @@ def test_durations(text: str, seconds: float) -> None:
 def test_bad_durations(text: str) -> None:
     with pytest.raises(UsageError):
         parse_duration(text)
+
+
+async def test_commands_work_in_a_private_chat_that_a_route_names(
+    start_bridge: StartBridge,
+    make_settings: Callable[..., Settings],
+    fake_telegram: FakeTelegram,
+    tmp_path: Path,
+) -> None:
+    path = write_routes(tmp_path, f'[[routes]]\nchat_id = {ADMIN}\ntopics = ["coupon.*"]\n')
+    client = await start_bridge(make_settings(telegram_chat_id=None, bridge_config=path))
+    await bot_ready(client)
+    fake_telegram.send_command(
+        "/mute coupon.created 30m", chat_id=ADMIN, user_id=ADMIN, chat_type="private"
+    )
+    [reply] = await replies(fake_telegram, ADMIN, 1)
+    assert reply.text.startswith("🔕 Muted <code>coupon.created</code> here for 30m")
+    assert mutes_in_db(client) == [(ADMIN, 0, "coupon.created")]
