@@ -13,9 +13,11 @@ import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from yarl import URL
 
 from bridge.bot.commands import COMMANDS, StaffCommands
-from bridge.bot.runner import BotRunner, build_application
+from bridge.bot.runner import BotRunner, WebhookMode, build_application
+from bridge.bot.updates import receive_update
 from bridge.config import Settings
 from bridge.health import healthz, readyz
 from bridge.keys import BOT, CHATS, LIFECYCLE, RENDERER, ROUTES, SETTINGS, STORE
@@ -54,6 +56,8 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> web.Ap
         # Both spellings are served: a redirect would count as delivered and lose the event.
         app.router.add_post(path, handler.receive)
         app.router.add_get(path, handler.explain)
+    if settings.telegram_webhook_url:
+        app.router.add_post(URL(settings.telegram_webhook_url).path, receive_update)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app
@@ -80,12 +84,18 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     application, requests = build_application(settings)
     StaffCommands(settings, app[STORE], app[LIFECYCLE], app[CHATS]).register(application)
+    webhook = None
+    if settings.telegram_webhook_url and settings.telegram_webhook_secret:
+        webhook = WebhookMode(
+            settings.telegram_webhook_url, settings.telegram_webhook_secret.get_secret_value()
+        )
     runner = BotRunner(
         application,
         requests,
         COMMANDS,
         settings.bridge_poll_timeout_seconds,
         retry=(settings.bridge_retry_base_seconds, settings.bridge_retry_max_seconds),
+        webhook=webhook,
     )
     app[BOT] = runner
     runner.start()

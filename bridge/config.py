@@ -5,15 +5,17 @@ The variable names are a public contract: shop owners put them in their compose 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_TELEGRAM_API = "https://api.telegram.org"
 
 S = TypeVar("S", bound="StorageSettings")
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class ConfigError(Exception):
@@ -54,6 +56,9 @@ class Settings(StorageSettings):
     telegram_api_base_url: str = DEFAULT_TELEGRAM_API
     telegram_admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     telegram_alert_chat_id: int | None = None
+    # Telegram updates by webhook instead of long polling (both set, or neither).
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
     woocommerce_webhook_secret: SecretStr
 
     bridge_host: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
@@ -116,6 +121,29 @@ class Settings(StorageSettings):
                 "is empty; copy the secret from WooCommerce > Settings > Advanced > Webhooks"
             )
         return value
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith("https://"):
+            raise ValueError("must be an https:// URL that Telegram can reach")
+        return value or None
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError("use 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_pair(self) -> Settings:
+        if (self.telegram_webhook_url is None) != (self.telegram_webhook_secret is None):
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET go together: set both for "
+                "updates by webhook, or neither for long polling"
+            )
+        return self
 
     @field_validator("telegram_api_base_url")
     @classmethod

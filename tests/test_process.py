@@ -37,7 +37,7 @@ class BridgeProcess:
 
     async def start(self) -> None:
         with self._log.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: ASYNC220 - started once, not awaited on
+            self.process = subprocess.Popen(
                 [sys.executable, "-m", "bridge", "serve"], env=self.env, stderr=log, stdout=log
             )
         async with aiohttp.ClientSession() as session, asyncio.timeout(20):
