@@ -116,6 +116,9 @@ class Settings(StorageSettings):
     bridge_rate_group_per_minute: int = Field(default=20, ge=1)
     bridge_rate_group_window_seconds: float = Field(default=60.0, gt=0)
 
+    # Chats and routing: a TOML file of routes, for several chats (see README "Routing").
+    bridge_config: Path | None = None
+
     @field_validator("telegram_admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

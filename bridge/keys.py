@@ -10,6 +10,8 @@ from bridge.lifecycle import Lifecycle
 from bridge.metrics import Metrics
 from bridge.queue.store import Store
 from bridge.render.renderer import Renderer
+from bridge.routing.chats import Chats
+from bridge.routing.targets import Routes
 
 SETTINGS = web.AppKey("settings", Settings)
 LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
@@ -17,3 +19,6 @@ STORE = web.AppKey("store", Store)
 RENDERER = web.AppKey("renderer", Renderer)
 BOT = web.AppKey("bot", BotRunner)
 METRICS = web.AppKey("metrics", Metrics)
+#: the routes read at start-up; Chats keeps them pointing at chats' current ids
+ROUTES = web.AppKey("routes", Routes)
+CHATS = web.AppKey("chats", Chats)

@@ -26,6 +26,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:  # plain `woo-bridge` serves, as in the container
         args = parser.parse_args([DEFAULT_COMMAND])
-    command = next(m for m in COMMANDS if m.NAME == args.command)
+    command = next(m for m in COMMANDS if args.command == m.NAME)
     status: int = command.run(args)
     return status

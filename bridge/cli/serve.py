@@ -12,8 +12,8 @@ from aiohttp import web
 
 from bridge import __version__
 from bridge.app import create_app
-from bridge.cli.common import EXIT_CONFIG, settings_or_report
-from bridge.config import Settings
+from bridge.cli.common import EXIT_CONFIG, report_problems, settings_or_report
+from bridge.config import ConfigError, Settings
 from bridge.lifecycle import Lifecycle
 from bridge.logs import setup_logging
 from bridge.queue.store import StoreError
@@ -38,6 +38,9 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(serve(settings))
     except TemplateProblem as exc:
         log.critical("a template cannot be used: %s", exc)
+        return EXIT_CONFIG
+    except ConfigError as exc:
+        report_problems(exc)
         return EXIT_CONFIG
     except StoreError as exc:
         log.critical(

@@ -183,12 +183,20 @@ class Store:
         )
         return int(rows[0][0]) if rows else None
 
-    async def commit_routing(self, routing: Routing, now: float | None = None) -> None:
-        await self._run(self._commit_routing, routing, time.time() if now is None else now)
-        if routing.messages:
+    async def commit_routing(
+        self,
+        routing: Routing,
+        now: float | None = None,
+        also: Callable[[sqlite3.Connection], object] | None = None,
+    ) -> None:
+        """Record the router's decision; `also` writes what the router learned, atomically."""
+        await self._run(self._commit_routing, routing, time.time() if now is None else now, also)
+        if any(m.skip_reason is None for m in routing.messages):
             self.messages_waiting.set()
 
-    def _commit_routing(self, r: Routing, now: float) -> None:
+    def _commit_routing(
+        self, r: Routing, now: float, also: Callable[[sqlite3.Connection], object] | None
+    ) -> None:
         with transaction(self._conn):
             self._conn.execute(
                 "UPDATE events SET state = ?, note = ? WHERE id = ?", (r.state, r.note, r.event_id)
@@ -200,7 +208,8 @@ class Store:
                 )
             self._conn.executemany(
                 "INSERT INTO messages (event_id, chat_id, thread_id, topic, text, reply_markup,"
-                " silent, run_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " silent, status, last_error, run_at, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         r.event_id,
@@ -210,6 +219,8 @@ class Store:
                         m.text,
                         m.reply_markup,
                         int(m.silent),
+                        MessageStatus.PENDING if m.skip_reason is None else MessageStatus.SKIPPED,
+                        m.skip_reason,
                         now,
                         now,
                         now,
@@ -217,6 +228,8 @@ class Store:
                     for m in r.messages
                 ],
             )
+            if also is not None:
+                also(self._conn)
 
     # --- sending ------------------------------------------------------------------------
 
@@ -284,6 +297,15 @@ class Store:
             "UPDATE messages SET text = ?, reply_markup = ? WHERE id = ?",
             (text, reply_markup, message_id),
         )
+
+    async def mark_skipped(self, message_id: int, reason: str, now: float) -> None:
+        """Drop a message on purpose, unsent (e.g. its chat muted the topic meanwhile)."""
+        await self._run(
+            self._execute,
+            "UPDATE messages SET status = 'skipped', last_error = ?, updated_at = ? WHERE id = ?",
+            (reason, now, message_id),
+        )
+        self.messages_waiting.set()
 
     async def mark_dead(self, message_id: int, error: str, now: float) -> None:
         await self._run(

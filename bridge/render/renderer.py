@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -94,9 +95,15 @@ class Renderer:
         candidates.append(DEFAULT_TEMPLATE)
         return self._env.select_template(candidates).name or DEFAULT_TEMPLATE
 
-    def render(self, payload: Payload, event_id: int, language: str | None = None) -> Rendered:
+    def render(
+        self,
+        payload: Payload,
+        event_id: int,
+        language: str | None = None,
+        status_change: Mapping[str, object] | None = None,
+    ) -> Rendered:
         """Render `payload` into message parts; never raises."""
-        context = template_context(payload, event_id)
+        context = template_context(payload, event_id, status_change)
         name = self.template_for(payload)
         for candidate in dict.fromkeys((name, DEFAULT_TEMPLATE)):
             try:

@@ -129,10 +129,17 @@ _VIEWS = {
 }
 
 
-def template_context(payload: Payload, event_id: int) -> dict[str, Any]:
+#: `status_change` of every event that is not an order status change
+NO_STATUS_CHANGE: Mapping[str, object] = {"before": "", "after": "", "changed": False}
+
+
+def template_context(
+    payload: Payload, event_id: int, status_change: Mapping[str, object] | None = None
+) -> dict[str, Any]:
     """Everything a template may use. Documented in the README; keep the two in step."""
     data = payload.data
     context: dict[str, Any] = {
+        "status_change": dict(status_change or NO_STATUS_CHANGE),
         "topic": payload.topic,
         "resource": payload.resource,
         "event": payload.event,
