@@ -132,6 +132,7 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
                 chat_interval=settings.bridge_rate_chat_interval_seconds,
                 group_per_minute=settings.bridge_rate_group_per_minute,
                 minute=settings.bridge_rate_group_window_seconds,
+                second=settings.bridge_rate_overall_window_seconds,
             )
         ),
         settings.bridge_send_concurrency,

@@ -115,6 +115,7 @@ class Settings(StorageSettings):
     bridge_rate_chat_interval_seconds: float = Field(default=1.0, ge=0)
     bridge_rate_group_per_minute: int = Field(default=20, ge=1)
     bridge_rate_group_window_seconds: float = Field(default=60.0, gt=0)
+    bridge_rate_overall_window_seconds: float = Field(default=1.0, gt=0)
 
     # Chats and routing: a TOML file of routes, for several chats (see README "Routing").
     bridge_config: Path | None = None

@@ -16,11 +16,11 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bridge import __version__
-from bridge.bot.access import Access, Place
+from bridge.bot.access import REFUSAL, Access, Place
 from bridge.bot.mutes import MuteCommands, short_duration
 from bridge.config import Settings
 from bridge.lifecycle import Lifecycle
-from bridge.queue.models import QueueStats
+from bridge.queue.models import DeadLetter, QueueStats
 from bridge.queue.store import Store
 from bridge.routing.chats import Chats
 
@@ -31,7 +31,11 @@ COMMANDS = [
     BotCommand("mute", "Mute a topic here: /mute order.updated 2h"),
     BotCommand("unmute", "Hear a topic again: /unmute order.updated, or /unmute all"),
     BotCommand("status", "Queue depth, last message sent, dead letters"),
+    BotCommand("failed", "Dead letters: how many, and the latest errors (admins)"),
 ]
+
+#: how many of the latest dead letters /failed shows
+FAILED_SHOWN = 5
 
 
 class StaffCommands:
@@ -48,6 +52,7 @@ class StaffCommands:
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         application.add_handler(CommandHandler(["start", "help"], self.help))
         application.add_handler(CommandHandler("status", self.status))
+        application.add_handler(CommandHandler("failed", self.failed))
         self._mutes.register(application)
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -101,6 +106,54 @@ class StaffCommands:
             parse_mode=ParseMode.HTML,
             do_quote=False,
         )
+
+    async def failed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Show admins the dead letters: how many, and the latest errors."""
+        message = update.effective_message
+        if message is None:
+            return
+        if self._access.is_admin_private_chat(update):
+            chat_id, scope = None, "all chats"
+        else:
+            place = self._access.place(update)
+            if place is None:
+                return
+            chat_id, scope = place.chat_id, "this chat"
+        if not self._access.is_admin(update):
+            user = update.effective_user
+            await message.reply_text(REFUSAL.format(user_id=user.id if user else "?"))
+            return
+        total, latest = await self._store.call(_dead_letters, chat_id, FAILED_SHOWN)
+        if total == 0:
+            await message.reply_text(f"No dead letters for {scope}.", do_quote=False)
+            return
+        now = time.time()
+        lines = [f"<b>{total} dead letter(s) for {scope}</b>; the latest:"]
+        for letter in latest:
+            error = html.escape((letter.last_error or "")[:200], quote=False)
+            lines.append(
+                f"• #{letter.id} {html.escape(letter.topic)}, "
+                f"{short_duration(now - letter.updated_at)} ago: {error}"
+            )
+        lines.append("\nSend them again on the server: <code>woo-bridge replay --all</code>")
+        await message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML, do_quote=False)
+
+
+def _dead_letters(
+    conn: sqlite3.Connection, chat_id: int | None, limit: int
+) -> tuple[int, list[DeadLetter]]:
+    """How many dead letters (of one chat, or all), and the latest `limit` of them."""
+    total = conn.execute(
+        "SELECT COUNT(*) FROM messages WHERE status = 'dead' AND (? IS NULL OR chat_id = ?)",
+        (chat_id, chat_id),
+    ).fetchone()[0]
+    rows = conn.execute(
+        "SELECT id, event_id, chat_id, topic, attempts, created_at, updated_at, last_error"
+        " FROM messages WHERE status = 'dead' AND (? IS NULL OR chat_id = ?)"
+        " ORDER BY id DESC LIMIT ?",
+        (chat_id, chat_id, limit),
+    ).fetchall()
+    return total, [DeadLetter(*row) for row in rows]
 
 
 def _chat_stats(conn: sqlite3.Connection, chat_id: int) -> QueueStats:

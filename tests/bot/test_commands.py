@@ -34,6 +34,7 @@ async def test_the_command_menu_lists_every_staff_command(
         "mute",
         "unmute",
         "status",
+        "failed",
     ]
 
 
@@ -117,3 +118,34 @@ async def test_commands_from_chats_no_route_names_are_ignored_and_logged_once(
         f"ignoring staff commands from chat {UNROUTED_CHAT}: {reason}",
         f"ignoring staff commands from chat {STAFF}: {reason}",
     ]
+
+
+async def test_failed_shows_admins_the_count_and_latest_errors(
+    shop: TestClient, fake_telegram: FakeTelegram
+) -> None:
+    fake_telegram.forbidden_chats.add(STOCK_CHAT)
+    await deliver(shop, "product.created", wire("product"))
+    await deliver(shop, "order.created", wire("order"))
+    await replies(fake_telegram, ORDERS_CHAT, 1)
+    await eventually(lambda: bool(db_rows(shop, "SELECT id FROM messages WHERE status = 'dead'")))
+    fake_telegram.forbidden_chats.clear()
+
+    fake_telegram.send_command("/failed", chat_id=STOCK_CHAT, user_id=ADMIN)
+    fake_telegram.send_command("/failed", chat_id=ORDERS_CHAT, user_id=ADMIN)
+    fake_telegram.send_command("/failed", chat_id=ADMIN, user_id=ADMIN, chat_type="private")
+    stock = (await replies(fake_telegram, STOCK_CHAT, 1))[-1].text
+    orders = (await replies(fake_telegram, ORDERS_CHAT, 2))[-1].text
+    owner = (await replies(fake_telegram, ADMIN, 1))[-1].text
+    assert "1 dead letter(s) for this chat" in stock
+    assert "product.created" in stock
+    assert "Forbidden" in stock
+    assert "woo-bridge replay --all" in stock
+    assert orders == "No dead letters for this chat."
+    assert "1 dead letter(s) for all chats" in owner
+
+
+async def test_failed_is_for_admins_only(shop: TestClient, fake_telegram: FakeTelegram) -> None:
+    fake_telegram.send_command("/failed", chat_id=ORDERS_CHAT, user_id=STAFF)
+    [reply] = await replies(fake_telegram, ORDERS_CHAT, 1)
+    assert "only the shop's admins" in reply.text
+    assert str(STAFF) in reply.text
