@@ -27,6 +27,7 @@ from bridge.queue.retention import Retention, prune_forever
 from bridge.queue.store import Store
 from bridge.render.renderer import Renderer
 from bridge.routing.chats import Chats
+from bridge.routing.digests import DigestPolicy, Digests
 from bridge.routing.router import Router
 from bridge.routing.targets import Routes
 from bridge.send.alerts import ChatAlerts
@@ -114,7 +115,17 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
             "%d message(s) were being sent when the bridge stopped; sending again", recovered
         )
     chats = app[CHATS]
-    router = Router(store, chats, app[RENDERER])
+    digests = None
+    if settings.bridge_digest_topics:
+        digests = Digests(
+            store,
+            DigestPolicy(
+                topics=settings.bridge_digest_topics,
+                threshold=settings.bridge_digest_threshold,
+                window=settings.bridge_digest_window_seconds,
+            ),
+        )
+    router = Router(store, chats, app[RENDERER], digests)
     alerts = ChatAlerts(store, settings.telegram_alert_chat_id)
     await alerts.load()
     sender = Sender(
@@ -147,6 +158,7 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     tasks = [
         asyncio.create_task(router.run(), name="router"),
+        asyncio.create_task(router.flush_digests_forever(), name="digests"),
         asyncio.create_task(sender.run(), name="sender"),
         asyncio.create_task(prune_forever(store, retention), name="pruner"),
     ]

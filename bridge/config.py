@@ -19,6 +19,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from bridge.routing.topics import pattern_problem
+
 DEFAULT_TELEGRAM_API = "https://api.telegram.org"
 DOCKER_SECRETS_DIR = "/run/secrets"
 
@@ -106,6 +108,10 @@ class Settings(StorageSettings):
     bridge_send_concurrency: int = Field(default=8, ge=1, le=64)
     bridge_shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     bridge_poll_timeout_seconds: int = Field(default=30, ge=0, le=50)
+    # Digests: a burst of one topic to one chat becomes one message.
+    bridge_digest_topics: Annotated[tuple[str, ...], NoDecode] = ("product.*", "coupon.*")
+    bridge_digest_threshold: int = Field(default=10, ge=1)
+    bridge_digest_window_seconds: float = Field(default=300.0, gt=0)
     # Retention: how long finished rows stay in the database.
     bridge_retention_days: float = Field(default=7.0, gt=0)
     bridge_dead_letter_retention_days: float = Field(default=30.0, gt=0)
@@ -131,6 +137,21 @@ class Settings(StorageSettings):
                 raise ValueError(
                     "expected comma-separated numeric Telegram user ids, e.g. 12345,67890"
                 ) from None
+        return value
+
+    @field_validator("bridge_digest_topics", mode="before")
+    @classmethod
+    def _split_topics(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(p.strip() for p in value.split(",") if p.strip())
+        return value
+
+    @field_validator("bridge_digest_topics")
+    @classmethod
+    def _digest_patterns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        problems = [p for p in map(pattern_problem, value) if p is not None]
+        if problems:
+            raise ValueError("; ".join(problems) + " (or leave it empty to turn digests off)")
         return value
 
     @field_validator("telegram_bot_token")

@@ -96,4 +96,20 @@ MIGRATIONS: tuple[str, ...] = (
         migrated_at REAL NOT NULL
     );
     """,
+    # 5: events held back from a burst, until they are sent as one digest message.
+    """
+    CREATE TABLE digest_items (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id     INTEGER NOT NULL,
+        thread_id   INTEGER,
+        topic       TEXT NOT NULL,
+        silent      INTEGER NOT NULL DEFAULT 0,
+        language    TEXT,
+        title       TEXT NOT NULL,        -- what the digest lists: a product's name, a code
+        event_id    INTEGER NOT NULL REFERENCES events(id),
+        created_at  REAL NOT NULL
+    );
+    -- One burst is one (chat, forum topic, webhook topic).
+    CREATE INDEX digest_items_burst ON digest_items(chat_id, thread_id, topic, id);
+    """,
 )

@@ -392,7 +392,8 @@ class Store:
             ).rowcount
             events = self._conn.execute(
                 "DELETE FROM events WHERE state != 'new' AND received_at < ?"
-                " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.event_id = events.id)",
+                " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.event_id = events.id)"
+                " AND NOT EXISTS (SELECT 1 FROM digest_items d WHERE d.event_id = events.id)",
                 (finished_before,),
             ).rowcount
         return messages, events

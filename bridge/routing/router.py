@@ -20,6 +20,7 @@ from bridge.queue.store import Store, StoreError
 from bridge.render.renderer import Renderer, last_resort_text
 from bridge.routing import orders
 from bridge.routing.chats import Chats
+from bridge.routing.digests import Digests, HeldItem, digest_text, hold_items, title_of
 from bridge.routing.mutes import Mutes
 from bridge.routing.orders import StatusChange
 from bridge.routing.targets import Routes
@@ -41,22 +42,27 @@ def decide(
     renderer: Renderer,
     change: StatusChange | None = None,
     mutes: Mutes | None = None,
-) -> Routing:
-    """The messages for one event; pure apart from rendering and the clock.
+    digests: Digests | None = None,
+) -> tuple[Routing, list[HeldItem]]:
+    """The messages for one event, and what is held for a digest instead.
 
     A target that muted the topic still gets its messages, kept as skipped.
     """
     if payload.resource == "order" and payload.status in IGNORED_ORDER_STATUSES:
-        return Routing(event.id, EventState.IGNORED, note=f"order status {payload.status}")
+        return Routing(event.id, EventState.IGNORED, note=f"order status {payload.status}"), []
     template_change = (
         {"before": change.before or "", "after": change.after, "changed": change.changed}
         if change is not None
         else None
     )
     messages: list[OutgoingMessage] = []
+    held: list[HeldItem] = []
     now = time.time()
     for target in routes.targets_for(payload, change):
         mute = mutes.muting(target.chat_id, target.thread_id, event.topic, now) if mutes else None
+        if mute is None and digests is not None and digests.should_hold(target, event.topic, now):
+            held.append(HeldItem(target, event.topic, title_of(payload), event.id))
+            continue
         rendered = renderer.render(payload, event.id, target.language, template_change)
         last = len(rendered.parts) - 1
         messages.extend(
@@ -75,9 +81,12 @@ def decide(
     note = None
     if change is not None and not change.changed and payload.event == "updated":
         note = f"no status change ({change.after})"
-    return Routing(
+    if held:
+        note = f"held for a digest in {len(held)} chat(s)"
+    routing = Routing(
         event.id, EventState.ROUTED, tuple(messages), note=note, state_key=payload.state_key()
     )
+    return routing, held
 
 
 def fallback_routing(event: StoredEvent, routes: Routes) -> Routing:
@@ -94,10 +103,13 @@ def fallback_routing(event: StoredEvent, routes: Routes) -> Routing:
 class Router:
     """Routes new events until cancelled."""
 
-    def __init__(self, store: Store, chats: Chats, renderer: Renderer) -> None:
+    def __init__(
+        self, store: Store, chats: Chats, renderer: Renderer, digests: Digests | None = None
+    ) -> None:
         self._store = store
         self._chats = chats
         self._renderer = renderer
+        self._digests = digests
 
     async def run(self) -> None:
         if not self._chats.routes.configured:
@@ -145,10 +157,43 @@ class Router:
                 return Routing(event.id, EventState.DUPLICATE, note=note), None
         state = orders.order_state(event.store, payload)
         change = await self._store.call(orders.recall, state) if state is not None else None
-        routing = decide(
-            event, payload, self._chats.routes, self._renderer, change, self._chats.mutes
+        routing, held = decide(
+            event,
+            payload,
+            self._chats.routes,
+            self._renderer,
+            change,
+            self._chats.mutes,
+            self._digests,
         )
-        learned: _Learned = None
+        writes: list[Callable[[sqlite3.Connection], object]] = []
         if state is not None and change is not None and change.current:
-            learned = functools.partial(orders.remember, state=state, event_id=event.id)
-        return routing, learned
+            writes.append(functools.partial(orders.remember, state=state, event_id=event.id))
+        if held:
+            writes.append(functools.partial(hold_items, items=held, now=time.time()))
+        return routing, _all(writes)
+
+    async def flush_digests_forever(self) -> None:
+        """Send each burst's digest once it is over; until cancelled."""
+        if self._digests is None:
+            return
+        interval = max(0.05, min(1.0, self._digests.policy.quiet / 4))
+        while True:
+            try:
+                for digest in await self._digests.due():
+                    await self._digests.commit(digest, digest_text(digest))
+            except StoreError as exc:
+                log.error("cannot send digests, retrying: %s", exc)
+            await asyncio.sleep(interval)
+
+
+def _all(writes: list[Callable[[sqlite3.Connection], object]]) -> _Learned:
+    """One callback running every write, or None if there are none."""
+    if not writes:
+        return None
+
+    def run(conn: sqlite3.Connection) -> None:
+        for write in writes:
+            write(conn)
+
+    return run
