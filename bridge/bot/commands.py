@@ -79,18 +79,28 @@ class StaffCommands:
             do_quote=False,
         )
 
+    def _scope(self, update: Update) -> tuple[int | None, str] | None:
+        """What a report covers: all chats in an admin's private chat, else this chat.
+
+        None when the chat is not one a route names (the command is ignored).
+        """
+        if self._access.is_admin_private_chat(update):
+            return None, "all chats"
+        place = self._access.place(update)
+        return None if place is None else (place.chat_id, "this chat")
+
     async def status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Report the queue: depth, last send, dead letters, uptime, version."""
         message = update.effective_message
         if message is None:
             return
-        if self._access.is_admin_private_chat(update):
-            stats, scope = await self._store.stats(), "all chats"
-        else:
-            place = self._access.place(update)
-            if place is None:
-                return
-            stats, scope = await self._store.call(_chat_stats, place.chat_id), "this chat"
+        where = self._scope(update)
+        if where is None:
+            return
+        chat_id, scope = where
+        stats = await (
+            self._store.stats() if chat_id is None else self._store.call(_chat_stats, chat_id)
+        )
         last = (
             f"{short_duration(time.time() - stats.last_sent_at)} ago"
             if stats.last_sent_at
@@ -112,13 +122,10 @@ class StaffCommands:
         message = update.effective_message
         if message is None:
             return
-        if self._access.is_admin_private_chat(update):
-            chat_id, scope = None, "all chats"
-        else:
-            place = self._access.place(update)
-            if place is None:
-                return
-            chat_id, scope = place.chat_id, "this chat"
+        where = self._scope(update)
+        if where is None:
+            return
+        chat_id, scope = where
         if not self._access.is_admin(update):
             user = update.effective_user
             await message.reply_text(REFUSAL.format(user_id=user.id if user else "?"))

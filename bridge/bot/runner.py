@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from telegram import BotCommand, Update
@@ -98,29 +100,31 @@ class BotRunner:
         self._task = asyncio.create_task(self._start(), name="telegram-start")
 
     async def _start(self) -> None:
-        delay = self._retry_first
-        while True:
-            try:
-                await self.application.initialize()
-                break
-            except InvalidToken:
-                self.problem = (
-                    "Telegram rejected TELEGRAM_BOT_TOKEN; get a valid one from @BotFather"
-                )
-                log.critical("%s. Webhooks are still accepted and kept.", self.problem)
-                return
-            except (NetworkError, RetryAfter) as exc:
-                self.problem = f"Telegram unreachable at {self.application.bot.base_url}: {exc}"
-                log.warning("%s; retrying in %.1f s", self.problem, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._retry_cap)
+        try:
+            await self._until_done(
+                self.application.initialize,
+                f"Telegram unreachable at {self.application.bot.base_url}",
+            )
+        except InvalidToken:
+            self.problem = "Telegram rejected TELEGRAM_BOT_TOKEN; get a valid one from @BotFather"
+            log.critical("%s. Webhooks are still accepted and kept.", self.problem)
+            return
         try:
             await self.application.bot.set_my_commands(self._commands)
         except TelegramError as exc:
             log.warning("could not register the command menu with Telegram: %s", exc)
         await self.application.start()
         if self._webhook is not None:
-            await self._set_webhook(self._webhook)
+            webhook = self._webhook
+            await self._until_done(
+                functools.partial(
+                    self.application.bot.set_webhook,
+                    webhook.url,
+                    secret_token=webhook.secret_token,
+                    allowed_updates=ALLOWED_UPDATES,
+                ),
+                f"could not register the Telegram webhook {webhook.url}",
+            )
         else:
             assert self.application.updater is not None
             await self.application.updater.start_polling(
@@ -132,16 +136,15 @@ class BotRunner:
         self.ready.set()
         log.info("Telegram bot @%s is running", self.application.bot.username)
 
-    async def _set_webhook(self, webhook: WebhookMode) -> None:
+    async def _until_done(self, call: Callable[[], Awaitable[object]], failing: str) -> None:
+        """Await `call()` until Telegram answers, backing off; other errors propagate."""
         delay = self._retry_first
         while True:
             try:
-                await self.application.bot.set_webhook(
-                    webhook.url, secret_token=webhook.secret_token, allowed_updates=ALLOWED_UPDATES
-                )
+                await call()
                 return
             except (NetworkError, RetryAfter) as exc:
-                self.problem = f"could not register the Telegram webhook {webhook.url}: {exc}"
+                self.problem = f"{failing}: {exc}"
                 log.warning("%s; retrying in %.1f s", self.problem, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._retry_cap)
