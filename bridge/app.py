@@ -39,7 +39,7 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> web.Ap
     app = web.Application(client_max_size=settings.bridge_max_body_bytes)
     app[SETTINGS] = settings
     app[LIFECYCLE] = lifecycle or Lifecycle()
-    renderer = Renderer(settings.bridge_templates_dir)
+    renderer = Renderer.from_settings(settings)
     renderer.compile_all()
     app[RENDERER] = renderer
     app.cleanup_ctx.extend([store_ctx, bot_ctx, worker_ctx])

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from bridge import __version__
-from bridge.cli import serve
+from bridge.cli import check, render, serve
 
 #: each module has NAME, HELP, add_arguments(parser) and run(args) -> exit status
-COMMANDS: tuple[ModuleType, ...] = (serve,)
+COMMANDS: tuple[ModuleType, ...] = (serve, check, render)
 DEFAULT_COMMAND = "serve"
 
 

@@ -35,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(serve(settings))
     except TemplateProblem as exc:
-        log.critical("a template cannot be used: %s", exc)
+        for problem in exc.problems:
+            log.critical("a template cannot be used: %s", problem)
         return EXIT_CONFIG
 
 
