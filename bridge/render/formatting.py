@@ -96,7 +96,10 @@ class Formatter:
     def percent(self, value: object) -> str:
         """`10.00` (a coupon's percentage) as `10%`."""
         amount = to_decimal(value)
-        return "" if amount is None else format_percent(amount / 100, locale=self.locale)
+        if amount is None:
+            return ""
+        # The language's pattern has no decimals; a 12.5% coupon must not show as 12%.
+        return format_percent(amount / 100, locale=self.locale, decimal_quantization=False)
 
     def moment(self, data: Mapping[str, Any], name: str) -> dt.datetime | None:
         """The date `name` of a payload: `<name>_gmt` when present (UTC), else `<name>`, which

@@ -109,6 +109,15 @@ def read_catalogue(path: Path) -> Translations:
             catalog = read_po(handle, abort_invalid=True)
     except (PoFileError, OSError, UnicodeDecodeError) as exc:
         raise CatalogueProblem(f"{path}: {exc}") from None
+    # A translation that drops or misspells a placeholder (%(number)s) would fail on the first
+    # message that uses it; refuse it now.
+    problems = [
+        f"{path}, line {message.lineno}: {error}"
+        for message, errors in catalog.check()
+        for error in errors
+    ]
+    if problems:
+        raise CatalogueProblem("; ".join(problems))
     # Babel's Translations reads the binary .mo format; build it in memory from the .po.
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
