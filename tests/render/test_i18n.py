@@ -23,7 +23,7 @@ LOCALE = builtin_templates_dir() / "locale"
 TRANSLATED = ("vi", "pt_BR")
 UPDATE = (
     "pybabel extract -F babel.cfg --no-location --sort-output -o templates/locale/messages.pot . "
-    "&& pybabel update -i templates/locale/messages.pot -d templates/locale --no-location"
+    "&& pybabel update -i templates/locale/messages.pot -d templates/locale"
 )
 
 

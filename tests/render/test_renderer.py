@@ -19,6 +19,7 @@ from yarl import URL
 
 from bridge.payloads import Payload, PayloadKind, parse_payload
 from bridge.render.renderer import Renderer, RenderOptions, TemplateProblem
+from bridge.render.samples import SAMPLES_DIR
 from bridge.render.telegram_html import MAX_MESSAGE_LENGTH, validate, visible_length, visible_text
 from tests.helpers import PAYLOADS
 
@@ -546,3 +547,18 @@ def test_payload_kinds_choose_their_templates(renderer: Renderer) -> None:
     ]
     for payload, template in cases:
         assert renderer.template_for(payload) == template
+
+
+def test_the_readme_shows_a_real_rendered_order() -> None:
+    """The README's example is what the bridge sends for the sample order, three minutes on."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("## Messages and templates", 1)[1].split("```text\n", 1)[1]
+    example = example.split("```", 1)[0]
+    options = RenderOptions(
+        store_url=URL("https://shop.example.com"), timezone=ZoneInfo("America/New_York")
+    )
+    payload = parse_payload("order.created", (SAMPLES_DIR / "order.json").read_bytes())
+    rendered = Renderer(options).render(payload, 1, now=NOW)
+    [[button]] = json.loads(rendered.reply_markup or "")["inline_keyboard"]
+    shown = visible_text(rendered.parts[0]).replace("\u202f", " ")
+    assert example == f"{shown}\n[ {button['text']} ]\n"
