@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from yarl import URL
+
 from bridge.cli.common import EXIT_CONFIG
 from bridge.config import (
     ConfigError,
@@ -157,7 +159,7 @@ def check_links(context: Context) -> list[Finding]:
                 "set it to the store's address, e.g. https://shop.example.com",
             )
         ]
-    host = url.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
+    host = URL(url).host or ""
     if "." not in host or host.startswith(("localhost", "127.")):
         return [
             Finding(

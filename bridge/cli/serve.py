@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(serve(settings))
     except TemplateProblem as exc:
         for problem in exc.problems:
-            log.critical("a template cannot be used: %s", problem)
+            log.critical("cannot use the templates: %s", problem)
         return EXIT_CONFIG
 
 

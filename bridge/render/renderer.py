@@ -31,6 +31,7 @@ from bridge.render.i18n import (
     DEFAULT_LANGUAGE,
     LOCALE_DIR,
     CatalogueProblem,
+    catalogue_codes,
     load_translations,
     normalize_language,
 )
@@ -141,7 +142,9 @@ class Renderer:
         """Compile every template and read every catalogue now, so that a broken one stops
         the start rather than an order at 3 a.m. Returns the templates' names."""
         problems: list[str] = []
-        for language in dict.fromkeys((*BUILTIN_LANGUAGES, self.options.language)):
+        locales = [folder / LOCALE_DIR for folder in self._folders(builtin_only=False)]
+        languages = (*BUILTIN_LANGUAGES, self.options.language, *sorted(catalogue_codes(locales)))
+        for language in dict.fromkeys(languages):
             try:
                 self._catalogue(language, builtin_only=False)
             except CatalogueProblem as exc:
@@ -196,7 +199,13 @@ class Renderer:
     ) -> Rendered:
         """Render `payload` into message parts; never raises."""
         code = self.language(language)
-        context, markup = self._context(payload, event_id, code, now)
+        try:
+            context, markup = self._context(payload, event_id, code, now)
+        except Exception:
+            # Views are built to accept any payload; should one still fail, the event must
+            # reach the chat all the same.
+            log.exception("cannot prepare event #%d (%s) for its template", event_id, payload.topic)
+            return Rendered((last_resort_text(payload.topic, event_id),), "", None, code)
         for builtin_only, name in self._attempts(payload):
             try:
                 parts = self._render_parts(self.environment(code, builtin_only), name, context)

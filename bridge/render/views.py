@@ -52,6 +52,12 @@ def html_text(value: object, limit: int | None = None) -> str:
     return plain
 
 
+def web_link(value: object) -> str:
+    """An http(s) address to link to, or "" (Telegram links other schemes too; we do not)."""
+    link = text(value)
+    return link if link.startswith(("https://", "http://")) else ""
+
+
 def person_name(address: Mapping[str, Any]) -> str:
     return " ".join(
         p for p in (text(address.get("first_name")), text(address.get("last_name"))) if p
@@ -159,7 +165,7 @@ def product_view(data: Mapping[str, Any], fmt: Formatter) -> dict[str, Any]:
         "stock_status": text(data.get("stock_status")),
         "stock_label": fmt.label(STOCK_STATUSES, data.get("stock_status")),
         "stock_quantity": fmt.number(data.get("stock_quantity")),
-        "permalink": text(data.get("permalink")),
+        "permalink": web_link(data.get("permalink")),
         "short_description": html_text(data.get("short_description"), DESCRIPTION_CHARS),
         "categories": [
             t for t in (text(c.get("name")) for c in objects(data.get("categories"))) if t

@@ -527,6 +527,26 @@ def test_a_broken_shop_template_stops_the_start_with_file_and_line(
     assert caught.value.problems == [f"{tmp_path / 'order.created.html'}, {problem}"]
 
 
+def test_a_shop_catalogue_changes_wording_and_the_built_in_one_fills_gaps(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "locale" / "vi" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "messages.po").write_text(
+        'msgid "New product"\nmsgstr "Hàng mới về"\n', encoding="utf-8"
+    )
+    renderer = Renderer(RenderOptions(override_dir=tmp_path))
+    renderer.compile_all()
+    text = render(renderer, "product.created", fixture("product"), "vi").parts[0]
+    assert text.startswith("🆕 <b>Hàng mới về</b>: Premium Quality")
+    assert "📦 Còn hàng" in text
+
+
+def test_a_product_link_is_only_ever_a_web_address(renderer: Renderer) -> None:
+    product = fixture("product") | {"permalink": "javascript:alert(1)"}
+    assert "<a " not in render(renderer, "product.created", product).parts[0]
+
+
 def test_a_broken_shop_catalogue_stops_the_start(tmp_path: Path) -> None:
     folder = tmp_path / "locale" / "vi" / "LC_MESSAGES"
     folder.mkdir(parents=True)
