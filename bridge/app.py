@@ -13,17 +13,21 @@ import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from yarl import URL
 
 from bridge.bot.commands import COMMANDS, StaffCommands
-from bridge.bot.runner import BotRunner, build_application
+from bridge.bot.runner import BotRunner, WebhookMode, build_application
+from bridge.bot.updates import receive_update
 from bridge.config import Settings
-from bridge.health import healthz
+from bridge.health import healthz, readyz
 from bridge.keys import BOT, LIFECYCLE, RENDERER, SETTINGS, STORE
 from bridge.lifecycle import Lifecycle
+from bridge.queue.retention import Retention, prune_forever
 from bridge.queue.store import Store
 from bridge.render.renderer import Renderer
 from bridge.routing.router import Router
 from bridge.routing.targets import Routes
+from bridge.send.alerts import ChatAlerts
 from bridge.send.backoff import RetryPolicy
 from bridge.send.ratelimit import Limits, RateLimiter
 from bridge.send.sender import Sender
@@ -47,7 +51,10 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> web.Ap
         # Both spellings are served: a redirect would count as delivered and lose the event.
         app.router.add_post(path, handler.receive)
         app.router.add_get(path, handler.explain)
+    if settings.telegram_webhook_url:
+        app.router.add_post(URL(settings.telegram_webhook_url).path, receive_update)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     return app
 
 
@@ -67,12 +74,18 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     application, requests = build_application(settings)
     StaffCommands(settings, app[STORE], app[LIFECYCLE]).register(application)
+    webhook = None
+    if settings.telegram_webhook_url and settings.telegram_webhook_secret:
+        webhook = WebhookMode(
+            settings.telegram_webhook_url, settings.telegram_webhook_secret.get_secret_value()
+        )
     runner = BotRunner(
         application,
         requests,
         COMMANDS,
         settings.bridge_poll_timeout_seconds,
         retry=(settings.bridge_retry_base_seconds, settings.bridge_retry_max_seconds),
+        webhook=webhook,
     )
     app[BOT] = runner
     runner.start()
@@ -88,6 +101,8 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
             "%d message(s) were being sent when the bridge stopped; sending again", recovered
         )
     router = Router(store, Routes.from_settings(settings), app[RENDERER])
+    alerts = ChatAlerts(store, settings.telegram_alert_chat_id)
+    await alerts.load()
     sender = Sender(
         store,
         app[BOT],
@@ -106,10 +121,17 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
             )
         ),
         settings.bridge_send_concurrency,
+        alerts,
+    )
+    retention = Retention(
+        finished_days=settings.bridge_retention_days,
+        dead_days=settings.bridge_dead_letter_retention_days,
+        interval_seconds=settings.bridge_prune_interval_seconds,
     )
     tasks = [
         asyncio.create_task(router.run(), name="router"),
         asyncio.create_task(sender.run(), name="sender"),
+        asyncio.create_task(prune_forever(store, retention), name="pruner"),
     ]
     for task in tasks:
         task.add_done_callback(_log_crash)

@@ -5,12 +5,13 @@ The variable names are a public contract: shop owners put them in their compose 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import is_currency
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bridge.render.i18n import DEFAULT_LANGUAGE, normalize_language
@@ -18,6 +19,9 @@ from bridge.render.links import OrderAdminUrls
 from bridge.woo.validate import store_url
 
 DEFAULT_TELEGRAM_API = "https://api.telegram.org"
+
+S = TypeVar("S", bound=BaseSettings)
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class ConfigError(Exception):
@@ -107,7 +111,21 @@ class MessageSettings(BaseSettings):
         return ZoneInfo(self.bridge_timezone)
 
 
-class Settings(MessageSettings):
+class StorageSettings(BaseSettings):
+    """Where the queue lives: all that commands working on the database need."""
+
+    model_config = _CONFIG
+
+    bridge_data_dir: Path = Path("data")
+    bridge_db_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    bridge_db_busy_timeout_seconds: float = Field(default=5.0, ge=0)
+
+    @property
+    def database_path(self) -> Path:
+        return self.bridge_data_dir / "bridge.sqlite3"
+
+
+class Settings(StorageSettings, MessageSettings):
     """Every setting of the bridge. Field names are the environment variable names."""
 
     model_config = _CONFIG
@@ -116,13 +134,17 @@ class Settings(MessageSettings):
     telegram_chat_id: int | None = None
     telegram_api_base_url: str = DEFAULT_TELEGRAM_API
     telegram_admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    telegram_alert_chat_id: int | None = None
+    # Telegram updates by webhook instead of long polling (both set, or neither).
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
     woocommerce_webhook_secret: SecretStr
 
-    bridge_data_dir: Path = Path("data")
     bridge_host: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
     bridge_port: int = Field(default=8080, ge=1, le=65535)
     bridge_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     bridge_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    bridge_log_format: Literal["plain", "json"] = "plain"
 
     # Delivery tuning. Tests shrink these; shops rarely need to.
     bridge_retry_base_seconds: float = Field(default=2.0, gt=0)
@@ -133,8 +155,10 @@ class Settings(MessageSettings):
     bridge_send_concurrency: int = Field(default=8, ge=1, le=64)
     bridge_shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     bridge_poll_timeout_seconds: int = Field(default=30, ge=0, le=50)
-    bridge_db_synchronous: Literal["FULL", "NORMAL"] = "FULL"
-    bridge_db_busy_timeout_seconds: float = Field(default=5.0, ge=0)
+    # Retention: how long finished rows stay in the database.
+    bridge_retention_days: float = Field(default=7.0, gt=0)
+    bridge_dead_letter_retention_days: float = Field(default=30.0, gt=0)
+    bridge_prune_interval_seconds: float = Field(default=3600.0, gt=0)
     # Telegram's flood limits (Bot FAQ); lower them if Telegram still answers 429.
     bridge_rate_overall_per_second: int = Field(default=30, ge=1)
     bridge_rate_chat_interval_seconds: float = Field(default=1.0, ge=0)
@@ -173,19 +197,35 @@ class Settings(MessageSettings):
             )
         return value
 
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith("https://"):
+            raise ValueError("must be an https:// URL that Telegram can reach")
+        return value or None
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError("use 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_pair(self) -> Settings:
+        if (self.telegram_webhook_url is None) != (self.telegram_webhook_secret is None):
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET go together: set both for "
+                "updates by webhook, or neither for long polling"
+            )
+        return self
+
     @field_validator("telegram_api_base_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
-
-    @property
-    def database_path(self) -> Path:
-        return self.bridge_data_dir / "bridge.sqlite3"
-
-
-_S = TypeVar("_S", bound=MessageSettings)
 
 
 def load_settings(env_file: str | Path | None = ".env") -> Settings:
@@ -196,14 +236,19 @@ def load_settings(env_file: str | Path | None = ".env") -> Settings:
     return _load(Settings, env_file)
 
 
+def load_storage_settings(env_file: str | Path | None = ".env") -> StorageSettings:
+    """Only the database settings, for commands that need nothing else."""
+    return _load(StorageSettings, env_file)
+
+
 def load_message_settings(env_file: str | Path | None = ".env") -> MessageSettings:
     """Only what rendering needs: works without the bot token and the webhook secret."""
     return _load(MessageSettings, env_file)
 
 
-def _load(kind: type[_S], env_file: str | Path | None) -> _S:
+def _load(kind: type[S], env_file: str | Path | None) -> S:
     try:
-        return kind(_env_file=env_file)  # type: ignore[call-arg]
+        return kind(_env_file=env_file)
     except ValidationError as exc:
         raise ConfigError(describe_errors(exc)) from None
 

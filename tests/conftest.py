@@ -56,6 +56,7 @@ def make_settings(
             "bridge_poll_timeout_seconds": 1,
             "bridge_shutdown_grace_seconds": 2.0,
             "bridge_rate_chat_interval_seconds": 0.0,
+            "bridge_rate_group_per_minute": 100_000,
             "bridge_db_busy_timeout_seconds": 0.2,
         }
         values.update(overrides)

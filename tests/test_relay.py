@@ -254,10 +254,27 @@ async def test_payload_html_is_escaped(bridge: TestClient, fake_telegram: FakeTe
 async def test_healthz_reports_database_and_bot(
     bridge: TestClient, fake_telegram: FakeTelegram
 ) -> None:
-    await eventually(lambda: any(m == "getUpdates" for m, _ in fake_telegram.calls))
+    await bot_ready(bridge)
     response = await bridge.get("/healthz")
     assert response.status == 200
     assert await response.json() == {"status": "ok", "database": "ok", "telegram": "ok"}
+    ready = await bridge.get("/readyz")
+    assert ready.status == 200
+
+
+async def test_not_ready_until_telegram_answers_but_webhooks_are_kept(
+    start_bridge: StartBridge, settings: Settings, fake_telegram: FakeTelegram
+) -> None:
+    fake_telegram.outage(Reply(502, "Bad Gateway"))
+    client = await start_bridge(settings)
+    assert (await deliver(client, "order.created", wire("order"))).status == 200
+    ready = await client.get("/readyz")
+    assert ready.status == 503
+    assert "unreachable" in (await ready.json())["telegram"]
+    assert (await client.get("/healthz")).status == 200
+    fake_telegram.outage(None)
+    await fake_telegram.wait_for_messages(1)
+    assert (await client.get("/readyz")).status == 200
 
 
 async def test_the_command_menu_is_registered(

@@ -12,9 +12,11 @@ from aiohttp import web
 
 from bridge import __version__
 from bridge.app import create_app
-from bridge.cli.common import EXIT_CONFIG, settings_or_report, setup_logging
+from bridge.cli.common import EXIT_CONFIG, settings_or_report
 from bridge.config import Settings
 from bridge.lifecycle import Lifecycle
+from bridge.logs import setup_logging
+from bridge.queue.store import StoreError
 from bridge.render.renderer import TemplateProblem
 
 log = logging.getLogger("bridge")
@@ -31,12 +33,19 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_or_report()
     if settings is None:
         return EXIT_CONFIG
-    setup_logging(settings.bridge_log_level)
+    setup_logging(settings.bridge_log_level, settings.bridge_log_format)
     try:
         return asyncio.run(serve(settings))
     except TemplateProblem as exc:
         for problem in exc.problems:
             log.critical("cannot use the templates: %s", problem)
+        return EXIT_CONFIG
+    except StoreError as exc:
+        log.critical(
+            "%s; BRIDGE_DATA_DIR (%s) must be a writable directory on a local disk",
+            exc,
+            settings.bridge_data_dir,
+        )
         return EXIT_CONFIG
 
 

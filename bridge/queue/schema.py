@@ -51,4 +51,21 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX messages_event ON messages(event_id);
     CREATE INDEX messages_dead ON messages(id) WHERE status = 'dead';
     """,
+    # 2: a row /healthz rewrites, to prove that the database still takes writes.
+    """
+    CREATE TABLE health (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        checked_at  REAL NOT NULL
+    );
+    -- Pruning finds old finished messages by age.
+    CREATE INDEX messages_finished ON messages(updated_at) WHERE status IN ('sent', 'skipped');
+    """,
+    # 3: chats that refused messages for good, so that admins are told once, not per event.
+    """
+    CREATE TABLE failed_chats (
+        chat_id     INTEGER PRIMARY KEY,
+        error       TEXT NOT NULL,
+        failed_at   REAL NOT NULL
+    );
+    """,
 )

@@ -69,6 +69,8 @@ class Store:
         self.events_waiting = asyncio.Event()
         #: set when messages become sendable or change state; the sender waits on it
         self.messages_waiting = asyncio.Event()
+        #: why the last attempt to store an event failed; None once one succeeds again
+        self.intake_error: str | None = None
 
     @classmethod
     async def open(
@@ -314,13 +316,51 @@ class Store:
         )
         return [DeadLetter(*row) for row in rows]
 
-    async def ping(self) -> None:
-        """Raise StoreError unless the database answers and accepts a write."""
-        await self._run(self._ping)
+    async def replay(self, ids: Sequence[int] | None) -> int:
+        """Queue dead letters again (the given ids, or all of them); returns how many."""
+        now = time.time()
+        chosen = None if ids is None else json.dumps(list(ids))
+        count = await self._run(
+            self._execute,
+            "UPDATE messages SET status = 'pending', attempts = 0, run_at = ?, updated_at = ?,"
+            " created_at = ? WHERE status = 'dead'"
+            " AND (? IS NULL OR id IN (SELECT value FROM json_each(?)))",
+            (now, now, now, chosen, chosen),
+        )
+        self.messages_waiting.set()
+        return count
 
-    def _ping(self) -> None:
+    async def ping(self) -> None:
+        """Raise StoreError unless the database takes a write (and the last intake worked)."""
+        await self._run(
+            self._execute,
+            "INSERT OR REPLACE INTO health (id, checked_at) VALUES (1, ?)",
+            (time.time(),),
+        )
+        if self.intake_error is not None:
+            raise StoreError(f"the last event could not be stored: {self.intake_error}")
+
+    async def prune(self, finished_before: float, dead_before: float) -> tuple[int, int]:
+        """Delete sent and skipped messages, dead letters, and events left without messages.
+
+        Returns (messages, events) deleted. Pending messages and their events are never
+        touched, whatever their age.
+        """
+        return await self._run(self._prune, finished_before, dead_before)
+
+    def _prune(self, finished_before: float, dead_before: float) -> tuple[int, int]:
         with transaction(self._conn):
-            self._conn.execute("UPDATE events SET id = id WHERE 0")
+            messages = self._conn.execute(
+                "DELETE FROM messages WHERE (status IN ('sent', 'skipped') AND updated_at < ?)"
+                " OR (status = 'dead' AND updated_at < ?)",
+                (finished_before, dead_before),
+            ).rowcount
+            events = self._conn.execute(
+                "DELETE FROM events WHERE state != 'new' AND received_at < ?"
+                " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.event_id = events.id)",
+                (finished_before,),
+            ).rowcount
+        return messages, events
 
     # --- helpers ------------------------------------------------------------------------
 

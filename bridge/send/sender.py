@@ -22,6 +22,7 @@ from bridge.bot.runner import BotRunner
 from bridge.queue.models import QueuedMessage
 from bridge.queue.store import Store, StoreError
 from bridge.render.telegram_html import visible_text
+from bridge.send.alerts import ChatAlerts
 from bridge.send.backoff import RetryPolicy
 from bridge.send.outcome import Action, Outcome, classify
 from bridge.send.ratelimit import RateLimiter
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # How long to sleep when the store cannot be read, before trying again.
 _STORE_RETRY_SECONDS = 1.0
+# With nothing due, look again this often: `woo-bridge replay` runs in another process.
+_IDLE_SECONDS = 5.0
 
 
 class Sender:
@@ -43,12 +46,14 @@ class Sender:
         policy: RetryPolicy,
         limiter: RateLimiter,
         concurrency: int,
+        alerts: ChatAlerts,
     ) -> None:
         self._store = store
         self._bot = bot
         self._policy = policy
         self._limiter = limiter
         self._concurrency = concurrency
+        self._alerts = alerts
         self._in_flight: dict[asyncio.Task[None], int] = {}
         self._stopping = False
 
@@ -88,8 +93,7 @@ class Sender:
         due = await self._store.next_due(exclude_chats=busy)
         if due is not None:
             candidates.append(due)
-        # With nothing scheduled, sleep until something is queued (or a minute passes).
-        return min(candidates, default=now + 60.0)
+        return min(candidates, default=now + _IDLE_SECONDS)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.pop(task, None)
@@ -115,6 +119,7 @@ class Sender:
                 await self._handle_failure(message, classify(exc))
             else:
                 await self._store.mark_sent(message.id, time.time())
+                await self._alerts.chat_ok(message.chat_id)
         except StoreError as exc:
             # The row stays 'sending'; it is sent again after a restart rather than lost.
             log.error("could not record the result of message %d: %s", message.id, exc)
@@ -192,3 +197,5 @@ class Sender:
                     outcome.error,
                 )
                 await store.mark_dead(message.id, outcome.error, now)
+                if outcome.chat_gone:
+                    await self._alerts.chat_failed(message.chat_id, outcome.error)

@@ -100,8 +100,12 @@ class FakeTelegram:
         self.commands: list[dict[str, Any]] = []
         self.callback_answers: list[dict[str, Any]] = []
         self.edits: list[dict[str, Any]] = []
+        #: what setWebhook was last called with, None after deleteWebhook
+        self.webhook: dict[str, Any] | None = None
         #: 429s the stub answered because a flood limit was broken
         self.flood_429s = 0
+        #: seconds every sendMessage takes, like a slow network
+        self.send_delay = 0.0
         #: chats that answer 403 (the bot was removed) and chats that do not exist
         self.forbidden_chats: set[int] = set()
         self.missing_chats: set[int] = set()
@@ -221,6 +225,11 @@ class FakeTelegram:
         return True
 
     async def _m_deleteWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = None
+        return True
+
+    async def _m_setWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = params
         return True
 
     async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
