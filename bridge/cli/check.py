@@ -24,14 +24,9 @@ from bridge.config import (
     load_settings,
 )
 from bridge.render.i18n import BUILTIN_LANGUAGES, LOCALE_DIR, candidates, catalogue_codes
-from bridge.render.renderer import (
-    Renderer,
-    RenderOptions,
-    TemplateProblem,
-    builtin_templates_dir,
-    template_line,
-)
+from bridge.render.renderer import Renderer, RenderOptions
 from bridge.render.samples import sample_for
+from bridge.render.templates import TemplateProblem, builtin_templates_dir, template_line
 from bridge.woo.validate import topic_problem
 
 NAME = "check"

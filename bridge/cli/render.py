@@ -16,8 +16,9 @@ from bridge.cli.common import EXIT_CONFIG
 from bridge.config import ConfigError, load_message_settings
 from bridge.payloads import parse_payload
 from bridge.render.i18n import BUILTIN_LANGUAGES, normalize_language
-from bridge.render.renderer import Renderer, TemplateProblem
+from bridge.render.renderer import Renderer
 from bridge.render.telegram_html import visible_text
+from bridge.render.templates import TemplateProblem
 from bridge.woo.validate import topic_problem
 
 NAME = "render"

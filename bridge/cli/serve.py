@@ -17,7 +17,7 @@ from bridge.config import Settings
 from bridge.lifecycle import Lifecycle
 from bridge.logs import setup_logging
 from bridge.queue.store import StoreError
-from bridge.render.renderer import TemplateProblem
+from bridge.render.templates import TemplateProblem
 
 log = logging.getLogger("bridge")
 

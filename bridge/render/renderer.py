@@ -13,7 +13,6 @@ import datetime as dt
 import gettext
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
@@ -21,11 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 from babel import Locale
-from jinja2 import nodes
 from yarl import URL
 
 from bridge.payloads import Payload, PayloadKind
-from bridge.render.formatting import Formatter, parse_moment
+from bridge.render.formatting import Formatter
 from bridge.render.i18n import (
     BUILTIN_LANGUAGES,
     DEFAULT_LANGUAGE,
@@ -37,6 +35,13 @@ from bridge.render.i18n import (
 )
 from bridge.render.links import OrderAdminUrls, admin_url, keyboard
 from bridge.render.telegram_html import MAX_MESSAGE_LENGTH, split_message, validate, visible_length
+from bridge.render.templates import (
+    TemplateProblem,
+    builtin_templates_dir,
+    new_environment,
+    template_line,
+    template_problems,
+)
 from bridge.render.views import template_context
 
 if TYPE_CHECKING:
@@ -53,15 +58,6 @@ _KIND_TEMPLATES = {
     PayloadKind.UNREADABLE: "unreadable.html",
 }
 _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+\n")
-_REFERENCES = (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)
-
-
-class TemplateProblem(Exception):
-    """Templates or catalogues cannot be used; each problem names the file and line."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -100,27 +96,6 @@ class RenderOptions:
         )
 
 
-def builtin_templates_dir() -> Path:
-    """The templates shipped with the bridge (with their catalogues in locale/)."""
-    packaged = Path(__file__).resolve().parent.parent / "templates"  # inside a wheel
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "templates"  # a source checkout
-
-
-def template_line(exc: BaseException) -> str:
-    """Where in a template `exc` happened (`order.created.html, line 4`), or ""."""
-    where = ""
-    tb = exc.__traceback__
-    while tb is not None:
-        # Jinja2 rewrites tracebacks so that template frames carry the template's file and line.
-        filename = tb.tb_frame.f_code.co_filename
-        if filename.endswith(".html"):
-            where = f"{filename}, line {tb.tb_lineno}"
-        tb = tb.tb_next
-    return where
-
-
 class Renderer:
     """Renders payloads with the built-in templates, overridden file by file by the
     templates in `options.override_dir`; one Jinja2 environment per language."""
@@ -154,7 +129,7 @@ class Renderer:
         env = self.environment()
         names = self.template_names()
         for name in names:
-            problems += _template_problems(env, name, set(names))
+            problems += template_problems(env, name, set(names))
         if DEFAULT_TEMPLATE not in names:
             problems.append(f"the template {DEFAULT_TEMPLATE} is missing")
         if problems:
@@ -325,38 +300,11 @@ class Renderer:
         return self._translations[key]
 
     def _new_environment(self, language: str, builtin_only: bool) -> jinja2.Environment:
-        loaders = [jinja2.FileSystemLoader(folder) for folder in self._folders(builtin_only)]
-        env = jinja2.Environment(
-            loader=jinja2.ChoiceLoader(loaders),
-            autoescape=True,  # every payload value is escaped for Telegram HTML
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=False,
-            extensions=["jinja2.ext.i18n"],
+        return new_environment(
+            self._folders(builtin_only),
+            self._catalogue(language, builtin_only),
+            self.formatter(language),
         )
-        # A {% trans %} block spread over lines is one phrase, as `pybabel extract` reads it.
-        env.policies["ext.i18n.trimmed"] = True
-        env.install_gettext_translations(  # type: ignore[attr-defined]
-            self._catalogue(language, builtin_only), newstyle=True
-        )
-        fmt = self.formatter(language)
-        env.filters.update(_filters(fmt))
-        return env
-
-
-def _filters(fmt: Formatter) -> dict[str, Callable[..., str]]:
-    """Filters for values taken from `payload` directly: `{{ payload.total | money(...) }}`."""
-
-    def moment(value: object, gmt: bool) -> dt.datetime | None:
-        return parse_moment(value, dt.UTC if gmt else fmt.timezone)
-
-    return {
-        "money": fmt.money,
-        "number": fmt.number,
-        "datetime": lambda value, gmt=False: fmt.datetime(moment(value, gmt)),
-        "date": lambda value, gmt=False: fmt.date(moment(value, gmt)),
-    }
 
 
 def _render_text(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
@@ -366,34 +314,6 @@ def _render_text(env: jinja2.Environment, name: str, context: dict[str, Any]) ->
         raise ValueError("the template rendered nothing")
     validate(text)
     return text
-
-
-def _template_problems(env: jinja2.Environment, name: str, names: set[str]) -> list[str]:
-    """Compile `name`, and find what Jinja2 only reports when the line runs: filters and tests
-    that do not exist inside {% if %} blocks, and imports of templates that do not exist."""
-    assert env.loader is not None
-    try:
-        source, filename, _ = env.loader.get_source(env, name)
-        tree = env.parse(source, name, filename)
-        env.get_template(name)
-    except jinja2.TemplateSyntaxError as exc:
-        return [f"{exc.filename or name}, line {exc.lineno}: {exc.message}"]
-    where = filename or name
-    problems = [
-        f"{where}, line {node.lineno}: there is no filter named {node.name!r}"
-        for node in tree.find_all(nodes.Filter)
-        if node.name not in env.filters
-    ]
-    problems += [
-        f"{where}, line {node.lineno}: there is no test named {node.name!r}"
-        for node in tree.find_all(nodes.Test)
-        if node.name not in env.tests
-    ]
-    for node in tree.find_all(_REFERENCES):
-        target = getattr(node, "template", None)
-        if isinstance(target, nodes.Const) and target.value not in names:
-            problems.append(f"{where}, line {node.lineno}: there is no template {target.value!r}")
-    return problems
 
 
 def last_resort_text(topic: str, event_id: int) -> str:

@@ -16,7 +16,7 @@ from bridge.render.i18n import (
     normalize_language,
     read_catalogue,
 )
-from bridge.render.renderer import builtin_templates_dir
+from bridge.render.templates import builtin_templates_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALE = builtin_templates_dir() / "locale"

@@ -18,9 +18,10 @@ import pytest
 from yarl import URL
 
 from bridge.payloads import Payload, PayloadKind, parse_payload
-from bridge.render.renderer import Renderer, RenderOptions, TemplateProblem
+from bridge.render.renderer import Renderer, RenderOptions
 from bridge.render.samples import SAMPLES_DIR
 from bridge.render.telegram_html import MAX_MESSAGE_LENGTH, validate, visible_length, visible_text
+from bridge.render.templates import TemplateProblem
 from tests.helpers import PAYLOADS
 
 NOW = dt.datetime(2017, 3, 22, 19, 31, tzinfo=dt.UTC)
