@@ -30,6 +30,8 @@ def _utc_now() -> dt.datetime:
 
 def to_decimal(value: object) -> Decimal | None:
     """An amount or quantity as Decimal; None for anything that is not a finite number."""
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
     try:
