@@ -1,8 +1,8 @@
 """The application factory: one aiohttp app owns every resource of the bridge.
 
-Resources are acquired in cleanup contexts in dependency order (store, bot, worker)
-and released in reverse: the worker stops sending before the bot closes, and the
-bot before the database.
+Resources are acquired in cleanup contexts in dependency order (store, chats, bot,
+worker) and released in reverse: the worker stops sending before the bot closes, and
+the bot before the database.
 """
 
 from __future__ import annotations
@@ -19,12 +19,14 @@ from bridge.bot.commands import COMMANDS, StaffCommands
 from bridge.bot.runner import BotRunner, WebhookMode, build_application
 from bridge.bot.updates import receive_update
 from bridge.config import Settings
-from bridge.health import healthz, readyz
-from bridge.keys import BOT, LIFECYCLE, RENDERER, SETTINGS, STORE
+from bridge.health import healthz, metrics_endpoint, readyz
+from bridge.keys import BOT, CHATS, LIFECYCLE, METRICS, RENDERER, ROUTES, SETTINGS, STORE
 from bridge.lifecycle import Lifecycle
+from bridge.metrics import Metrics
 from bridge.queue.retention import Retention, prune_forever
 from bridge.queue.store import Store
 from bridge.render.renderer import Renderer
+from bridge.routing.chats import Chats
 from bridge.routing.router import Router
 from bridge.routing.targets import Routes
 from bridge.send.alerts import ChatAlerts
@@ -39,14 +41,19 @@ WEBHOOK_PATHS = ("/webhook", "/webhook/")
 
 
 def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> web.Application:
-    """Build the bridge. Templates are compiled here, so a broken one fails at once."""
+    """Build the bridge. Templates and routes are read here, so a broken one fails at once.
+
+    Raises TemplateProblem or ConfigError (from the routes file).
+    """
     app = web.Application(client_max_size=settings.bridge_max_body_bytes)
     app[SETTINGS] = settings
     app[LIFECYCLE] = lifecycle or Lifecycle()
+    app[METRICS] = Metrics()
     renderer = Renderer.from_settings(settings)
     renderer.compile_all()
     app[RENDERER] = renderer
-    app.cleanup_ctx.extend([store_ctx, bot_ctx, worker_ctx])
+    app[ROUTES] = Routes.from_settings(settings)
+    app.cleanup_ctx.extend([store_ctx, chats_ctx, bot_ctx, worker_ctx])
     for path in WEBHOOK_PATHS:
         # Both spellings are served: a redirect would count as delivered and lose the event.
         app.router.add_post(path, handler.receive)
@@ -55,6 +62,7 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> web.Ap
         app.router.add_post(URL(settings.telegram_webhook_url).path, receive_update)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_endpoint)
     return app
 
 
@@ -70,10 +78,15 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
     await store.close()
 
 
+async def chats_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[CHATS] = await Chats.open(app[STORE], app[ROUTES])
+    yield
+
+
 async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     application, requests = build_application(settings)
-    StaffCommands(settings, app[STORE], app[LIFECYCLE]).register(application)
+    StaffCommands(settings, app[STORE], app[LIFECYCLE], app[CHATS]).register(application)
     webhook = None
     if settings.telegram_webhook_url and settings.telegram_webhook_secret:
         webhook = WebhookMode(
@@ -100,7 +113,8 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
         log.warning(
             "%d message(s) were being sent when the bridge stopped; sending again", recovered
         )
-    router = Router(store, Routes.from_settings(settings), app[RENDERER])
+    chats = app[CHATS]
+    router = Router(store, chats, app[RENDERER])
     alerts = ChatAlerts(store, settings.telegram_alert_chat_id)
     await alerts.load()
     sender = Sender(
@@ -118,10 +132,13 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
                 chat_interval=settings.bridge_rate_chat_interval_seconds,
                 group_per_minute=settings.bridge_rate_group_per_minute,
                 minute=settings.bridge_rate_group_window_seconds,
+                second=settings.bridge_rate_overall_window_seconds,
             )
         ),
         settings.bridge_send_concurrency,
         alerts,
+        app[METRICS],
+        gate=chats,
     )
     retention = Retention(
         finished_days=settings.bridge_retention_days,

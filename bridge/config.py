@@ -5,6 +5,7 @@ The variable names are a public contract: shop owners put them in their compose 
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
@@ -12,13 +13,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import is_currency
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
 
 from bridge.render.i18n import DEFAULT_LANGUAGE, normalize_language
 from bridge.render.links import OrderAdminUrls
 from bridge.woo.validate import store_url
 
 DEFAULT_TELEGRAM_API = "https://api.telegram.org"
+DOCKER_SECRETS_DIR = "/run/secrets"
 
 S = TypeVar("S", bound=BaseSettings)
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -126,7 +134,28 @@ class StorageSettings(BaseSettings):
 
 
 class Settings(StorageSettings, MessageSettings):
-    """Every setting of the bridge. Field names are the environment variable names."""
+    """Every setting of the bridge. Field names are the environment variable names.
+
+    Precedence, highest first: environment variables, the .env file, Docker secrets
+    (files named like the variables in BRIDGE_SECRETS_DIR, default /run/secrets),
+    then the defaults.
+    """
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources = [init_settings, env_settings, dotenv_settings]
+        # Only when present: a missing directory is normal outside Docker, not worth a warning.
+        secrets_dir = Path(os.environ.get("BRIDGE_SECRETS_DIR", DOCKER_SECRETS_DIR))
+        if secrets_dir.is_dir():
+            sources.append(SecretsSettingsSource(settings_cls, secrets_dir=secrets_dir))
+        return tuple(sources)
 
     model_config = _CONFIG
 
@@ -164,6 +193,10 @@ class Settings(StorageSettings, MessageSettings):
     bridge_rate_chat_interval_seconds: float = Field(default=1.0, ge=0)
     bridge_rate_group_per_minute: int = Field(default=20, ge=1)
     bridge_rate_group_window_seconds: float = Field(default=60.0, gt=0)
+    bridge_rate_overall_window_seconds: float = Field(default=1.0, gt=0)
+
+    # Chats and routing: a TOML file of routes, for several chats (see README "Routing").
+    bridge_config: Path | None = None
 
     @field_validator("telegram_admin_ids", mode="before")
     @classmethod

@@ -1,4 +1,4 @@
-"""Health endpoints for container orchestrators and uptime checks.
+"""Health and metrics endpoints, for orchestrators, uptime checks and Prometheus.
 
 /healthz: the process is alive (200 while it answers), with what it knows in the body.
 /readyz: it can do its job: the database takes writes and the bot has started. A bot
@@ -9,8 +9,10 @@ messages, so restarting the process would not help.
 from __future__ import annotations
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import generate_latest
 
-from bridge.keys import BOT, STORE
+from bridge.keys import BOT, METRICS, STORE
 from bridge.queue.store import StoreError
 
 
@@ -39,4 +41,15 @@ async def readyz(request: web.Request) -> web.Response:
     ready = all(value == "ok" for value in checks.values())
     return web.json_response(
         {"status": "ready" if ready else "not ready", **checks}, status=200 if ready else 503
+    )
+
+
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    """Prometheus scrape endpoint."""
+    metrics = request.app[METRICS]
+    stats = await request.app[STORE].stats()
+    metrics.queue_depth.set(stats.events_waiting + stats.pending + stats.sending)
+    metrics.dead_letter_count.set(stats.dead)
+    return web.Response(
+        body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
     )

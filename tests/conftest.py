@@ -21,6 +21,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the developer's own settings out of the tests."""
     for name in Settings.model_fields:
         monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("BRIDGE_SECRETS_DIR", "/nonexistent")
 
 
 @pytest.fixture

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
-from bridge.keys import BOT, STORE
+from bridge.keys import BOT, SETTINGS, STORE
 from bridge.queue.store import Store
+from bridge.stubs.telegram import FakeTelegram, SentMessage
 from bridge.webhook.signature import sign
 
 PAYLOADS = Path(__file__).parent / "fixtures" / "payloads"
@@ -73,6 +77,76 @@ async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         await asyncio.sleep(0.02)
+
+
+def write_routes(directory: Path, text: str) -> Path:
+    """A routes file (BRIDGE_CONFIG) with `text` in it."""
+    path = directory / "routes.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def button_data(message: SentMessage, label_part: str) -> str:
+    """The callback data of the button under `message` whose label contains `label_part`."""
+    rows = (message.reply_markup or {}).get("inline_keyboard", [])
+    for row in rows:
+        for button in row:
+            if label_part in button["text"]:
+                return str(button["callback_data"])
+    raise AssertionError(f"no button {label_part!r} under message {message.message_id}")
+
+
+def db_rows(client: TestClient, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    """Read the bridge's database directly, as an operator would."""
+    conn = sqlite3.connect(client.server.app[SETTINGS].database_path)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def order_body(*, saved: int = 0, **changes: object) -> bytes:
+    """The sample order with `changes`, as saved `saved` minutes after the first save."""
+    order = json.loads(wire("order"))
+    order["date_modified_gmt"] = f"2024-05-01T10:{saved:02d}:00"
+    order.update(changes)
+    return json.dumps(order).encode()
+
+
+# A shop with several chats, for the staff command tests: an order chat, a stock chat,
+# and a forum group whose topic 12 gets orders and whose General gets the rest.
+ORDERS_CHAT, STOCK_CHAT, FORUM_CHAT, UNROUTED_CHAT = -1001, -1002, -1004, -1999
+ADMIN, STAFF = 42, 7
+SHOP_ROUTES = f"""
+[[routes]]
+name = "orders"
+chat_id = {ORDERS_CHAT}
+topics = ["order.*"]
+
+[[routes]]
+name = "stock"
+chat_id = {STOCK_CHAT}
+topics = ["product.*"]
+
+[[routes]]
+name = "forum: orders"
+chat_id = {FORUM_CHAT}
+thread_id = 12
+topics = ["order.created", "order.updated"]
+
+[[routes]]
+name = "forum: general"
+chat_id = {FORUM_CHAT}
+topics = ["product.*", "customer.*"]
+"""
+
+
+async def replies(
+    fake: FakeTelegram, chat_id: int, count: int, timeout: float = 5.0
+) -> list[SentMessage]:
+    """Wait until `chat_id` has received `count` messages; returns them all."""
+    await eventually(lambda: len(fake.messages_to(chat_id)) >= count, timeout)
+    return fake.messages_to(chat_id)
 
 
 def free_port() -> int:

@@ -123,3 +123,18 @@ def test_message_settings_have_working_defaults() -> None:
     assert settings.woocommerce_store_url is None
     assert settings.woocommerce_order_admin_urls == "classic"
     assert settings.woocommerce_currency is None
+
+
+def test_docker_secrets_are_read_and_the_environment_wins(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "telegram_bot_token").write_text(TOKEN + "\n")
+    (secrets / "WOOCOMMERCE_WEBHOOK_SECRET").write_text("from-docker")
+    monkeypatch.setenv("BRIDGE_SECRETS_DIR", str(secrets))
+    settings = load_settings(env_file=None)
+    assert settings.telegram_bot_token.get_secret_value() == TOKEN
+    assert settings.woocommerce_webhook_secret.get_secret_value() == "from-docker"
+    monkeypatch.setenv("WOOCOMMERCE_WEBHOOK_SECRET", "from-env")
+    assert load_settings(env_file=None).woocommerce_webhook_secret.get_secret_value() == "from-env"

@@ -79,7 +79,7 @@ async def test_same_resource_state_in_a_new_body_sends_nothing_new(
     await deliver(bridge, "order.updated", json.dumps(order).encode())
     order["meta_data"] = [{"id": 1, "key": "_plugin_touch", "value": "x"}]  # same save, new bytes
     await deliver(bridge, "order.updated", json.dumps(order).encode())
-    order["date_modified_gmt"] = "2017-03-22T17:00:00"  # a real later save
+    order["date_modified_gmt"] = "2017-03-22T20:00:00"  # a real later save
     order["status"] = "completed"
     await deliver(bridge, "order.updated", json.dumps(order).encode())
     await fake_telegram.wait_for_messages(2)

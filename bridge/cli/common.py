@@ -16,10 +16,15 @@ def settings_or_report() -> Settings | None:
     try:
         return load_settings()
     except ConfigError as exc:
-        print("woo-bridge cannot start; fix these settings:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+        report_problems(exc)
         return None
+
+
+def report_problems(exc: ConfigError) -> None:
+    """Print a configuration's problems to stderr, one line each."""
+    print("woo-bridge cannot start; fix these settings:", file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  {problem}", file=sys.stderr)
 
 
 async def open_store_or_report() -> Store | None:

@@ -12,8 +12,8 @@ from aiohttp import web
 
 from bridge import __version__
 from bridge.app import create_app
-from bridge.cli.common import EXIT_CONFIG, settings_or_report
-from bridge.config import Settings
+from bridge.cli.common import EXIT_CONFIG, report_problems, settings_or_report
+from bridge.config import ConfigError, Settings
 from bridge.lifecycle import Lifecycle
 from bridge.logs import setup_logging
 from bridge.queue.store import StoreError
@@ -39,6 +39,9 @@ def run(args: argparse.Namespace) -> int:
     except TemplateProblem as exc:
         for problem in exc.problems:
             log.critical("cannot use the templates: %s", problem)
+        return EXIT_CONFIG
+    except ConfigError as exc:
+        report_problems(exc)
         return EXIT_CONFIG
     except StoreError as exc:
         log.critical(

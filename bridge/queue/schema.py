@@ -68,4 +68,32 @@ MIGRATIONS: tuple[str, ...] = (
         failed_at   REAL NOT NULL
     );
     """,
+    # 4: what routing remembers: each order's last status, staff mutes, chats that moved.
+    """
+    -- The last status seen per order, so that order.updated can say what changed.
+    CREATE TABLE order_statuses (
+        store       TEXT NOT NULL,        -- X-WC-Webhook-Source: one bridge may serve several shops
+        order_id    TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        modified    TEXT NOT NULL,        -- date_modified of that payload: older ones are stale
+        event_id    INTEGER NOT NULL,
+        PRIMARY KEY (store, order_id)
+    );
+    -- Topics a chat (or one forum topic of it) does not want to hear, until a time or for good.
+    CREATE TABLE mutes (
+        chat_id     INTEGER NOT NULL,
+        thread_id   INTEGER NOT NULL,     -- 0 for the chat itself (or a forum's General topic)
+        pattern     TEXT NOT NULL,        -- a topic or glob pattern, e.g. order.*
+        until       REAL,                 -- NULL: until /unmute
+        muted_by    INTEGER NOT NULL,     -- the Telegram user who muted it
+        created_at  REAL NOT NULL,
+        PRIMARY KEY (chat_id, thread_id, pattern)
+    );
+    -- Groups that became supergroups: routes and mutes written for the old id follow the new one.
+    CREATE TABLE chat_aliases (
+        old_chat_id INTEGER PRIMARY KEY,
+        new_chat_id INTEGER NOT NULL,
+        migrated_at REAL NOT NULL
+    );
+    """,
 )

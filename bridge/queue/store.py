@@ -53,6 +53,10 @@ _NEXT_DUE = f"""
 """  # noqa: S608
 
 
+#: how long a failed intake keeps /readyz failing
+INTAKE_ERROR_MEMORY_SECONDS = 60.0
+
+
 class StoreError(Exception):
     """The database could not be read or written."""
 
@@ -69,8 +73,8 @@ class Store:
         self.events_waiting = asyncio.Event()
         #: set when messages become sendable or change state; the sender waits on it
         self.messages_waiting = asyncio.Event()
-        #: why the last attempt to store an event failed; None once one succeeds again
-        self.intake_error: str | None = None
+        #: why the last attempt to store an event failed, and when; None once one succeeds
+        self.intake_error: tuple[str, float] | None = None
 
     @classmethod
     async def open(
@@ -129,11 +133,13 @@ class Store:
             batch, self._intake = self._intake, []
             try:
                 results = await self._run(self._insert_events, [event for event, _ in batch])
-            except Exception as exc:
+            except Exception as exc:  # every waiter must hear of the failure
+                self.intake_error = (str(exc), time.monotonic())
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
+            self.intake_error = None
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
@@ -177,12 +183,20 @@ class Store:
         )
         return int(rows[0][0]) if rows else None
 
-    async def commit_routing(self, routing: Routing, now: float | None = None) -> None:
-        await self._run(self._commit_routing, routing, time.time() if now is None else now)
-        if routing.messages:
+    async def commit_routing(
+        self,
+        routing: Routing,
+        now: float | None = None,
+        also: Callable[[sqlite3.Connection], object] | None = None,
+    ) -> None:
+        """Record the router's decision; `also` writes what the router learned, atomically."""
+        await self._run(self._commit_routing, routing, time.time() if now is None else now, also)
+        if any(m.skip_reason is None for m in routing.messages):
             self.messages_waiting.set()
 
-    def _commit_routing(self, r: Routing, now: float) -> None:
+    def _commit_routing(
+        self, r: Routing, now: float, also: Callable[[sqlite3.Connection], object] | None
+    ) -> None:
         with transaction(self._conn):
             self._conn.execute(
                 "UPDATE events SET state = ?, note = ? WHERE id = ?", (r.state, r.note, r.event_id)
@@ -194,7 +208,8 @@ class Store:
                 )
             self._conn.executemany(
                 "INSERT INTO messages (event_id, chat_id, thread_id, topic, text, reply_markup,"
-                " silent, run_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " silent, status, last_error, run_at, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         r.event_id,
@@ -204,6 +219,8 @@ class Store:
                         m.text,
                         m.reply_markup,
                         int(m.silent),
+                        MessageStatus.PENDING if m.skip_reason is None else MessageStatus.SKIPPED,
+                        m.skip_reason,
                         now,
                         now,
                         now,
@@ -211,6 +228,8 @@ class Store:
                     for m in r.messages
                 ],
             )
+            if also is not None:
+                also(self._conn)
 
     # --- sending ------------------------------------------------------------------------
 
@@ -279,6 +298,15 @@ class Store:
             (text, reply_markup, message_id),
         )
 
+    async def mark_skipped(self, message_id: int, reason: str, now: float) -> None:
+        """Drop a message on purpose, unsent (e.g. its chat muted the topic meanwhile)."""
+        await self._run(
+            self._execute,
+            "UPDATE messages SET status = 'skipped', last_error = ?, updated_at = ? WHERE id = ?",
+            (reason, now, message_id),
+        )
+        self.messages_waiting.set()
+
     async def mark_dead(self, message_id: int, error: str, now: float) -> None:
         await self._run(
             self._execute,
@@ -331,14 +359,21 @@ class Store:
         return count
 
     async def ping(self) -> None:
-        """Raise StoreError unless the database takes a write (and the last intake worked)."""
+        """Raise StoreError unless the database takes a write and intake worked lately.
+
+        A failed intake counts for a minute: the probe's small write can succeed on a disk
+        too full for a real event, but a failure must not stick forever either, or a
+        readiness check could keep away the traffic that would clear it.
+        """
         await self._run(
             self._execute,
             "INSERT OR REPLACE INTO health (id, checked_at) VALUES (1, ?)",
             (time.time(),),
         )
         if self.intake_error is not None:
-            raise StoreError(f"the last event could not be stored: {self.intake_error}")
+            error, when = self.intake_error
+            if time.monotonic() - when < INTAKE_ERROR_MEMORY_SECONDS:
+                raise StoreError(f"the last event could not be stored: {error}")
 
     async def prune(self, finished_before: float, dead_before: float) -> tuple[int, int]:
         """Delete sent and skipped messages, dead letters, and events left without messages.

@@ -13,6 +13,7 @@ import datetime as dt
 import gettext
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
@@ -169,13 +170,14 @@ class Renderer:
         payload: Payload,
         event_id: int,
         language: str | None = None,
+        status_change: Mapping[str, object] | None = None,
         *,
         now: dt.datetime | None = None,
     ) -> Rendered:
         """Render `payload` into message parts; never raises."""
         code = self.language(language)
         try:
-            context, markup = self._context(payload, event_id, code, now)
+            context, markup = self._context(payload, event_id, code, now, status_change)
         except Exception:
             # Views are built to accept any payload; should one still fail, the event must
             # reach the chat all the same.
@@ -227,13 +229,20 @@ class Renderer:
         return list(dict.fromkeys(attempts))
 
     def _context(
-        self, payload: Payload, event_id: int, code: str, now: dt.datetime | None
+        self,
+        payload: Payload,
+        event_id: int,
+        code: str,
+        now: dt.datetime | None,
+        status_change: Mapping[str, object] | None = None,
     ) -> tuple[dict[str, Any], str | None]:
         fmt = replace(self.formatter(code), now=now or dt.datetime.now(dt.UTC))
         url = admin_url(payload, self.options.store_url, self.options.order_admin_urls)
         deleted = payload.kind is PayloadKind.DELETED or payload.event == "deleted"
         label = fmt.gettext("Open the trash") if deleted else fmt.gettext("Open in admin")
-        context = template_context(payload, event_id, fmt, language=code, admin_url=url)
+        context = template_context(
+            payload, event_id, fmt, language=code, admin_url=url, status_change=status_change
+        )
         return context, keyboard([(label, url)])
 
     def _render_parts(

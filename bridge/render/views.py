@@ -240,6 +240,19 @@ _VIEWS = {
 }
 
 
+def _status_change(change: Mapping[str, object], fmt: Formatter) -> dict[str, object]:
+    """The router's status change, with the statuses' names in the reader's language."""
+    return {
+        **change,
+        "before_label": fmt.label(ORDER_STATUSES, change.get("before")),
+        "after_label": fmt.label(ORDER_STATUSES, change.get("after")),
+    }
+
+
+#: `status_change` of every event that is not an order status change
+NO_STATUS_CHANGE: Mapping[str, object] = {"before": "", "after": "", "changed": False}
+
+
 def template_context(
     payload: Payload,
     event_id: int,
@@ -247,10 +260,12 @@ def template_context(
     *,
     language: str = "en",
     admin_url: str = "",
+    status_change: Mapping[str, object] | None = None,
 ) -> dict[str, Any]:
     """Everything a template may use. Documented in the README; keep the two in step."""
     data = payload.data
     context: dict[str, Any] = {
+        "status_change": _status_change(status_change or NO_STATUS_CHANGE, fmt),
         "topic": payload.topic,
         "resource": payload.resource,
         "event": payload.event,

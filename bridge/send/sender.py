@@ -1,9 +1,9 @@
 """The sender: takes due messages from the queue and sends them to Telegram.
 
 Each chat's messages go one at a time in queue order; different chats go in parallel,
-within Telegram's flood limits. A message leaves the queue only as sent or as a dead
-letter. A send interrupted by a crash is sent again after the restart: the only way
-a message can reach Telegram twice.
+within Telegram's flood limits. A message leaves the queue only as sent, as a dead
+letter, or skipped because its chat muted the topic. A send interrupted by a crash is
+sent again after the restart: the only way a message can reach Telegram twice.
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ import html
 import json
 import logging
 import time
+from typing import Protocol
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 
 from bridge.bot.runner import BotRunner
+from bridge.metrics import Metrics
 from bridge.queue.models import QueuedMessage
 from bridge.queue.store import Store, StoreError
 from bridge.render.telegram_html import visible_text
@@ -36,6 +38,14 @@ _STORE_RETRY_SECONDS = 1.0
 _IDLE_SECONDS = 5.0
 
 
+class SendGate(Protocol):
+    """What the sender asks about chats: whether to send at all, and where a chat moved."""
+
+    def skip_reason(self, message: QueuedMessage) -> str | None: ...
+
+    async def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> None: ...
+
+
 class Sender:
     """Sends queued messages until stopped."""
 
@@ -47,6 +57,8 @@ class Sender:
         limiter: RateLimiter,
         concurrency: int,
         alerts: ChatAlerts,
+        metrics: Metrics,
+        gate: SendGate | None = None,
     ) -> None:
         self._store = store
         self._bot = bot
@@ -54,6 +66,8 @@ class Sender:
         self._limiter = limiter
         self._concurrency = concurrency
         self._alerts = alerts
+        self._metrics = metrics
+        self._gate = gate
         self._in_flight: dict[asyncio.Task[None], int] = {}
         self._stopping = False
 
@@ -82,8 +96,11 @@ class Sender:
         if free > 0:
             batch = await self._store.claim(now, free, exclude_chats=busy)
             for message in batch:
-                self._limiter.record(message.chat_id, now)
-                task = asyncio.create_task(self._deliver(message), name=f"send-{message.id}")
+                # Checked at the last moment: a mute set after the message was queued counts.
+                skip = self._gate.skip_reason(message) if self._gate is not None else None
+                if skip is None:
+                    self._limiter.record(message.chat_id, now)
+                task = asyncio.create_task(self._deliver(message, skip), name=f"send-{message.id}")
                 self._in_flight[task] = message.chat_id
                 task.add_done_callback(self._finished)
             if batch:
@@ -111,14 +128,23 @@ class Sender:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _deliver(self, message: QueuedMessage) -> None:
+    async def _deliver(self, message: QueuedMessage, skip: str | None = None) -> None:
         try:
+            if skip is not None:
+                log.info("message %d to chat %s not sent: %s", message.id, message.chat_id, skip)
+                await self._store.mark_skipped(message.id, skip, time.time())
+                return
             try:
                 await self._send(message)
-            except Exception as exc:
-                await self._handle_failure(message, classify(exc))
+            except Exception as exc:  # every failure is classified; none escapes
+                outcome = classify(exc)
+                self._metrics.sends.labels(outcome.action.value).inc()
+                await self._handle_failure(message, outcome)
             else:
-                await self._store.mark_sent(message.id, time.time())
+                now = time.time()
+                self._metrics.sends.labels("sent").inc()
+                self._metrics.send_latency.observe(now - message.created_at)
+                await self._store.mark_sent(message.id, now)
                 await self._alerts.chat_ok(message.chat_id)
         except StoreError as exc:
             # The row stays 'sending'; it is sent again after a restart rather than lost.
@@ -135,7 +161,8 @@ class Sender:
             text=message.text,
             parse_mode=ParseMode.HTML,
             message_thread_id=message.thread_id,
-            disable_notification=message.silent,
+            # SQLite hands back 0/1; Telegram expects a boolean.
+            disable_notification=bool(message.silent),
             reply_markup=markup,
             link_preview_options=_NO_PREVIEW,
         )
@@ -145,6 +172,7 @@ class Sender:
         store = self._store
         match outcome.action:
             case Action.WAIT:
+                self._metrics.rate_limited.inc()
                 log.warning(
                     "Telegram asked to wait %.1f s before sending to chat %s",
                     outcome.delay,
@@ -170,10 +198,12 @@ class Sender:
                 await store.retry_later(message.id, now, outcome.error, counts=False)
             case Action.MIGRATE if outcome.new_chat_id is not None:
                 log.warning(
-                    "chat %s became supergroup %s; its messages follow. Update TELEGRAM_CHAT_ID",
+                    "chat %s became supergroup %s; its messages follow",
                     message.chat_id,
                     outcome.new_chat_id,
                 )
+                if self._gate is not None:
+                    await self._gate.chat_migrated(message.chat_id, outcome.new_chat_id)
                 await store.migrate_chat(message.chat_id, outcome.new_chat_id)
             case Action.RETRY if not self._policy.exhausted(
                 message.attempts, now - message.created_at
@@ -197,5 +227,6 @@ class Sender:
                     outcome.error,
                 )
                 await store.mark_dead(message.id, outcome.error, now)
+                self._metrics.dead_letters.inc()
                 if outcome.chat_gone:
                     await self._alerts.chat_failed(message.chat_id, outcome.error)

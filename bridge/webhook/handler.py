@@ -7,7 +7,7 @@ import time
 
 from aiohttp import web
 
-from bridge.keys import SETTINGS, STORE
+from bridge.keys import METRICS, SETTINGS, STORE
 from bridge.queue.store import StoreError
 from bridge.webhook.intake import (
     SIGNATURE_HEADER,
@@ -34,6 +34,7 @@ async def receive(request: web.Request) -> web.Response:
             request.app[SETTINGS].bridge_max_body_bytes,
         )
         raise
+    metrics = request.app[METRICS]
     if is_ping(request.headers, body):
         # WooCommerce marks the webhook as delivering only after exactly 200.
         log.info("answered WooCommerce's ping for webhook %s", body.decode().partition("=")[2])
@@ -42,6 +43,8 @@ async def receive(request: web.Request) -> web.Response:
     secret = request.app[SETTINGS].woocommerce_webhook_secret.get_secret_value()
     if not verify(body, request.headers.get(SIGNATURE_HEADER), secret):
         reason = "missing" if SIGNATURE_HEADER not in request.headers else "wrong"
+        metrics.signature_failures.labels(DEFAULT_STORE).inc()
+        metrics.webhooks.labels(DEFAULT_STORE, "-", "unauthorized").inc()
         log.warning(
             "refused a delivery with a %s signature (topic %s, webhook %s, from %s): "
             "check WOOCOMMERCE_WEBHOOK_SECRET",
@@ -61,15 +64,16 @@ async def receive(request: web.Request) -> web.Response:
     except StoreError as exc:
         # A 5xx shows in WooCommerce's delivery log; a 2xx would lose the event silently.
         log.error("could not store a %s delivery, answered 503: %s", event.topic, exc)
+        metrics.webhooks.labels(DEFAULT_STORE, event.topic, "unavailable").inc()
         return web.json_response({"error": "the bridge cannot store events right now"}, status=503)
 
+    result = "duplicate" if accepted.duplicate else "accepted"
+    metrics.webhooks.labels(DEFAULT_STORE, event.topic, result).inc()
     if accepted.duplicate:
         log.info("%s delivery repeated event #%d; nothing new", event.topic, accepted.event_id)
     else:
         log.info("accepted %s as event #%d", event.topic, accepted.event_id)
-    return web.json_response(
-        {"status": "duplicate" if accepted.duplicate else "accepted", "event": accepted.event_id}
-    )
+    return web.json_response({"status": result, "event": accepted.event_id})
 
 
 async def explain(request: web.Request) -> web.Response:

@@ -174,8 +174,16 @@ def test_every_render_is_valid_telegram_html(
     variation: str,
 ) -> None:
     data = VARIATIONS[variation](copy.deepcopy(fixture(topic.split(".")[0])))
+    status = data.get("status")
+    # The router tells an order update's status change; its statuses come from payloads too.
+    change = (
+        {"before": HOSTILE, "after": status, "changed": True}
+        if topic == "order.updated" and isinstance(status, str)
+        else None
+    )
+    payload = parse_payload(topic, json.dumps(data).encode())
     with caplog.at_level(logging.ERROR):
-        rendered = render(renderer, topic, data, language)
+        rendered = renderer.render(payload, 7, language, change, now=NOW)
     assert rendered.template == f"{topic}.html", "the built-in template failed: " + caplog.text
     assert caplog.records == []
     assert_sendable(rendered.parts)
@@ -261,6 +269,29 @@ def test_an_order_shows_what_staff_act_on(
     for fact in facts:
         assert fact in text, fact
     assert "Ship Your Idea &ndash;" not in rendered.parts[0]  # entities are decoded first
+
+
+@pytest.mark.parametrize(
+    ("change", "language", "title"),
+    [
+        ({"before": "pending", "after": "processing", "changed": True}, "en",
+         "Order #727: Pending payment → Processing"),
+        ({"before": "on-hold", "after": "completed", "changed": True}, "vi",
+         "Đơn hàng #727: Tạm giữ → Đã hoàn thành"),
+        ({"before": "", "after": "processing", "changed": True}, "pt_BR",
+         "Pedido #727 passou para Processando"),
+        ({"before": "processing", "after": "processing", "changed": False}, "en",
+         "Order #727 updated"),
+        (None, "en", "Order #727 updated"),
+    ],
+)  # fmt: skip
+def test_an_order_update_names_its_status_change(
+    renderer: Renderer, change: dict[str, object] | None, language: str, title: str
+) -> None:
+    payload = parse_payload("order.updated", json.dumps(fixture("order")).encode())
+    rendered = renderer.render(payload, 1, language, change, now=NOW)
+    assert rendered.parts[0].startswith(f"🔄 <b>{title}</b>")
+    assert_sendable(rendered.parts)
 
 
 def test_order_money_follows_the_order_currency(renderer: Renderer) -> None:

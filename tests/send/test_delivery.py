@@ -5,12 +5,22 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from aiohttp.test_utils import TestClient
 
 from bridge.config import Settings
 from bridge.stubs.telegram import FakeTelegram, FloodLimits, Reply
-from tests.helpers import bot_ready, deliver, eventually, wire
+from tests.helpers import (
+    ADMIN,
+    ORDERS_CHAT,
+    STOCK_CHAT,
+    bot_ready,
+    deliver,
+    eventually,
+    wire,
+    write_routes,
+)
 
 StartBridge = Callable[..., Awaitable[TestClient]]
 
@@ -102,3 +112,95 @@ async def test_the_stand_in_does_punish_a_flood(
     await fake_telegram.wait_for_messages(10, timeout=60)
     assert fake_telegram.flood_429s > 0
     assert numbers(fake_telegram) == list(range(1, 11))  # still all delivered, in order
+
+
+async def test_a_burst_to_three_chats_stays_within_the_flood_limits(
+    start_bridge: StartBridge,
+    make_settings: Callable[..., Settings],
+    fake_telegram: FakeTelegram,
+    tmp_path: Path,
+) -> None:
+    # 500 messages to 3 chats (two groups, one private), with windows 1/100 of Telegram's.
+    fake_telegram.limits = FloodLimits(
+        chat_interval=0.01,
+        chat_burst=3,
+        group_per_window=20,
+        group_window=0.6,
+        overall_per_second=30,
+        second=0.01,
+    )
+    routes = write_routes(
+        tmp_path,
+        f"""
+[[routes]]
+chat_id = {ORDERS_CHAT}
+topics = ["order.*"]
+
+[[routes]]
+chat_id = {STOCK_CHAT}
+topics = ["order.created"]
+
+[[routes]]
+chat_id = {ADMIN}
+topics = ["order.created"]
+""",
+    )
+    client = await start_bridge(
+        make_settings(
+            telegram_chat_id=None,
+            bridge_config=routes,
+            bridge_rate_chat_interval_seconds=0.01,
+            bridge_rate_group_per_minute=20,
+            bridge_rate_group_window_seconds=0.6,
+            bridge_rate_overall_per_second=30,
+            bridge_rate_overall_window_seconds=0.01,
+        )
+    )
+    numbers_sent = list(range(1, 168))
+    for n in numbers_sent:
+        assert (await deliver(client, "order.created", order(n))).status == 200
+    await fake_telegram.wait_for_messages(3 * len(numbers_sent), timeout=60)
+    assert fake_telegram.flood_429s == 0
+    for chat in (ORDERS_CHAT, STOCK_CHAT, ADMIN):
+        got = [
+            int(m.group(1))
+            for s in fake_telegram.messages_to(chat)
+            if (m := re.search(r"[Oo]rder #(\d+)", s.text))
+        ]
+        assert got == numbers_sent  # each chat in event order
+
+
+async def test_a_429_pauses_only_its_chat(
+    start_bridge: StartBridge,
+    make_settings: Callable[..., Settings],
+    fake_telegram: FakeTelegram,
+    tmp_path: Path,
+) -> None:
+    routes = write_routes(
+        tmp_path,
+        f"""
+[[routes]]
+chat_id = {ORDERS_CHAT}
+topics = ["order.created"]
+
+[[routes]]
+chat_id = {STOCK_CHAT}
+topics = ["order.created"]
+""",
+    )
+    client = await start_bridge(make_settings(telegram_chat_id=None, bridge_config=routes))
+    await bot_ready(client)
+    fake_telegram.script(
+        "sendMessage", Reply(429, "Too Many Requests: retry after 2", retry_after=2)
+    )
+    for n in range(1, 4):
+        await deliver(client, "order.created", order(n))
+    sent = await fake_telegram.wait_for_messages(6, timeout=10)
+    # The chat that got the 429 is the one whose first message came last.
+    paused = sent[-1].chat_id
+    other = STOCK_CHAT if paused == ORDERS_CHAT else ORDERS_CHAT
+    first_of_paused = fake_telegram.messages_to(paused)[0].at
+    # The other chat did not wait: all its messages went before the pause ended.
+    assert all(m.at < first_of_paused for m in fake_telegram.messages_to(other))
+    assert first_of_paused - fake_telegram.messages_to(other)[0].at >= 1.5
+    assert len(fake_telegram.messages_to(paused)) == 3

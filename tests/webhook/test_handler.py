@@ -119,6 +119,9 @@ async def test_locked_database_answers_503_and_recovers(bridge: TestClient) -> N
     try:
         response = await deliver(bridge, "order.created", wire("order"))
         assert response.status == 503
+        ready = await bridge.get("/readyz")
+        assert ready.status == 503
+        assert "locked" in (await ready.json())["database"]
     finally:
         locker.execute("ROLLBACK")
         locker.close()
