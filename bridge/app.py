@@ -50,7 +50,7 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> web.Ap
     app[SETTINGS] = settings
     app[LIFECYCLE] = lifecycle or Lifecycle()
     app[METRICS] = Metrics()
-    renderer = Renderer(settings.bridge_templates_dir)
+    renderer = Renderer.from_settings(settings)
     renderer.compile_all()
     app[RENDERER] = renderer
     app[ROUTES] = Routes.from_settings(settings)

@@ -9,7 +9,9 @@ import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.numbers import is_currency
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
@@ -19,12 +21,15 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from bridge.render.i18n import DEFAULT_LANGUAGE, normalize_language
+from bridge.render.links import OrderAdminUrls
 from bridge.routing.topics import pattern_problem
+from bridge.woo.validate import store_url
 
 DEFAULT_TELEGRAM_API = "https://api.telegram.org"
 DOCKER_SECRETS_DIR = "/run/secrets"
 
-S = TypeVar("S", bound="StorageSettings")
+S = TypeVar("S", bound=BaseSettings)
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
@@ -36,18 +41,89 @@ class ConfigError(Exception):
         self.problems = problems
 
 
+_CONFIG = SettingsConfigDict(
+    env_file=".env",
+    env_file_encoding="utf-8",
+    extra="ignore",
+    # pydantic prints every collected input in validation errors by default,
+    # which would put the bot token and webhook secret into the logs.
+    hide_input_in_errors=True,
+    validate_default=True,
+)
+
+
+class MessageSettings(BaseSettings):
+    """What shapes the messages. Enough on its own to preview them (`woo-bridge render`),
+    without the bot's token or the webhook secret."""
+
+    model_config = _CONFIG
+
+    # Messages: templates, language, money and dates, and links into the store's admin.
+    bridge_templates_dir: Path | None = None
+    bridge_language: str = DEFAULT_LANGUAGE
+    bridge_timezone: str = "UTC"
+    woocommerce_store_url: str | None = None
+    woocommerce_order_admin_urls: OrderAdminUrls = "classic"
+    woocommerce_currency: str | None = None
+
+    @field_validator("bridge_templates_dir")
+    @classmethod
+    def _templates_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(
+                f"{value} is not a folder; create it (templates in it replace the built-in "
+                "ones, file by file) or unset the variable"
+            )
+        return value
+
+    @field_validator("bridge_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        return normalize_language(value)
+
+    @field_validator("bridge_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not a time zone; use an IANA name such as Asia/Ho_Chi_Minh, "
+                "America/Sao_Paulo or Europe/London"
+            ) from None
+        return value.strip()
+
+    @field_validator("woocommerce_store_url", mode="before")
+    @classmethod
+    def _store_url(cls, value: object) -> object:
+        if isinstance(value, str):
+            return str(store_url(value)) if value.strip() else None
+        return value
+
+    @field_validator("woocommerce_currency", mode="before")
+    @classmethod
+    def _currency(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        code = value.strip().upper()
+        if not code:
+            return None
+        if not is_currency(code):
+            raise ValueError(
+                f"{value!r} is not a currency code; use the store's ISO 4217 code as shown in "
+                "WooCommerce > Settings > General > Currency, e.g. VND, BRL or USD"
+            )
+        return code
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.bridge_timezone)
+
+
 class StorageSettings(BaseSettings):
     """Where the queue lives: all that commands working on the database need."""
 
-    model_config = SettingsConfigDict(
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        # pydantic prints every collected input in validation errors by default,
-        # which would put the bot token and webhook secret into the logs.
-        hide_input_in_errors=True,
-        validate_default=True,
-    )
+    model_config = _CONFIG
 
     bridge_data_dir: Path = Path("data")
     bridge_db_synchronous: Literal["FULL", "NORMAL"] = "FULL"
@@ -58,7 +134,7 @@ class StorageSettings(BaseSettings):
         return self.bridge_data_dir / "bridge.sqlite3"
 
 
-class Settings(StorageSettings):
+class Settings(StorageSettings, MessageSettings):
     """Every setting of the bridge. Field names are the environment variable names.
 
     Precedence, highest first: environment variables, the .env file, Docker secrets
@@ -82,6 +158,8 @@ class Settings(StorageSettings):
             sources.append(SecretsSettingsSource(settings_cls, secrets_dir=secrets_dir))
         return tuple(sources)
 
+    model_config = _CONFIG
+
     telegram_bot_token: SecretStr
     telegram_chat_id: int | None = None
     telegram_api_base_url: str = DEFAULT_TELEGRAM_API
@@ -97,7 +175,6 @@ class Settings(StorageSettings):
     bridge_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     bridge_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     bridge_log_format: Literal["plain", "json"] = "plain"
-    bridge_templates_dir: Path | None = None
 
     # Delivery tuning. Tests shrink these; shops rarely need to.
     bridge_retry_base_seconds: float = Field(default=2.0, gt=0)
@@ -217,9 +294,14 @@ def load_storage_settings(env_file: str | Path | None = ".env") -> StorageSettin
     return _load(StorageSettings, env_file)
 
 
+def load_message_settings(env_file: str | Path | None = ".env") -> MessageSettings:
+    """Only what rendering needs: works without the bot token and the webhook secret."""
+    return _load(MessageSettings, env_file)
+
+
 def _load(kind: type[S], env_file: str | Path | None) -> S:
     try:
-        return kind(_env_file=env_file)  # type: ignore[call-arg]
+        return kind(_env_file=env_file)
     except ValidationError as exc:
         raise ConfigError(describe_errors(exc)) from None
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config import ConfigError, load_settings
+from bridge.config import ConfigError, load_message_settings, load_settings
 
 TOKEN = "123456:SECRET-TOKEN-VALUE"
 
@@ -63,6 +63,12 @@ def test_errors_never_echo_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
         ("WOOCOMMERCE_WEBHOOK_SECRET", "", "WOOCOMMERCE_WEBHOOK_SECRET: is empty"),
         ("TELEGRAM_ADMIN_IDS", "alice,bob", "TELEGRAM_ADMIN_IDS: expected comma-separated"),
         ("TELEGRAM_API_BASE_URL", "api.telegram.org", "TELEGRAM_API_BASE_URL: must start with"),
+        ("BRIDGE_LANGUAGE", "klingon", "BRIDGE_LANGUAGE: 'klingon' is not a language code; use"),
+        ("BRIDGE_TIMEZONE", "Mars/Base", "BRIDGE_TIMEZONE: 'Mars/Base' is not a time zone; use"),
+        ("BRIDGE_TEMPLATES_DIR", "/no/such/folder", "BRIDGE_TEMPLATES_DIR: /no/such/folder is not"),
+        ("WOOCOMMERCE_STORE_URL", "shop.example.com", "WOOCOMMERCE_STORE_URL: the store URL is"),
+        ("WOOCOMMERCE_ORDER_ADMIN_URLS", "new", "WOOCOMMERCE_ORDER_ADMIN_URLS: Input should be"),
+        ("WOOCOMMERCE_CURRENCY", "dollars", "WOOCOMMERCE_CURRENCY: 'dollars' is not a currency"),
     ],
 )
 def test_invalid_values_say_what_to_do(
@@ -89,6 +95,34 @@ def test_serve_refuses_to_start_without_secret(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "WOOCOMMERCE_WEBHOOK_SECRET: is required but not set" in result.stderr
     assert TOKEN not in result.stderr + result.stdout
+
+
+def test_message_settings_are_read_and_normalised(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BRIDGE_LANGUAGE", "pt-br")
+    monkeypatch.setenv("BRIDGE_TIMEZONE", "America/Sao_Paulo")
+    monkeypatch.setenv("BRIDGE_TEMPLATES_DIR", str(tmp_path))
+    monkeypatch.setenv("WOOCOMMERCE_STORE_URL", "https://shop.example.com/loja/")
+    monkeypatch.setenv("WOOCOMMERCE_ORDER_ADMIN_URLS", "hpos")
+    monkeypatch.setenv("WOOCOMMERCE_CURRENCY", " brl ")
+    # The message settings alone need neither the bot token nor the webhook secret.
+    settings = load_message_settings(env_file=None)
+    assert settings.bridge_language == "pt_BR"
+    assert settings.timezone.key == "America/Sao_Paulo"
+    assert settings.bridge_templates_dir == tmp_path
+    assert settings.woocommerce_store_url == "https://shop.example.com/loja"
+    assert settings.woocommerce_order_admin_urls == "hpos"
+    assert settings.woocommerce_currency == "BRL"
+
+
+def test_message_settings_have_working_defaults() -> None:
+    settings = load_message_settings(env_file=None)
+    assert settings.bridge_language == "en"
+    assert settings.bridge_timezone == "UTC"
+    assert settings.woocommerce_store_url is None
+    assert settings.woocommerce_order_admin_urls == "classic"
+    assert settings.woocommerce_currency is None
 
 
 def test_docker_secrets_are_read_and_the_environment_wins(

@@ -128,7 +128,7 @@ async def post(http: aiohttp.ClientSession, url: str, body: bytes) -> int:
 
 
 def order_numbers(fake: FakeTelegram) -> list[int]:
-    return [int(m.group(1)) for s in fake.sent if (m := re.search(r"Order #(\d+)", s.text))]
+    return [int(m.group(1)) for s in fake.sent if (m := re.search(r"[Oo]rder #(\d+)", s.text))]
 
 
 async def test_sigkill_mid_stream_loses_no_acknowledged_webhook(

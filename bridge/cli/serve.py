@@ -17,7 +17,7 @@ from bridge.config import ConfigError, Settings
 from bridge.lifecycle import Lifecycle
 from bridge.logs import setup_logging
 from bridge.queue.store import StoreError
-from bridge.render.renderer import TemplateProblem
+from bridge.render.templates import TemplateProblem
 
 log = logging.getLogger("bridge")
 
@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(serve(settings))
     except TemplateProblem as exc:
-        log.critical("a template cannot be used: %s", exc)
+        for problem in exc.problems:
+            log.critical("cannot use the templates: %s", problem)
         return EXIT_CONFIG
     except ConfigError as exc:
         report_problems(exc)

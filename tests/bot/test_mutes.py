@@ -103,7 +103,7 @@ async def test_a_button_toggles_the_mute_of_its_topic(
     assert mutes_in_db(shop) == []
     await deliver(shop, "order.updated", order_body(saved=2, status="refunded"))
     [_, message] = await replies(fake_telegram, ORDERS_CHAT, 2)
-    assert "completed → refunded" in message.text
+    assert "Completed → Refunded" in message.text
 
 
 async def test_a_button_under_a_wider_mute_lifts_it_and_says_so(

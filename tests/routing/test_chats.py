@@ -83,7 +83,7 @@ async def test_a_group_that_became_a_supergroup_is_followed_for_good(
     assert hint in caplog.text
     await deliver(second, "order.updated", order_body(saved=2, status="completed"))
     [_, update] = await replies(fake_telegram, NEW, 2)
-    assert "processing → completed" in update.text
+    assert "Processing → Completed" in update.text
     assert sends_to(fake_telegram, OLD) == 2  # the /mute answer and the refused order
 
     fake_telegram.send_command("/topics", chat_id=NEW, user_id=STAFF, chat_type="supergroup")

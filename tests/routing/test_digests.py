@@ -53,7 +53,7 @@ async def test_orders_are_never_digested(
     for n in range(1, 9):
         await deliver(client, "order.created", order(n))
     sent = await fake_telegram.wait_for_messages(8)
-    assert all("Order" in m.text for m in sent)
+    assert all("New order #" in m.text for m in sent)
 
 
 async def test_digests_can_be_turned_off(

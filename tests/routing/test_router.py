@@ -36,8 +36,8 @@ async def test_a_status_change_is_sent_and_a_save_without_one_is_not(
     await all_routed(bridge)
     texts = [m.text for m in fake_telegram.sent]
     assert len(texts) == 2
-    assert "Order status: unknown → pending" in texts[0]
-    assert "Order status: pending → processing" in texts[1]
+    assert "Order #727 is now Pending payment" in texts[0]
+    assert "Order #727: Pending payment → Processing" in texts[1]
     notes = [n for (n,) in db_rows(bridge, "SELECT note FROM events ORDER BY id")]
     assert notes == [None, "no status change (pending)", None, "no status change (processing)"]
 
@@ -51,7 +51,7 @@ async def test_a_new_order_then_its_first_change(
     await all_routed(bridge)
     first, second = fake_telegram.sent
     assert "New order" in first.text
-    assert "on-hold → completed" in second.text
+    assert "On hold → Completed" in second.text
 
 
 async def test_a_late_delivery_is_not_a_change(
@@ -62,8 +62,8 @@ async def test_a_late_delivery_is_not_a_change(
     await deliver(bridge, "order.updated", order_body(saved=6, status="refunded"))
     await all_routed(bridge)
     assert [t.text.splitlines()[0] for t in fake_telegram.sent] == [
-        "🔄 <b>Order status: unknown → completed</b>",
-        "🔄 <b>Order status: completed → refunded</b>",
+        "🔄 <b>Order #727 is now Completed</b>",
+        "🔄 <b>Order #727: Completed → Refunded</b>",
     ]
 
 
@@ -79,8 +79,8 @@ async def test_a_route_can_ask_for_every_save(
     await deliver(client, "order.updated", order_body(saved=2))
     await all_routed(client)
     first, second = fake_telegram.sent
-    assert "Order status: unknown → processing" in first.text
-    assert "Order updated" in second.text
+    assert "Order #727 is now Processing" in first.text
+    assert "Order #727 updated" in second.text
 
 
 async def test_one_event_reaches_several_chats_through_their_filters(
@@ -131,17 +131,21 @@ exclude = ["order.*"]
     await all_routed(client)
 
     def what(text: str) -> str:
-        return next(w for w in ("Order #727", "Order #728", "Premium Quality") if w in text)
+        return next(
+            w
+            for w in ("order #727", "order #728", "Premium Quality")
+            if w in text.lower() or w in text
+        )
 
     received = Counter((m.chat_id, m.thread_id, m.silent, what(m.text)) for m in fake_telegram.sent)
     assert received == Counter(
         [
-            (ORDERS, None, False, "Order #727"),
-            (FORUM, 12, False, "Order #727"),
+            (ORDERS, None, False, "order #727"),
+            (FORUM, 12, False, "order #727"),
             (STOCK, None, True, "Premium Quality"),
             (FORUM, None, False, "Premium Quality"),
-            (BIG, None, False, "Order #728"),
-            (FORUM, 12, False, "Order #728"),
+            (BIG, None, False, "order #728"),
+            (FORUM, 12, False, "order #728"),
         ]
     )
     # The General topic is reached without a thread id: Telegram refuses 1.

@@ -32,7 +32,7 @@ def order(number: int) -> bytes:
 
 
 def numbers(fake: FakeTelegram) -> list[int]:
-    return [int(m.group(1)) for s in fake.sent if (m := re.search(r"Order #(\d+)", s.text))]
+    return [int(m.group(1)) for s in fake.sent if (m := re.search(r"[Oo]rder #(\d+)", s.text))]
 
 
 async def test_telegram_down_then_back_delivers_everything_once(
@@ -165,7 +165,7 @@ topics = ["order.created"]
         got = [
             int(m.group(1))
             for s in fake_telegram.messages_to(chat)
-            if (m := re.search(r"Order #(\d+)", s.text))
+            if (m := re.search(r"[Oo]rder #(\d+)", s.text))
         ]
         assert got == numbers_sent  # each chat in event order
 
