@@ -20,7 +20,17 @@ from bridge.bot.runner import BotRunner, WebhookMode, build_application
 from bridge.bot.updates import receive_update
 from bridge.config import Settings
 from bridge.health import healthz, metrics_endpoint, readyz
-from bridge.keys import BOT, CHATS, LIFECYCLE, METRICS, RENDERER, ROUTES, SETTINGS, STORE
+from bridge.keys import (
+    BOT,
+    CHATS,
+    LIFECYCLE,
+    METRICS,
+    RENDERER,
+    ROUTES,
+    SETTINGS,
+    STORE,
+    STORES,
+)
 from bridge.lifecycle import Lifecycle
 from bridge.metrics import Metrics
 from bridge.queue.retention import Retention, prune_forever
@@ -35,28 +45,33 @@ from bridge.send.backoff import RetryPolicy
 from bridge.send.ratelimit import Limits, RateLimiter
 from bridge.send.sender import Sender
 from bridge.webhook import handler
+from bridge.webhook.stores import Stores
 
 log = logging.getLogger(__name__)
 
-WEBHOOK_PATHS = ("/webhook", "/webhook/")
+#: the default store's path, and each store's; both spellings of each are served
+WEBHOOK_PATHS = ("/webhook", "/webhook/", "/webhook/{store}", "/webhook/{store}/")
 
 
 def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> web.Application:
-    """Build the bridge. Templates and routes are read here, so a broken one fails at once.
+    """Build the bridge. Templates, stores and routes are read here, so a broken one fails
+    at once.
 
-    Raises TemplateProblem or ConfigError (from the routes file).
+    Raises TemplateProblem or ConfigError (from the BRIDGE_CONFIG file).
     """
     app = web.Application(client_max_size=settings.bridge_max_body_bytes)
     app[SETTINGS] = settings
     app[LIFECYCLE] = lifecycle or Lifecycle()
     app[METRICS] = Metrics()
-    renderer = Renderer.from_settings(settings)
+    stores = Stores.from_settings(settings)
+    app[STORES] = stores
+    renderer = Renderer.from_settings(settings, stores.urls())
     renderer.compile_all()
     app[RENDERER] = renderer
-    app[ROUTES] = Routes.from_settings(settings)
+    app[ROUTES] = Routes.from_settings(settings, stores.names)
     app.cleanup_ctx.extend([store_ctx, chats_ctx, bot_ctx, worker_ctx])
     for path in WEBHOOK_PATHS:
-        # Both spellings are served: a redirect would count as delivered and lose the event.
+        # A redirect would count as delivered and lose the event; an unknown store gets 404.
         app.router.add_post(path, handler.receive)
         app.router.add_get(path, handler.explain)
     if settings.telegram_webhook_url:

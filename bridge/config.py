@@ -1,20 +1,35 @@
-"""Settings: read from the environment and an optional .env file, validated once at startup.
+"""Settings: read from the environment, a .env file, Docker secrets and the BRIDGE_CONFIG
+file's [settings] table, validated once at startup.
 
 The variable names are a public contract: shop owners put them in their compose files.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+import tomllib
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import is_currency
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    InitSettingsSource,
     NoDecode,
     PydanticBaseSettingsSource,
     SecretsSettingsSource,
@@ -51,12 +66,154 @@ _CONFIG = SettingsConfigDict(
     validate_default=True,
 )
 
+#: the tables a BRIDGE_CONFIG file may hold
+FILE_TABLES = ("settings", "stores", "routes")
+#: where a setting's value can come from, highest precedence first
+ORIGINS = ("env", ".env", "secret", "file", "default")
 
-class MessageSettings(BaseSettings):
-    """What shapes the messages. Enough on its own to preview them (`woo-bridge render`),
-    without the bot's token or the webhook secret."""
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The BRIDGE_CONFIG file, parsed; raises ConfigError saying what to fix."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(
+            [f"BRIDGE_CONFIG: cannot read {path} ({exc.strerror or exc}); check the path"]
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path}: is not UTF-8 text; save it as UTF-8"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: is not valid TOML: {exc}"]) from None
+    unknown = [key for key in data if key not in FILE_TABLES]
+    if unknown:
+        raise ConfigError(
+            [
+                f"{path}: {key}: is not a known key; the file holds a [settings] table, "
+                "[[stores]] and [[routes]] tables only"
+                for key in unknown
+            ]
+        )
+    return data
+
+
+def defines_stores(path: Path | None) -> bool:
+    """Whether the BRIDGE_CONFIG file has [[stores]] (its mistakes are reported elsewhere)."""
+    if path is None:
+        return False
+    try:
+        stores = read_config_file(path).get("stores")
+    except ConfigError:
+        return False
+    return isinstance(stores, list) and bool(stores)
+
+
+def settings_table(path: Path) -> dict[str, Any]:
+    """The [settings] table of the BRIDGE_CONFIG file, keyed by field name.
+
+    Its keys are the variables' names, in any case. An unknown key is refused rather than
+    ignored: a misspelt setting would otherwise silently keep its default.
+    """
+    table = read_config_file(path).get("settings", {})
+    if not isinstance(table, dict):
+        raise ConfigError(
+            [f"{path}: settings: write it as one [settings] table of name = value lines"]
+        )
+    known = list(Settings.model_fields)
+    values: dict[str, Any] = {}
+    problems = []
+    for key, value in table.items():
+        name = key.lower()
+        where = f"{path}: [settings] {key}"
+        if name == "bridge_config":
+            problems.append(
+                f"{where}: BRIDGE_CONFIG names this file, so the file cannot set it; set it "
+                "in the environment or in .env"
+            )
+        elif name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            problems.append(
+                f"{where}: is not a setting{hint}; the keys are the variables of the README's "
+                'configuration table, e.g. bridge_log_level = "DEBUG"; correct or remove it'
+            )
+        elif name in values:
+            problems.append(f"{where}: is given twice (names are case-insensitive); keep one")
+        else:
+            values[name] = value
+    if problems:
+        raise ConfigError(problems)
+    return values
+
+
+class FileSettingsSource(PydanticBaseSettingsSource):
+    """The [settings] table of the BRIDGE_CONFIG file: below every other source."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self._values = {} if path is None else settings_table(path)
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        fields = self.settings_cls.model_fields
+        return {name: value for name, value in self._values.items() if name in fields}
+
+
+def _config_path(*sources: PydanticBaseSettingsSource) -> Path | None:
+    """BRIDGE_CONFIG as given to the constructor, in the environment or in .env."""
+    for source in sources:
+        if isinstance(source, InitSettingsSource):
+            value = source.init_kwargs.get("bridge_config")
+        elif isinstance(source, EnvSettingsSource):  # .env's source is one too
+            value = source.env_vars.get("bridge_config")
+        else:
+            continue
+        if value:
+            return Path(value)
+    return None
+
+
+def _layers(
+    settings_cls: type[BaseSettings],
+    init_settings: PydanticBaseSettingsSource,
+    env_settings: PydanticBaseSettingsSource,
+    dotenv_settings: PydanticBaseSettingsSource,
+) -> list[tuple[str, PydanticBaseSettingsSource]]:
+    """The sources below the constructor's arguments, highest first, each with its origin."""
+    layers = [("env", env_settings), (".env", dotenv_settings)]
+    # Only when present: a missing directory is normal outside Docker, not worth a warning.
+    secrets_dir = Path(os.environ.get("BRIDGE_SECRETS_DIR", DOCKER_SECRETS_DIR))
+    if secrets_dir.is_dir():
+        layers.append(("secret", SecretsSettingsSource(settings_cls, secrets_dir=secrets_dir)))
+    path = _config_path(init_settings, env_settings, dotenv_settings)
+    layers.append(("file", FileSettingsSource(settings_cls, path)))
+    return layers
+
+
+class _Layered(BaseSettings):
+    """Reads each setting from, highest first: the environment, the .env file, Docker
+    secrets (files named like the variables in BRIDGE_SECRETS_DIR, default /run/secrets),
+    the BRIDGE_CONFIG file's [settings] table; else the default."""
 
     model_config = _CONFIG
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        layers = _layers(settings_cls, init_settings, env_settings, dotenv_settings)
+        return (init_settings, *(source for _, source in layers))
+
+
+class MessageSettings(_Layered):
+    """What shapes the messages. Enough on its own to preview them (`woo-bridge render`),
+    without the bot's token or the webhook secret."""
 
     # Messages: templates, language, money and dates, and links into the store's admin.
     bridge_templates_dir: Path | None = None
@@ -120,10 +277,8 @@ class MessageSettings(BaseSettings):
         return ZoneInfo(self.bridge_timezone)
 
 
-class StorageSettings(BaseSettings):
+class StorageSettings(_Layered):
     """Where the queue lives: all that commands working on the database need."""
-
-    model_config = _CONFIG
 
     bridge_data_dir: Path = Path("data")
     bridge_db_synchronous: Literal["FULL", "NORMAL"] = "FULL"
@@ -138,27 +293,13 @@ class Settings(StorageSettings, MessageSettings):
     """Every setting of the bridge. Field names are the environment variable names.
 
     Precedence, highest first: environment variables, the .env file, Docker secrets
-    (files named like the variables in BRIDGE_SECRETS_DIR, default /run/secrets),
-    then the defaults.
+    (files named like the variables in BRIDGE_SECRETS_DIR, default /run/secrets), the
+    BRIDGE_CONFIG file's [settings] table, then the defaults.
     """
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources = [init_settings, env_settings, dotenv_settings]
-        # Only when present: a missing directory is normal outside Docker, not worth a warning.
-        secrets_dir = Path(os.environ.get("BRIDGE_SECRETS_DIR", DOCKER_SECRETS_DIR))
-        if secrets_dir.is_dir():
-            sources.append(SecretsSettingsSource(settings_cls, secrets_dir=secrets_dir))
-        return tuple(sources)
-
-    model_config = _CONFIG
+    # The BRIDGE_CONFIG file (TOML): [settings], [[stores]] and [[routes]] (README
+    # "Routing", "Several stores"). Declared first: the webhook secret's check reads it.
+    bridge_config: Path | None = None
 
     telegram_bot_token: SecretStr
     telegram_chat_id: int | None = None
@@ -168,7 +309,10 @@ class Settings(StorageSettings, MessageSettings):
     # Telegram updates by webhook instead of long polling (both set, or neither).
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
-    woocommerce_webhook_secret: SecretStr
+    # The store at /webhook ("default"); optional when BRIDGE_CONFIG defines [[stores]].
+    # The previous secret is accepted too while the secret is being changed (rotation).
+    woocommerce_webhook_secret: SecretStr | None = None
+    woocommerce_webhook_previous_secret: SecretStr | None = None
 
     bridge_host: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
     bridge_port: int = Field(default=8080, ge=1, le=65535)
@@ -199,9 +343,6 @@ class Settings(StorageSettings, MessageSettings):
     bridge_rate_group_per_minute: int = Field(default=20, ge=1)
     bridge_rate_group_window_seconds: float = Field(default=60.0, gt=0)
     bridge_rate_overall_window_seconds: float = Field(default=1.0, gt=0)
-
-    # Chats and routing: a TOML file of routes, for several chats (see README "Routing").
-    bridge_config: Path | None = None
 
     @field_validator("telegram_admin_ids", mode="before")
     @classmethod
@@ -243,10 +384,30 @@ class Settings(StorageSettings, MessageSettings):
 
     @field_validator("woocommerce_webhook_secret")
     @classmethod
-    def _secret_present(cls, value: SecretStr) -> SecretStr:
+    def _secret_present(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None:
+            if defines_stores(info.data.get("bridge_config")):
+                return None
+            # Reported like any other missing variable.
+            raise PydanticCustomError("missing", "Field required")
         if not value.get_secret_value():
             raise ValueError(
                 "is empty; copy the secret from WooCommerce > Settings > Advanced > Webhooks"
+            )
+        return value
+
+    @field_validator("woocommerce_webhook_previous_secret")
+    @classmethod
+    def _previous_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None  # emptied once the rotation is over
+        if (
+            "woocommerce_webhook_secret" in info.data
+            and info.data["woocommerce_webhook_secret"] is None
+        ):
+            raise ValueError(
+                "is set but WOOCOMMERCE_WEBHOOK_SECRET is not; the previous secret is accepted "
+                "only beside the current one: set WOOCOMMERCE_WEBHOOK_SECRET to the new secret"
             )
         return value
 
@@ -279,6 +440,21 @@ class Settings(StorageSettings, MessageSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+
+def setting_origins(env_file: str | Path | None = ".env") -> dict[str, str]:
+    """Where each setting's value comes from (one of ORIGINS), by field name.
+
+    Raises ConfigError when the BRIDGE_CONFIG file cannot be read.
+    """
+    init = InitSettingsSource(Settings, {})
+    env = EnvSettingsSource(Settings)
+    dotenv = DotEnvSettingsSource(Settings, env_file=env_file)
+    found = [(origin, source()) for origin, source in _layers(Settings, init, env, dotenv)]
+    return {
+        name: next((origin for origin, values in found if name in values), "default")
+        for name in Settings.model_fields
+    }
 
 
 def load_settings(env_file: str | Path | None = ".env") -> Settings:

@@ -12,6 +12,7 @@ from bridge.queue.store import Store
 from bridge.render.renderer import Renderer
 from bridge.routing.chats import Chats
 from bridge.routing.targets import Routes
+from bridge.webhook.stores import Stores
 
 SETTINGS = web.AppKey("settings", Settings)
 LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
@@ -22,3 +23,5 @@ METRICS = web.AppKey("metrics", Metrics)
 #: the routes read at start-up; Chats keeps them pointing at chats' current ids
 ROUTES = web.AppKey("routes", Routes)
 CHATS = web.AppKey("chats", Chats)
+#: the WooCommerce stores, each at its own delivery path
+STORES = web.AppKey("stores", Stores)

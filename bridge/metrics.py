@@ -23,6 +23,12 @@ class Metrics:
             ["store"],
             registry=r,
         )
+        self.previous_secret = Counter(
+            "bridge_previous_secret_used",
+            "Deliveries signed with a store's previous secret (a rotation not yet complete)",
+            ["store"],
+            registry=r,
+        )
         self.sends = Counter("bridge_sends", "Telegram sends by result", ["result"], registry=r)
         self.rate_limited = Counter(
             "bridge_telegram_429", "Times Telegram answered 429 Too Many Requests", registry=r

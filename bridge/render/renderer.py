@@ -14,7 +14,7 @@ import gettext
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,13 +79,19 @@ class RenderOptions:
 
     language: str = DEFAULT_LANGUAGE
     timezone: dt.tzinfo = dt.UTC
+    #: the address for events of no particular store (`woo-bridge render`)
     store_url: URL | None = None
     order_admin_urls: OrderAdminUrls = "classic"
     currency: str | None = None
     override_dir: Path | None = None
+    #: every store the bridge serves, with its address; with more than one, each message
+    #: starts with its store's name
+    store_urls: Mapping[str, URL | None] = field(default_factory=dict)
 
     @classmethod
-    def from_settings(cls, settings: MessageSettings) -> RenderOptions:
+    def from_settings(
+        cls, settings: MessageSettings, store_urls: Mapping[str, URL | None] | None = None
+    ) -> RenderOptions:
         store = settings.woocommerce_store_url
         return cls(
             language=settings.bridge_language,
@@ -94,7 +100,18 @@ class RenderOptions:
             order_admin_urls=settings.woocommerce_order_admin_urls,
             currency=settings.woocommerce_currency,
             override_dir=settings.bridge_templates_dir,
+            store_urls=dict(store_urls or {}),
         )
+
+    def url_of(self, store: str | None) -> URL | None:
+        """The address of `store`; a store no longer configured has none."""
+        if store is None or not self.store_urls:
+            return self.store_url
+        return self.store_urls.get(store)
+
+    def label_of(self, store: str | None) -> str:
+        """What names `store` in its messages: "" unless the bridge serves several stores."""
+        return store if store is not None and len(self.store_urls) > 1 else ""
 
 
 class Renderer:
@@ -109,8 +126,10 @@ class Renderer:
         self._unknown_languages: set[str] = set()
 
     @classmethod
-    def from_settings(cls, settings: MessageSettings) -> Renderer:
-        return cls(RenderOptions.from_settings(settings))
+    def from_settings(
+        cls, settings: MessageSettings, store_urls: Mapping[str, URL | None] | None = None
+    ) -> Renderer:
+        return cls(RenderOptions.from_settings(settings, store_urls))
 
     # --- start-up checks ----------------------------------------------------------------
 
@@ -173,19 +192,22 @@ class Renderer:
         status_change: Mapping[str, object] | None = None,
         *,
         now: dt.datetime | None = None,
+        store: str | None = None,
     ) -> Rendered:
-        """Render `payload` into message parts; never raises."""
+        """Render `payload` (an event of `store`) into message parts; never raises."""
         code = self.language(language)
         try:
-            context, markup = self._context(payload, event_id, code, now, status_change)
+            context, markup = self._context(payload, event_id, code, now, status_change, store)
         except Exception:
             # Views are built to accept any payload; should one still fail, the event must
             # reach the chat all the same.
             log.exception("cannot prepare event #%d (%s) for its template", event_id, payload.topic)
             return Rendered((last_resort_text(payload.topic, event_id),), "", None, code)
+        label = self.options.label_of(store)
         for builtin_only, name in self._attempts(payload):
             try:
-                parts = self._render_parts(self.environment(code, builtin_only), name, context)
+                env = self.environment(code, builtin_only)
+                parts = self._render_parts(env, name, context, label)
             except Exception as exc:
                 # A template is code the shop may have written: whatever it raises, the
                 # event must still reach the chat.
@@ -235,24 +257,32 @@ class Renderer:
         code: str,
         now: dt.datetime | None,
         status_change: Mapping[str, object] | None = None,
+        store: str | None = None,
     ) -> tuple[dict[str, Any], str | None]:
         fmt = replace(self.formatter(code), now=now or dt.datetime.now(dt.UTC))
-        url = admin_url(payload, self.options.store_url, self.options.order_admin_urls)
+        store_url = self.options.url_of(store)
+        url = admin_url(payload, store_url, self.options.order_admin_urls)
         deleted = payload.kind is PayloadKind.DELETED or payload.event == "deleted"
         label = fmt.gettext("Open the trash") if deleted else fmt.gettext("Open in admin")
         context = template_context(
-            payload, event_id, fmt, language=code, admin_url=url, status_change=status_change
+            payload,
+            event_id,
+            fmt,
+            language=code,
+            admin_url=url,
+            status_change=status_change,
+            store=store or "",
         )
         return context, keyboard([(label, url)])
 
     def _render_parts(
-        self, env: jinja2.Environment, name: str, context: dict[str, Any]
+        self, env: jinja2.Environment, name: str, context: dict[str, Any], label: str = ""
     ) -> tuple[str, ...]:
-        return tuple(split_message(self._fit(env, name, context)))
+        return tuple(split_message(self._fit(env, name, context, label)))
 
-    def _fit(self, env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    def _fit(self, env: jinja2.Environment, name: str, context: dict[str, Any], label: str) -> str:
         """Render; if an order is too long for one message, show fewer of its items."""
-        text = _render_text(env, name, context)
+        text = _render_text(env, name, context, label)
         items = context["order"]["line_items"]
         if visible_length(text) <= MAX_MESSAGE_LENGTH or len(items) < 2:
             return text
@@ -260,7 +290,7 @@ class Renderer:
         def shown(count: int) -> str:
             order = {**context["order"], "line_items": items[:count]}
             order["more_items"] = len(items) - count
-            return _render_text(env, name, {**context, "order": order})
+            return _render_text(env, name, {**context, "order": order}, label)
 
         best = shown(0)
         if visible_length(best) > MAX_MESSAGE_LENGTH:
@@ -316,11 +346,16 @@ class Renderer:
         )
 
 
-def _render_text(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+def _render_text(
+    env: jinja2.Environment, name: str, context: dict[str, Any], label: str = ""
+) -> str:
     text = env.get_template(name).render(context)
     text = _BLANK_LINES.sub("\n\n", text).strip()
     if not text:
         raise ValueError("the template rendered nothing")
+    if label:
+        # Several stores share the chats: the first line says which one the event is from.
+        text = f"[{escape(label)}] {text}"
     validate(text)
     return text
 

@@ -261,10 +261,12 @@ def template_context(
     language: str = "en",
     admin_url: str = "",
     status_change: Mapping[str, object] | None = None,
+    store: str = "",
 ) -> dict[str, Any]:
     """Everything a template may use. Documented in the README; keep the two in step."""
     data = payload.data
     context: dict[str, Any] = {
+        "store": store,
         "status_change": _status_change(status_change or NO_STATUS_CHANGE, fmt),
         "topic": payload.topic,
         "resource": payload.resource,

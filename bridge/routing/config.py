@@ -1,22 +1,23 @@
-"""The routes file (TOML, path in BRIDGE_CONFIG): which chats receive which topics.
+"""The routes (the [[routes]] tables of the BRIDGE_CONFIG file): which chats receive which topics.
 
-Without a file, TELEGRAM_CHAT_ID alone receives every topic. A file with a mistake
-is refused as a whole, with one line per problem naming the route and the key: a
-half-read routing table would send orders to the wrong chat, or to none.
+Without routes, TELEGRAM_CHAT_ID alone receives every topic of every store. A file with
+a mistake is refused as a whole, with one line per problem naming the route and the key:
+a half-read routing table would send orders to the wrong chat, or to none.
 """
 
 from __future__ import annotations
 
 import math
 import re
-import tomllib
+from collections.abc import Collection
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bridge.config import ConfigError, Settings
+from bridge.config import ConfigError, Settings, read_config_file
 from bridge.routing.targets import OrderUpdates, Route, Routes, Target
 from bridge.routing.topics import expand, pattern_problem
+from bridge.webhook.stores import DEFAULT_STORE
 
 ROUTE_KEYS = (
     "name",
@@ -24,6 +25,7 @@ ROUTE_KEYS = (
     "thread_id",
     "topics",
     "exclude",
+    "stores",
     "silent",
     "language",
     "statuses",
@@ -34,46 +36,40 @@ _LANGUAGE = re.compile(r"[a-z]{2,3}(?:_[A-Z]{2})?")
 _STATUS = re.compile(r"[a-z0-9_-]+")
 
 
-def load_routes(settings: Settings) -> Routes:
-    """The routes the settings describe; raises ConfigError with one line per problem."""
+def load_routes(settings: Settings, stores: Collection[str] = (DEFAULT_STORE,)) -> Routes:
+    """The routes the settings describe; raises ConfigError with one line per problem.
+
+    `stores` are the names routes may list in their `stores` key.
+    """
     path = settings.bridge_config
-    if path is None:
-        chat = settings.telegram_chat_id
+    data = {} if path is None else read_config_file(path)
+    chat = settings.telegram_chat_id
+    if "routes" not in data:
         routes = [] if chat is None else [Route("TELEGRAM_CHAT_ID", Target(chat))]
         return Routes(routes, source="TELEGRAM_CHAT_ID")
-    if settings.telegram_chat_id is not None:
+    if chat is not None:
         raise ConfigError(
             [
-                f"TELEGRAM_CHAT_ID: is set, and so is BRIDGE_CONFIG ({path}); unset "
+                f"TELEGRAM_CHAT_ID: is set, and {path} has [[routes]]; unset "
                 "TELEGRAM_CHAT_ID and give that chat a [[routes]] entry in the file instead"
             ]
         )
-    return Routes(read_routes_file(path), source=str(path))
+    assert path is not None  # data came from the file
+    return Routes(read_routes(path, data, stores), source=str(path))
 
 
-def read_routes_file(path: Path) -> list[Route]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(
-            [f"BRIDGE_CONFIG: cannot read {path} ({exc.strerror or exc}); check the path"]
-        ) from None
-    except UnicodeDecodeError:
-        raise ConfigError([f"{path}: is not UTF-8 text; save it as UTF-8"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{path}: is not valid TOML: {exc}"]) from None
+def read_routes(path: Path, data: dict[str, Any], stores: Collection[str]) -> list[Route]:
     problems: list[str] = []
-    routes = parse_routes(data, problems)
+    routes = parse_routes(data, problems, stores)
     if problems:
         raise ConfigError([f"{path}: {problem}" for problem in problems])
     return routes
 
 
-def parse_routes(data: dict[str, Any], problems: list[str]) -> list[Route]:
+def parse_routes(
+    data: dict[str, Any], problems: list[str], stores: Collection[str] = (DEFAULT_STORE,)
+) -> list[Route]:
     """Routes from a parsed file; appends what is wrong to `problems`."""
-    for key in data:
-        if key != "routes":
-            problems.append(f"{key}: is not a known key; the file holds [[routes]] tables only")
     entries = data.get("routes")
     if isinstance(entries, dict):
         problems.append("routes: write each route as [[routes]], with two brackets")
@@ -88,7 +84,7 @@ def parse_routes(data: dict[str, Any], problems: list[str]) -> list[Route]:
         if not isinstance(entry, dict):
             problems.append(f"routes: entry {number} is not a table; write it as [[routes]]")
             continue
-        route = _RouteReader(entry, number, problems).read()
+        route = _RouteReader(entry, number, problems, stores).read()
         if route is not None:
             routes.append(route)
     return routes
@@ -97,9 +93,12 @@ def parse_routes(data: dict[str, Any], problems: list[str]) -> list[Route]:
 class _RouteReader:
     """Reads one [[routes]] table, collecting every problem rather than stopping at one."""
 
-    def __init__(self, entry: dict[str, Any], number: int, problems: list[str]) -> None:
+    def __init__(
+        self, entry: dict[str, Any], number: int, problems: list[str], stores: Collection[str]
+    ) -> None:
         self._entry = entry
         self._problems = problems
+        self._stores = stores
         name = entry.get("name")
         self._name = name if isinstance(name, str) and name else f"route {number}"
         self._where = f'route {number} ("{name}")' if isinstance(name, str) else f"route {number}"
@@ -133,6 +132,7 @@ class _RouteReader:
             statuses=self._statuses(),
             min_total=self._min_total(),
             order_updates=self._order_updates(),
+            stores=self._store_names(),
         )
         return route if self._ok else None
 
@@ -197,6 +197,28 @@ class _RouteReader:
             if problem is not None:
                 self.problem(key, problem)
         return tuple(str(v) for v in values)
+
+    def _store_names(self) -> frozenset[str] | None:
+        value = self._entry.get("stores")
+        if value is None:
+            return None
+        values = [value] if isinstance(value, str) else value
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str) for v in values)
+        ):
+            self.problem("stores", 'must be a list of store names, e.g. stores = ["shop-vn"]')
+            return None
+        known = ", ".join(self._stores) or "none"
+        for name in values:
+            if name not in self._stores:
+                self.problem(
+                    "stores",
+                    f'"{name}" is not a store; the stores are: {known} (the [[stores]] names, '
+                    'and "default" for /webhook when WOOCOMMERCE_WEBHOOK_SECRET is set)',
+                )
+        return frozenset(values)
 
     def _statuses(self) -> frozenset[str] | None:
         value = self._entry.get("statuses")

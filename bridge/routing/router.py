@@ -24,6 +24,7 @@ from bridge.routing.digests import Digests, HeldItem, digest_text, hold_items, t
 from bridge.routing.mutes import Mutes
 from bridge.routing.orders import StatusChange
 from bridge.routing.targets import Routes
+from bridge.webhook.stores import DEFAULT_STORE
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +59,16 @@ def decide(
     messages: list[OutgoingMessage] = []
     held: list[HeldItem] = []
     now = time.time()
-    for target in routes.targets_for(payload, change):
+    label = renderer.options.label_of(event.store)
+    for target in routes.targets_for(payload, change, event.store):
         mute = mutes.muting(target.chat_id, target.thread_id, event.topic, now) if mutes else None
         if mute is None and digests is not None and digests.should_hold(target, event.topic, now):
-            held.append(HeldItem(target, event.topic, title_of(payload), event.id))
+            title = f"[{label}] {title_of(payload)}" if label else title_of(payload)
+            held.append(HeldItem(target, event.topic, title, event.id))
             continue
-        rendered = renderer.render(payload, event.id, target.language, template_change)
+        rendered = renderer.render(
+            payload, event.id, target.language, template_change, store=event.store
+        )
         last = len(rendered.parts) - 1
         messages.extend(
             OutgoingMessage(
@@ -84,9 +89,18 @@ def decide(
     if held:
         note = f"held for a digest in {len(held)} chat(s)"
     routing = Routing(
-        event.id, EventState.ROUTED, tuple(messages), note=note, state_key=payload.state_key()
+        event.id, EventState.ROUTED, tuple(messages), note=note, state_key=state_key(event, payload)
     )
     return routing, held
+
+
+def state_key(event: StoredEvent, payload: Payload) -> str | None:
+    """The resource state `payload` shows, in its store: two stores may both have order 727."""
+    key = payload.state_key()
+    if key is None or event.store == DEFAULT_STORE:
+        return key  # as before there were several stores, so stored keys still match
+    # A topic never holds a colon, so no key of the default store starts like this.
+    return f"store:{event.store}|{key}"
 
 
 def fallback_routing(event: StoredEvent, routes: Routes) -> Routing:
@@ -95,7 +109,7 @@ def fallback_routing(event: StoredEvent, routes: Routes) -> Routing:
     payload = Payload(event.topic, PayloadKind.UNREADABLE)
     messages = tuple(
         OutgoingMessage(chat_id=t.chat_id, thread_id=t.thread_id, topic=event.topic, text=text)
-        for t in routes.targets_for(payload)
+        for t in routes.targets_for(payload, store=event.store)
     )
     return Routing(event.id, EventState.ROUTED, messages, note="routing failed")
 
@@ -149,9 +163,9 @@ class Router:
         payload = parse_payload(event.topic, event.body)
         if payload.kind is PayloadKind.UNREADABLE:
             log.warning("event #%d (%s) is %s", event.id, event.topic, payload.problem)
-        state_key = payload.state_key()
-        if state_key is not None:
-            first = await self._store.seen_state(state_key)
+        key = state_key(event, payload)
+        if key is not None:
+            first = await self._store.seen_state(key)
             if first is not None:
                 note = f"same state as event #{first}"
                 return Routing(event.id, EventState.DUPLICATE, note=note), None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -48,15 +48,22 @@ class Route:
     #: orders below this total are not sent
     min_total: Decimal | None = None
     order_updates: OrderUpdates = OrderUpdates.STATUS_CHANGES
+    #: the stores whose events it sends; None sends every store's
+    stores: frozenset[str] | None = None
 
     def names(self, topic: str) -> bool:
         return any(matches(topic, p) for p in self.topics) and not any(
             matches(topic, p) for p in self.exclude
         )
 
-    def accepts(self, payload: Payload, change: StatusChange | None) -> bool:
-        """Whether this route sends `payload`; order filters pass orders that lack the field."""
+    def accepts(
+        self, payload: Payload, change: StatusChange | None, store: str | None = None
+    ) -> bool:
+        """Whether this route sends `payload` of `store`; order filters pass orders that lack
+        the field."""
         if not self.names(payload.topic):
+            return False
+        if self.stores is not None and store is not None and store not in self.stores:
             return False
         if payload.resource != "order" or payload.kind is not PayloadKind.RESOURCE:
             return True
@@ -94,11 +101,14 @@ class Routes:
         self.source = source
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Routes:
-        """BRIDGE_CONFIG's routes, or TELEGRAM_CHAT_ID for every topic; raises ConfigError."""
+    def from_settings(cls, settings: Settings, stores: Collection[str]) -> Routes:
+        """BRIDGE_CONFIG's routes, or TELEGRAM_CHAT_ID for every topic; raises ConfigError.
+
+        `stores` are the names of the stores the bridge serves, which routes may name.
+        """
         from bridge.routing.config import load_routes  # the file reader builds Routes itself
 
-        return load_routes(settings)
+        return load_routes(settings, stores)
 
     @property
     def configured(self) -> bool:
@@ -108,12 +118,15 @@ class Routes:
     def routes(self) -> tuple[Route, ...]:
         return tuple(self._routes)
 
-    def targets_for(self, payload: Payload, change: StatusChange | None = None) -> list[Target]:
-        """The targets that receive `payload`, once per chat and thread (the first route wins)."""
+    def targets_for(
+        self, payload: Payload, change: StatusChange | None = None, store: str | None = None
+    ) -> list[Target]:
+        """The targets that receive `payload` of `store`, once per chat and thread (the first
+        route wins)."""
         chosen: dict[tuple[int, int | None], Target] = {}
         for route in self._routes:
             key = (route.target.chat_id, route.target.thread_id)
-            if key not in chosen and route.accepts(payload, change):
+            if key not in chosen and route.accepts(payload, change, store):
                 chosen[key] = route.target
         return list(chosen.values())
 

@@ -70,7 +70,18 @@ def test_both_ways_at_once_is_refused(
     with pytest.raises(ConfigError) as caught:
         load_routes(make_settings(telegram_chat_id=-100555, bridge_config=path))
     [problem] = caught.value.problems
-    assert problem.startswith("TELEGRAM_CHAT_ID: is set, and so is BRIDGE_CONFIG")
+    assert problem.startswith(f"TELEGRAM_CHAT_ID: is set, and {path} has [[routes]]; unset")
+
+
+def test_a_file_without_routes_leaves_the_chat_to_telegram_chat_id(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    # The file may hold only settings and stores; TELEGRAM_CHAT_ID then hears every store.
+    path = write_routes(tmp_path, '[settings]\nbridge_language = "vi"\n')
+    [route] = load_routes(make_settings(telegram_chat_id=-100555, bridge_config=path)).routes
+    assert route.target == Target(-100555)
+    assert route.stores is None
+    assert load_routes(make_settings(telegram_chat_id=None, bridge_config=path)).routes == ()
 
 
 def test_defaults_and_lenient_spellings(
@@ -154,7 +165,7 @@ def test_every_problem_is_reported_at_once(
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("", "routes: no route; add a [[routes]] table"),
+        ("routes = []", "routes: no route; add a [[routes]] table"),
         ("[routes]\nchat_id = 1\n", "routes: write each route as [[routes]], with two"),
         ("[[routes]\nchat_id = 1\n", "is not valid TOML"),
         ("[[routes]]\nchat_id = -100\n[extra]\nx = 1\n", "extra: is not a known key"),
