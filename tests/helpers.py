@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import sqlite3
 import time
@@ -84,6 +85,26 @@ def write_routes(directory: Path, text: str) -> Path:
     path = directory / "routes.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def write_config(directory: Path, text: str, **secret_files: str) -> Path:
+    """A BRIDGE_CONFIG file with `text` in it, and beside it the files `secret_files` names."""
+    for name, secret in secret_files.items():
+        (directory / name).write_text(secret, encoding="utf-8")
+    path = directory / "bridge.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def readme_block(heading: str, language: str, number: int = 0) -> str:
+    """The `number`th code block in `language` of the README section under `heading`."""
+    text = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    start = text.index(f"{heading}\n")
+    level = heading.split(" ")[0]
+    end = text.find(f"\n{level} ", start + len(heading))
+    section = text[start : end if end != -1 else len(text)]
+    blocks = re.findall(rf"```{language}\n(.*?)```", section, re.S)
+    return str(blocks[number])
 
 
 def button_data(message: SentMessage, label_part: str) -> str:

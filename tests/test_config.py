@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config import ConfigError, load_message_settings, load_settings
+from bridge.config import (
+    ConfigError,
+    load_message_settings,
+    load_settings,
+    load_storage_settings,
+    setting_origins,
+)
 
 TOKEN = "123456:SECRET-TOKEN-VALUE"
 
@@ -138,3 +144,211 @@ def test_docker_secrets_are_read_and_the_environment_wins(
     assert settings.woocommerce_webhook_secret.get_secret_value() == "from-docker"
     monkeypatch.setenv("WOOCOMMERCE_WEBHOOK_SECRET", "from-env")
     assert load_settings(env_file=None).woocommerce_webhook_secret.get_secret_value() == "from-env"
+
+
+# --- the BRIDGE_CONFIG file's [settings], and the precedence of every source ----------------
+
+#: each source, highest first, with the BRIDGE_LANGUAGE it gives in the precedence tests
+LEVELS = {"env": "vi", ".env": "pt_BR", "secret": "fr", "file": "de"}
+
+
+def give(level: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Set BRIDGE_LANGUAGE in one source."""
+    value = LEVELS[level]
+    if level == "env":
+        monkeypatch.setenv("BRIDGE_LANGUAGE", value)
+    elif level == ".env":
+        (tmp_path / ".env").write_text(f"BRIDGE_LANGUAGE={value}\n")
+    elif level == "secret":
+        (tmp_path / "secrets" / "bridge_language").write_text(value)
+    else:
+        (tmp_path / "bridge.toml").write_text(f'[settings]\nbridge_language = "{value}"\n')
+
+
+@pytest.fixture
+def sources(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Every source present and empty; returns the .env path."""
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("WOOCOMMERCE_WEBHOOK_SECRET", "abc")
+    (tmp_path / "secrets").mkdir()
+    monkeypatch.setenv("BRIDGE_SECRETS_DIR", str(tmp_path / "secrets"))
+    (tmp_path / "bridge.toml").write_text("")
+    monkeypatch.setenv("BRIDGE_CONFIG", str(tmp_path / "bridge.toml"))
+    return tmp_path / ".env"
+
+
+@pytest.mark.parametrize(
+    ("higher", "lower"), [("env", ".env"), (".env", "secret"), ("secret", "file")]
+)
+def test_each_source_wins_over_the_next(
+    sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, higher: str, lower: str
+) -> None:
+    give(lower, tmp_path, monkeypatch)
+    assert load_settings(env_file=sources).bridge_language == LEVELS[lower]
+    give(higher, tmp_path, monkeypatch)
+    assert load_settings(env_file=sources).bridge_language == LEVELS[higher]
+    assert setting_origins(env_file=sources)["bridge_language"] == higher
+
+
+def test_the_file_wins_over_the_default(
+    sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_settings(env_file=sources).bridge_language == "en"
+    assert setting_origins(env_file=sources)["bridge_language"] == "default"
+    give("file", tmp_path, monkeypatch)
+    assert load_settings(env_file=sources).bridge_language == "de"
+    assert setting_origins(env_file=sources)["bridge_language"] == "file"
+
+
+def test_bridge_config_may_come_from_dot_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "bridge.toml"
+    config.write_text(
+        "[settings]\nTELEGRAM_BOT_TOKEN = '123456:FROM-FILE'\nwoocommerce_webhook_secret = 'x'\n"
+        "BRIDGE_PORT = 9000\ntelegram_admin_ids = [1, 2]\nbridge_digest_topics = ['order.*']\n"
+    )
+    env = tmp_path / ".env"
+    env.write_text(f"BRIDGE_CONFIG={config}\n")
+    settings = load_settings(env_file=env)
+    assert settings.bridge_config == config
+    assert settings.bridge_port == 9000
+    assert settings.telegram_admin_ids == frozenset({1, 2})
+    assert settings.bridge_digest_topics == ("order.*",)
+    assert settings.telegram_bot_token.get_secret_value() == "123456:FROM-FILE"
+    origins = setting_origins(env_file=env)
+    assert (origins["bridge_config"], origins["bridge_port"]) == (".env", "file")
+
+
+def test_the_commands_that_need_only_some_settings_read_the_file_too(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "bridge.toml"
+    config.write_text(f'[settings]\nbridge_language = "vi"\nbridge_data_dir = "{tmp_path}"\n')
+    monkeypatch.setenv("BRIDGE_CONFIG", str(config))
+    assert load_message_settings(env_file=None).bridge_language == "vi"  # woo-bridge render
+    assert load_storage_settings(env_file=None).bridge_data_dir == tmp_path  # dead-letters
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        (
+            'bridge_log_levl = "DEBUG"',
+            "[settings] bridge_log_levl: is not a setting (did you mean bridge_log_level?); the "
+            "keys are the variables of the README's configuration table, e.g. "
+            'bridge_log_level = "DEBUG"; correct or remove it',
+        ),
+        ('colour = "red"', "[settings] colour: is not a setting; the keys are"),
+        (
+            'bridge_config = "other.toml"',
+            "[settings] bridge_config: BRIDGE_CONFIG names this file, so the file cannot set it; "
+            "set it in the environment or in .env",
+        ),
+        (
+            "bridge_port = 1\nBRIDGE_PORT = 2",
+            "[settings] BRIDGE_PORT: is given twice (names are case-insensitive); keep one",
+        ),
+    ],
+)
+def test_a_key_that_is_no_setting_is_refused_with_file_key_and_fix(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, table: str, expected: str
+) -> None:
+    config = tmp_path / "bridge.toml"
+    config.write_text(f"[settings]\n{table}\n")
+    monkeypatch.setenv("BRIDGE_CONFIG", str(config))
+    for load in (load_settings, load_message_settings, load_storage_settings):
+        with pytest.raises(ConfigError) as caught:
+            load(env_file=None)
+        [problem] = caught.value.problems
+        assert problem.startswith(f"{config}: {expected}")
+
+
+def test_a_settings_key_that_is_not_a_table_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "bridge.toml"
+    config.write_text('settings = "debug"\n')
+    monkeypatch.setenv("BRIDGE_CONFIG", str(config))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env_file=None)
+    assert caught.value.problems == [
+        f"{config}: settings: write it as one [settings] table of name = value lines"
+    ]
+
+
+def test_a_value_from_the_file_is_checked_like_any_other(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "bridge.toml"
+    config.write_text('[settings]\nbridge_port = "eighty"\n')
+    monkeypatch.setenv("BRIDGE_CONFIG", str(config))
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("WOOCOMMERCE_WEBHOOK_SECRET", "abc")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env_file=None)
+    assert [p.split(":")[0] for p in caught.value.problems] == ["BRIDGE_PORT"]
+
+
+# --- the webhook secret: required without [[stores]], and its previous value --------------
+
+
+def test_the_webhook_secret_is_optional_when_the_file_defines_stores(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    config = tmp_path / "bridge.toml"
+    monkeypatch.setenv("BRIDGE_CONFIG", str(config))
+    config.write_text('[[stores]]\nname = "br"\nsecret = "s"\n')
+    assert load_settings(env_file=None).woocommerce_webhook_secret is None
+    # A file with no store leaves it required, with the usual line.
+    config.write_text('[settings]\nbridge_language = "vi"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env_file=None)
+    assert caught.value.problems == ["WOOCOMMERCE_WEBHOOK_SECRET: is required but not set"]
+
+
+def test_a_previous_secret_needs_the_current_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    config = tmp_path / "bridge.toml"
+    config.write_text('[[stores]]\nname = "br"\nsecret = "s"\n')
+    monkeypatch.setenv("BRIDGE_CONFIG", str(config))
+    monkeypatch.setenv("WOOCOMMERCE_WEBHOOK_PREVIOUS_SECRET", "old-SECRETVALUE")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env_file=None)
+    [problem] = caught.value.problems
+    assert problem.startswith(
+        "WOOCOMMERCE_WEBHOOK_PREVIOUS_SECRET: is set but WOOCOMMERCE_WEBHOOK_SECRET is not"
+    )
+    assert "SECRETVALUE" not in problem
+    monkeypatch.setenv("WOOCOMMERCE_WEBHOOK_SECRET", "new")
+    assert load_settings(env_file=None).woocommerce_webhook_previous_secret is not None
+    monkeypatch.setenv("WOOCOMMERCE_WEBHOOK_PREVIOUS_SECRET", "")  # rotation over
+    assert load_settings(env_file=None).woocommerce_webhook_previous_secret is None
+
+
+def test_serve_refuses_an_unknown_key_in_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "bridge.toml"
+    config.write_text('[settings]\nbridge_langauge = "vi"\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "bridge", "serve"],
+        cwd=tmp_path,
+        env={
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "WOOCOMMERCE_WEBHOOK_SECRET": "abc",
+            "BRIDGE_CONFIG": str(config),
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(Path(__file__).parents[1]),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert (
+        f"  {config}: [settings] bridge_langauge: is not a setting (did you mean bridge_language?)"
+        in result.stderr
+    )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
 from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from bridge.config import Settings
 from bridge.stubs.telegram import FakeTelegram, Reply
-from tests.helpers import deliver, eventually, wire
+from tests.helpers import deliver, eventually, wire, write_config
 
 
 async def scrape(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -59,3 +63,32 @@ async def test_dead_letters_are_counted(bridge: TestClient, fake_telegram: FakeT
 
     await eventually(dead)
     assert (await scrape(bridge))[("bridge_dead_letters_total", ())] == 1
+
+
+async def test_each_store_is_counted_under_its_name(
+    start_bridge: Callable[..., Awaitable[TestClient]],
+    make_settings: Callable[..., Settings],
+    tmp_path: Path,
+) -> None:
+    path = write_config(
+        tmp_path, '[[stores]]\nname = "br"\nsecret = "new"\nprevious_secret = "old"\n'
+    )
+    client = await start_bridge(make_settings(bridge_config=path))
+    await deliver(client, "order.created", wire("order"), path="/webhook/br", secret="new")
+    await deliver(client, "product.created", wire("product"), path="/webhook/br", secret="old")
+    await deliver(client, "coupon.created", wire("coupon"), path="/webhook/br", secret="wrong")
+    await deliver(client, "order.created", wire("order"))
+    await deliver(client, "order.created", wire("order"), path="/webhook/typo")
+    samples = await scrape(client)
+
+    def received(store: str, topic: str, result: str) -> float:
+        labels = (("result", result), ("store", store), ("topic", topic))
+        return samples.get(("bridge_webhooks_received_total", labels), 0)
+
+    assert received("br", "order.created", "accepted") == 1
+    assert received("br", "product.created", "accepted") == 1
+    assert received("default", "order.created", "accepted") == 1
+    assert received("br", "-", "unauthorized") == 1
+    assert received("-", "-", "unknown_store") == 1  # a typo in a URL makes no new label
+    assert samples[("bridge_signature_failures_total", (("store", "br"),))] == 1
+    assert samples[("bridge_previous_secret_used_total", (("store", "br"),))] == 1

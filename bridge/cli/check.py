@@ -1,8 +1,10 @@
 """`woo-bridge check`: is the configuration usable, and does every template render?
 
-Each check is independent and reports what it found, so that a wrong setting does not hide a
-broken template. Every problem says what to do. The exit status is non-zero when any finding
-is an error; warnings name what works but probably not as intended.
+It first prints the effective configuration (secrets masked, each value with where it came
+from) and the stores with their delivery paths. Then each check runs on its own and reports
+what it found, so that a wrong setting does not hide a broken template. Every problem says
+what to do. The exit status is non-zero when any finding is an error; warnings name what
+works but probably not as intended.
 """
 
 from __future__ import annotations
@@ -13,20 +15,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from pydantic import SecretStr
 from yarl import URL
 
 from bridge.cli.common import EXIT_CONFIG
 from bridge.config import (
+    ORIGINS,
     ConfigError,
     MessageSettings,
     Settings,
     load_message_settings,
     load_settings,
+    read_config_file,
+    setting_origins,
 )
 from bridge.render.i18n import BUILTIN_LANGUAGES, LOCALE_DIR, candidates, catalogue_codes
 from bridge.render.renderer import Renderer, RenderOptions
 from bridge.render.samples import sample_for
 from bridge.render.templates import TemplateProblem, builtin_templates_dir, template_line
+from bridge.routing.targets import Routes
+from bridge.webhook.stores import DEFAULT_STORE, Stores, WooStore
 from bridge.woo.validate import topic_problem
 
 NAME = "check"
@@ -53,6 +61,12 @@ class Context:
     settings_problems: list[str] = field(default_factory=list)
     #: the message settings alone, which load even when the bot's settings do not
     messages: MessageSettings | None = None
+    #: where each setting's value came from, by field name
+    origins: dict[str, str] = field(default_factory=dict)
+    stores: Stores | None = None
+    routes: Routes | None = None
+    #: what is wrong with the stores and routes of the BRIDGE_CONFIG file
+    file_problems: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls) -> Context:
@@ -64,7 +78,24 @@ class Context:
         # A problem here is reported by check_settings; the template checks then use defaults.
         with contextlib.suppress(ConfigError):
             context.messages = load_message_settings()
+        with contextlib.suppress(ConfigError):
+            context.origins = setting_origins()
+        if context.settings is not None:
+            context.load_file(context.settings)
         return context
+
+    def load_file(self, settings: Settings) -> None:
+        """The stores and the routes; each reports its problems even if the other has some."""
+        try:
+            self.stores = Stores.from_settings(settings)
+            names = list(self.stores.names)
+        except ConfigError as exc:
+            self.file_problems += exc.problems
+            names = _declared_stores(settings)
+        try:
+            self.routes = Routes.from_settings(settings, names)
+        except ConfigError as exc:
+            self.file_problems += exc.problems
 
     def renderer(self) -> Renderer:
         if self.messages is None:
@@ -80,6 +111,27 @@ def check_settings(context: Context) -> list[Finding]:
     if context.settings_problems:
         return [Finding(Level.ERROR, problem) for problem in context.settings_problems]
     return [Finding(Level.OK, "the settings are valid")]
+
+
+def check_stores(context: Context) -> list[Finding]:
+    """The stores and routes of BRIDGE_CONFIG: secrets readable, names unique and known."""
+    findings = [Finding(Level.ERROR, problem) for problem in context.file_problems]
+    stores = context.stores
+    if stores is None:
+        return findings
+    served = ", ".join(f"{store.name} at {store.path}" for store in stores)
+    findings.append(Finding(Level.OK, f"{len(stores)} store(s): {served}"))
+    for store in stores:
+        if store.previous_secret is not None:
+            findings.append(
+                Finding(
+                    Level.WARNING,
+                    f"store {store.name}: a previous secret is still accepted; once WooCommerce "
+                    "signs with the new one (the log stops saying 'still signs with the "
+                    f"previous secret'), remove {_previous_setting(store)} and restart",
+                )
+            )
+    return findings
 
 
 def check_templates(context: Context) -> list[Finding]:
@@ -142,28 +194,55 @@ def check_overrides(context: Context) -> list[Finding]:
 
 
 def check_links(context: Context) -> list[Finding]:
-    """The "Open in admin" button: present, and a link Telegram accepts."""
-    if context.messages is None:
-        return []
-    url = context.messages.woocommerce_store_url
-    if url is None:
-        return [
+    """The "Open in admin" button of each store: present, and a link Telegram accepts."""
+    if context.stores is None:
+        if context.messages is None:
+            return []
+        url = context.messages.woocommerce_store_url
+        return _link_findings(DEFAULT_STORE, URL(url) if url else None)
+    findings = [f for store in context.stores for f in _link_findings(store.name, store.store_url)]
+    if (
+        context.messages
+        and context.messages.woocommerce_store_url
+        and not context.stores.get(DEFAULT_STORE)
+    ):
+        findings.append(
             Finding(
                 Level.WARNING,
-                'WOOCOMMERCE_STORE_URL is not set: messages have no "Open in admin" button; '
-                "set it to the store's address, e.g. https://shop.example.com",
+                "WOOCOMMERCE_STORE_URL is set, but no store is served at /webhook "
+                "(WOOCOMMERCE_WEBHOOK_SECRET is not set), so no message uses it; give each "
+                "[[stores]] table its store_url",
             )
+        )
+    return findings
+
+
+def _link_findings(store: str, url: URL | None) -> list[Finding]:
+    default = store == DEFAULT_STORE
+    setting = "WOOCOMMERCE_STORE_URL" if default else f"store {store}, store_url"
+    if url is None:
+        fix = (
+            "set it to the store's address, e.g. https://shop.example.com"
+            if default
+            else 'add store_url = "https://..." to its [[stores]] table'
+        )
+        subject = (
+            "WOOCOMMERCE_STORE_URL is not set" if default else f"store {store} has no store_url"
+        )
+        return [
+            Finding(Level.WARNING, f'{subject}: messages have no "Open in admin" button; {fix}')
         ]
-    host = URL(url).host or ""
+    host = url.host or ""
     if "." not in host or host.startswith(("localhost", "127.")):
         return [
             Finding(
                 Level.WARNING,
-                f"WOOCOMMERCE_STORE_URL: Telegram refuses buttons that link to {host}; "
+                f"{setting}: Telegram refuses buttons that link to {host}; "
                 "messages are sent without them. Use the store's public address",
             )
         ]
-    return [Finding(Level.OK, f"buttons link to {url}")]
+    prefix = "" if default else f"store {store}: "
+    return [Finding(Level.OK, f"{prefix}buttons link to {url}")]
 
 
 def check_language(context: Context) -> list[Finding]:
@@ -190,6 +269,7 @@ def check_language(context: Context) -> list[Finding]:
 #: run in this order; each reports on its own
 CHECKS: tuple[Check, ...] = (
     check_settings,
+    check_stores,
     check_templates,
     check_renders,
     check_overrides,
@@ -203,7 +283,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    findings = run_checks(Context.load())
+    context = Context.load()
+    for line in describe(context):
+        print(line)
+    findings = run_checks(context)
     width = max(len(level) for level in Level)
     for finding in findings:
         print(f"{finding.level:<{width}}  {finding.text}")
@@ -215,3 +298,72 @@ def run(args: argparse.Namespace) -> int:
 
 def run_checks(context: Context, checks: tuple[Check, ...] = CHECKS) -> list[Finding]:
     return [finding for check in checks for finding in check(context)]
+
+
+def describe(context: Context) -> list[str]:
+    """The effective configuration and the stores, secrets masked, for the shop owner."""
+    settings = context.settings
+    if settings is None:
+        return ["configuration: shown once the settings below are fixed", ""]
+    lines = [f"configuration (each value's origin, highest first: {', '.join(ORIGINS)}):"]
+    values = {name: getattr(settings, name) for name in Settings.model_fields}
+    width = max(len(name) for name in values)
+    for name, value in values.items():
+        origin = context.origins.get(name, "?")
+        lines.append(f"  {name.upper():<{width}} = {shown(name, value)}  ({origin})")
+    lines.append("")
+    if context.stores is None:
+        lines += ["stores: shown once the problems below are fixed", ""]
+        return lines
+    lines.append(
+        "stores (the delivery URL to give WooCommerce: the bridge's public https:// address, "
+        "then the path):"
+    )
+    width = max((len(store.name) for store in context.stores), default=0)
+    for store in context.stores:
+        lines.append(f"  {store.name:<{width}}  {store.path:<{width + 9}}  {_store_line(store)}")
+    if not len(context.stores):
+        lines.append("  none: set WOOCOMMERCE_WEBHOOK_SECRET, or add [[stores]] to BRIDGE_CONFIG")
+    lines.append("")
+    return lines
+
+
+def shown(name: str, value: object) -> str:
+    """A setting's value as it may be printed: a secret is masked, whatever its name."""
+    if isinstance(value, SecretStr):
+        if name == "telegram_bot_token":
+            # The part before the colon is the bot's user id, which is public.
+            return f"{value.get_secret_value().partition(':')[0]}:****"
+        return "****"
+    if value is None:
+        return "(not set)"
+    if isinstance(value, frozenset):
+        return ",".join(sorted(str(v) for v in value)) or "(none)"
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value) or "(none)"
+    return str(value)
+
+
+def _store_line(store: WooStore) -> str:
+    secret = f"secret: {store.set_in} ****"
+    if store.previous_secret is not None:
+        secret += f", previous secret: {store.previous_set_in} **** (rotating)"
+    url = f"buttons: {store.store_url}" if store.store_url else "no buttons (no store URL)"
+    return f"{url}; {secret}"
+
+
+def _previous_setting(store: WooStore) -> str:
+    if store.name == DEFAULT_STORE:
+        return "WOOCOMMERCE_WEBHOOK_PREVIOUS_SECRET"
+    return "previous_secret (or previous_secret_file) from its [[stores]] table"
+
+
+def _declared_stores(settings: Settings) -> list[str]:
+    """The store names the configuration declares, even when a store has a problem."""
+    names = [DEFAULT_STORE] if settings.woocommerce_webhook_secret is not None else []
+    if settings.bridge_config is not None:
+        with contextlib.suppress(ConfigError):
+            entries = read_config_file(settings.bridge_config).get("stores")
+            if isinstance(entries, list):
+                names += [e["name"] for e in entries if isinstance(e, dict) and "name" in e]
+    return [str(name) for name in names]

@@ -14,6 +14,7 @@ from bridge import __version__
 from bridge.app import create_app
 from bridge.cli.common import EXIT_CONFIG, report_problems, settings_or_report
 from bridge.config import ConfigError, Settings
+from bridge.keys import STORES
 from bridge.lifecycle import Lifecycle
 from bridge.logs import setup_logging
 from bridge.queue.store import StoreError
@@ -71,10 +72,11 @@ async def serve(settings: Settings) -> int:
         )
         return EXIT_CONFIG
     log.info(
-        "woo-bridge %s listening on http://%s:%s/webhook",
+        "woo-bridge %s listening on http://%s:%s; WooCommerce delivers to %s",
         __version__,
         settings.bridge_host,
         settings.bridge_port,
+        ", ".join(f"{store.path} (store {store.name})" for store in app[STORES]),
     )
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

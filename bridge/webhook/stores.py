@@ -201,7 +201,7 @@ class _StoreReader:
                 key, "must be the webhooks' secret in quotes, as WooCommerce has it; not empty"
             )
             return None, ""
-        return SecretStr(inline.strip()), "in the file"
+        return SecretStr(inline.strip()), "in BRIDGE_CONFIG"
 
     def _secret_file(self, key: str, value: object) -> tuple[SecretStr | None, str]:
         if not isinstance(value, str) or not value.strip():

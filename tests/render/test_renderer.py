@@ -614,3 +614,63 @@ def test_the_readme_shows_a_real_rendered_order() -> None:
     [[button]] = json.loads(rendered.reply_markup or "")["inline_keyboard"]
     shown = visible_text(rendered.parts[0]).replace("\u202f", " ")
     assert example == f"{shown}\n[ {button['text']} ]\n"
+
+
+# --- several stores -------------------------------------------------------------------------
+
+
+def two_stores() -> Renderer:
+    return Renderer(
+        RenderOptions(
+            store_url=URL("https://default.example.com"),
+            store_urls={"shop-vn": URL("https://shop.example.vn"), "shop-br": None},
+        )
+    )
+
+
+def render_store(renderer: Renderer, store: str | None, data: Any | None = None) -> Any:
+    payload = parse_payload("order.created", json.dumps(data or fixture("order")).encode())
+    return renderer.render(payload, 7, now=NOW, store=store)
+
+
+def test_each_store_links_to_its_own_admin_and_names_itself() -> None:
+    renderer = two_stores()
+    vn = render_store(renderer, "shop-vn")
+    assert vn.parts[0].startswith("[shop-vn] 🛒 ")
+    [[button]] = json.loads(vn.reply_markup)["inline_keyboard"]
+    assert button["url"] == "https://shop.example.vn/wp-admin/post.php?post=727&action=edit"
+    br = render_store(renderer, "shop-br")
+    assert br.parts[0].startswith("[shop-br] 🛒 ")
+    assert br.reply_markup is None  # shop-br has no store_url; never another store's link
+
+
+def test_a_store_no_longer_configured_gets_no_link() -> None:
+    rendered = render_store(two_stores(), "closed-shop")
+    assert rendered.reply_markup is None
+    assert rendered.parts[0].startswith("[closed-shop] ")
+
+
+def test_a_single_store_adds_no_name() -> None:
+    renderer = Renderer(RenderOptions(store_urls={"default": URL("https://shop.example.com")}))
+    rendered = render_store(renderer, "default")
+    assert rendered.parts[0].startswith("🛒 ")
+    [[button]] = json.loads(rendered.reply_markup)["inline_keyboard"]
+    assert button["url"].startswith("https://shop.example.com/wp-admin/")
+    # Without a store (woo-bridge render), the options' own store URL is used.
+    alone = Renderer(RenderOptions(store_url=URL("https://x.example.com")))
+    assert "https://x.example.com/wp-admin/" in render_store(alone, None).reply_markup
+
+
+def test_the_store_name_counts_toward_the_length_of_a_message() -> None:
+    renderer = two_stores()
+    renderer.compile_all()
+    rendered = render_store(renderer, "shop-vn", long_order(300))
+    [text] = rendered.parts
+    assert text.startswith("[shop-vn] ")
+    validate(text, max_length=MAX_MESSAGE_LENGTH)
+
+
+def test_templates_receive_the_store_name(tmp_path: Path) -> None:
+    (tmp_path / "order.created.html").write_text("Order from {{ store }}")
+    renderer = Renderer(RenderOptions(override_dir=tmp_path, store_urls={"shop-vn": None}))
+    assert render_store(renderer, "shop-vn").parts == ("Order from shop-vn",)

@@ -208,3 +208,42 @@ def test_serve_refuses_an_invalid_file(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert f'{path}: route 1 ("admins"), key thread_id: 1 is the General topic' in result.stderr
     assert "SECRET-TOKEN-VALUE" not in result.stderr + result.stdout
+
+
+def test_a_route_may_name_the_stores_it_takes(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    path = write_routes(
+        tmp_path,
+        '[[routes]]\nchat_id = -1\nstores = ["br", "default"]\n\n'
+        '[[routes]]\nchat_id = -2\nstores = "vn"\n\n[[routes]]\nchat_id = -3\n',
+    )
+    settings = make_settings(telegram_chat_id=None, bridge_config=path)
+    both, vn, every = load_routes(settings, ("default", "br", "vn")).routes
+    assert both.stores == frozenset({"br", "default"})
+    assert vn.stores == frozenset({"vn"})
+    assert every.stores is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            '["br", "vnn"]',
+            'key stores: "vnn" is not a store; the stores are: default, br, vn (the [[stores]] '
+            'names, and "default" for /webhook when WOOCOMMERCE_WEBHOOK_SECRET is set)',
+        ),
+        ("[]", 'key stores: must be a list of store names, e.g. stores = ["shop-vn"]'),
+        ("[1]", "key stores: must be a list of store names"),
+    ],
+)
+def test_a_route_naming_an_unknown_store_is_refused(
+    make_settings: Callable[..., Settings], tmp_path: Path, value: str, expected: str
+) -> None:
+    path = write_routes(tmp_path, f"[[routes]]\nchat_id = -1\nstores = {value}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_routes(
+            make_settings(telegram_chat_id=None, bridge_config=path), ("default", "br", "vn")
+        )
+    [problem] = caught.value.problems
+    assert problem.startswith(f"{path}: route 1, {expected}")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from aiohttp.test_utils import TestClient
 
 from bridge.config import Settings
 from bridge.stubs.telegram import FakeTelegram
-from tests.helpers import CHAT_ID, db_rows, deliver, eventually, wire
+from tests.helpers import CHAT_ID, db_rows, deliver, eventually, wire, write_config
 
 StartBridge = Callable[..., Awaitable[TestClient]]
 
@@ -83,3 +84,17 @@ async def test_held_events_survive_a_restart(
     sent = await fake_telegram.wait_for_messages(3, timeout=10)
     assert "5 more product.updated events" in sent[2].text
     assert sent[2].chat_id == CHAT_ID
+
+
+async def test_a_digest_names_the_store_of_each_item(
+    start_bridge: StartBridge,
+    make_settings: Callable[..., Settings],
+    fake_telegram: FakeTelegram,
+    tmp_path: Path,
+) -> None:
+    path = write_config(tmp_path, '[[stores]]\nname = "br"\nsecret = "br_secret"\n')
+    client = await start_bridge(digest_settings(make_settings, bridge_config=path))
+    for n in range(1, 6):
+        await deliver(client, "product.updated", product(n), path="/webhook/br", secret="br_secret")
+    sent = await fake_telegram.wait_for_messages(4, timeout=10)
+    assert "[br] Product 4, [br] Product 5" in sent[3].text

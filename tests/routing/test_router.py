@@ -153,3 +153,97 @@ exclude = ["order.*"]
         p for m, p in fake_telegram.calls if m == "sendMessage" and int(p["chat_id"]) == FORUM
     ]
     assert sum("message_thread_id" not in p for p in general) == 1
+
+
+# --- several stores ---------------------------------------------------------------------------
+
+TWO_STORES = f"""
+[[stores]]
+name = "br"
+secret = "br_secret"
+store_url = "https://loja.example.com.br"
+
+[[routes]]
+name = "default staff"
+chat_id = {ORDERS}
+stores = ["default"]
+
+[[routes]]
+name = "br staff"
+chat_id = {STOCK}
+stores = ["br"]
+
+[[routes]]
+name = "owners"
+chat_id = {BIG}
+"""
+
+
+async def two_stores(
+    start_bridge: StartBridge, make_settings: Callable[..., Settings], tmp_path: Path
+) -> TestClient:
+    path = write_routes(tmp_path, TWO_STORES)
+    return await start_bridge(
+        make_settings(
+            telegram_chat_id=None,
+            bridge_config=path,
+            woocommerce_store_url="https://shop.example.com",
+        )
+    )
+
+
+def button_url(message: object) -> str:
+    markup = getattr(message, "reply_markup", None) or {}
+    return str(markup["inline_keyboard"][0][0]["url"])
+
+
+async def test_each_store_reaches_its_routes_named_and_linked_to_its_admin(
+    start_bridge: StartBridge,
+    make_settings: Callable[..., Settings],
+    fake_telegram: FakeTelegram,
+    tmp_path: Path,
+) -> None:
+    client = await two_stores(start_bridge, make_settings, tmp_path)
+    await deliver(client, "order.created", wire("order"), path="/webhook/br", secret="br_secret")
+    await deliver(client, "product.created", wire("product"))
+    await all_routed(client)
+    [br_order] = fake_telegram.messages_to(STOCK)
+    [default_product] = fake_telegram.messages_to(ORDERS)
+    owners = fake_telegram.messages_to(BIG)
+    assert br_order.text.startswith("[br] 🛒 <b>New order #727")
+    assert button_url(br_order).startswith("https://loja.example.com.br/wp-admin/post.php?post=727")
+    assert default_product.text.startswith("[default] ")
+    assert button_url(default_product).startswith("https://shop.example.com/wp-admin/")
+    # A route without `stores` hears both.
+    assert [m.text.split(" ", 1)[0] for m in owners] == ["[br]", "[default]"]
+
+
+async def test_the_same_order_in_two_stores_is_two_orders(
+    start_bridge: StartBridge,
+    make_settings: Callable[..., Settings],
+    fake_telegram: FakeTelegram,
+    tmp_path: Path,
+) -> None:
+    client = await two_stores(start_bridge, make_settings, tmp_path)
+    br = {"path": "/webhook/br", "secret": "br_secret"}
+    # The same order number, saved at the same second, in both stores: neither is a repeat.
+    await deliver(client, "order.updated", order_body(saved=1, status="processing"))
+    await deliver(client, "order.updated", order_body(saved=1, status="processing"), **br)
+    # Each store remembers its own order's status.
+    await deliver(client, "order.updated", order_body(saved=2, status="completed"), **br)
+    await deliver(client, "order.updated", order_body(saved=3, status="processing"))
+    await all_routed(client)
+    br_first, br_second = (m.text for m in fake_telegram.messages_to(STOCK))
+    assert br_first.startswith("[br] 🔄 <b>Order #727 is now Processing")
+    assert br_second.startswith("[br] 🔄 <b>Order #727: Processing → Completed")
+    # The default store's order was never completed: its second save changed nothing.
+    [default_first] = (m.text for m in fake_telegram.messages_to(ORDERS))
+    assert default_first.startswith("[default] 🔄 <b>Order #727 is now Processing")
+
+
+async def test_a_single_store_names_no_store(
+    bridge: TestClient, fake_telegram: FakeTelegram
+) -> None:
+    await deliver(bridge, "order.created", wire("order"))
+    [message] = await fake_telegram.wait_for_messages(1)
+    assert message.text.startswith("🛒 ")

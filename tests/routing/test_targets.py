@@ -117,3 +117,15 @@ def test_routes_follow_a_chat_that_moved() -> None:
     assert routes.targets_for(product(), None) == [Target(-1009, silent=True), Target(-2)]
     assert routes.names_chat(-1009)
     assert not routes.names_chat(-1)
+
+
+def test_a_route_with_stores_takes_only_their_events() -> None:
+    route = Route("r", Target(1), stores=frozenset({"br"}))
+    assert route.accepts(order(), None, "br")
+    assert not route.accepts(order(), None, "vn")
+    assert Route("every", Target(2)).accepts(order(), None, "vn")
+    routes = Routes(
+        [route, Route("every", Target(2)), Route("vn", Target(3), stores=frozenset({"vn"}))]
+    )
+    assert [t.chat_id for t in routes.targets_for(order(), None, "br")] == [1, 2]
+    assert [t.chat_id for t in routes.targets_for(order(), None, "vn")] == [2, 3]
