@@ -26,7 +26,7 @@ from aiohttp.test_utils import TestServer
 
 from bridge.stubs.telegram import FakeTelegram
 from bridge.webhook.signature import sign
-from tests.helpers import CHAT_ID, SECRET, free_port, wire
+from tests.helpers import CHAT_ID, SECRET, free_port, readme_block, wire
 
 REPO = Path(__file__).resolve().parents[1]
 NOBODY = 65534
@@ -133,6 +133,79 @@ async def test_runs_like_the_image(
 
         process.send_signal(signal.SIGTERM)
         # Waited for without blocking the loop: the stand-in Telegram runs on it.
+        async with asyncio.timeout(20):
+            while process.poll() is None:
+                await asyncio.sleep(0.05)
+        assert process.returncode == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+async def test_the_readme_two_store_setup_runs_like_the_image(
+    installed: Path, image_root: Path, telegram: tuple[FakeTelegram, TestServer]
+) -> None:
+    """The README's bridge.toml, with the Docker secrets it reads, readable only by the
+    bridge's user, as compose mounts them."""
+    fake, server = telegram
+    data = image_root / "data-two-stores"
+    secrets = image_root / "run-secrets"
+    for folder in (data, secrets):
+        folder.mkdir()
+        os.chown(folder, NOBODY, NOBODY)
+    values = {
+        "telegram_bot_token": fake.token,
+        "shop_vn_webhook_secret": "vn-webhook-secret",
+        "shop_br_webhook_secret": "br-webhook-secret",
+    }
+    for name, value in values.items():
+        (secrets / name).write_text(value + "\n")
+        os.chown(secrets / name, NOBODY, NOBODY)
+        (secrets / name).chmod(0o400)
+    text = readme_block("### Two stores, HTTPS and Docker secrets", "toml")
+    config = image_root / "bridge.toml"
+    config.write_text(text.replace("/run/secrets/", f"{secrets}/"))
+    config.chmod(0o444)
+    port = free_port()
+    env = {
+        "PATH": f"{installed / 'bin'}:/usr/bin:/bin",
+        "HOME": "/nonexistent",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PTB_TIMEDELTA": "1",
+        "BRIDGE_DATA_DIR": str(data),
+        "BRIDGE_HOST": "127.0.0.1",
+        "BRIDGE_PORT": str(port),
+        "BRIDGE_SECRETS_DIR": str(secrets),
+        "BRIDGE_CONFIG": str(config),
+        "TELEGRAM_API_BASE_URL": str(server.make_url("")).rstrip("/"),
+    }
+    as_nobody = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    process = subprocess.Popen([*as_nobody, "woo-bridge", "serve"], env=env, cwd=data)
+    try:
+        await _wait_healthy(port, process)
+        body = wire("order")
+        async with aiohttp.ClientSession() as session:
+            for store, secret in (
+                ("shop-vn", "vn-webhook-secret"),
+                ("shop-br", "br-webhook-secret"),
+            ):
+                headers = {
+                    "X-WC-Webhook-Topic": "order.created",
+                    "X-WC-Webhook-Signature": sign(body, secret),
+                }
+                url = f"http://127.0.0.1:{port}/webhook/{store}"
+                async with session.post(url, data=body, headers=headers) as response:
+                    assert response.status == 200
+            async with session.post(f"http://127.0.0.1:{port}/webhook", data=body) as response:
+                assert response.status == 404  # no store at /webhook in this setup
+        await fake.wait_for_messages(4)  # each store's staff, and the owners twice
+        vn, br = fake.messages_to(-1001111111111), fake.messages_to(-1002222222222)
+        assert [m.text.split(" ", 1)[0] for m in vn + br] == ["[shop-vn]", "[shop-br]"]
+        assert "Đơn hàng mới #727" in vn[0].text  # the route's language
+        owners = fake.messages_to(-1003333333333)
+        assert sorted(m.text.split(" ", 1)[0] for m in owners) == ["[shop-br]", "[shop-vn]"]
+        process.send_signal(signal.SIGTERM)
         async with asyncio.timeout(20):
             while process.poll() is None:
                 await asyncio.sleep(0.05)
