@@ -20,15 +20,14 @@ from yarl import URL
 
 from bridge.cli.common import EXIT_CONFIG
 from bridge.config import (
-    ORIGINS,
     ConfigError,
     MessageSettings,
     Settings,
     load_message_settings,
     load_settings,
-    read_config_file,
     setting_origins,
 )
+from bridge.config_file import ORIGINS, read_config_file
 from bridge.render.i18n import BUILTIN_LANGUAGES, LOCALE_DIR, candidates, catalogue_codes
 from bridge.render.renderer import Renderer, RenderOptions
 from bridge.render.samples import sample_for
@@ -121,7 +120,18 @@ def check_stores(context: Context) -> list[Finding]:
         return findings
     served = ", ".join(f"{store.name} at {store.path}" for store in stores)
     findings.append(Finding(Level.OK, f"{len(stores)} store(s): {served}"))
+    seen: dict[str, str] = {}
     for store in stores:
+        for secret in store.secrets():
+            other = seen.setdefault(secret, store.name)
+            if other != store.name:
+                findings.append(
+                    Finding(
+                        Level.WARNING,
+                        f"stores {other} and {store.name} share a secret, so a delivery signed "
+                        "for one is also accepted at the other's path; give each store its own",
+                    )
+                )
         if store.previous_secret is not None:
             findings.append(
                 Finding(

@@ -14,7 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bridge.config import ConfigError, Settings, read_config_file
+from bridge.config import ConfigError, Settings
+from bridge.config_file import read_config_file
 from bridge.routing.targets import OrderUpdates, Route, Routes, Target
 from bridge.routing.topics import expand, pattern_problem
 from bridge.webhook.stores import DEFAULT_STORE

@@ -17,7 +17,8 @@ from typing import Any
 from pydantic import SecretStr
 from yarl import URL
 
-from bridge.config import ConfigError, Settings, read_config_file
+from bridge.config import ConfigError, Settings
+from bridge.config_file import read_config_file
 from bridge.woo.validate import WooConfigError, store_url
 
 DEFAULT_STORE = "default"

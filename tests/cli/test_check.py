@@ -335,3 +335,18 @@ def test_the_readme_compose_file_mounts_what_bridge_toml_reads() -> None:
     assert stores == ["shop-vn", "shop-br"]
     for name in stores:
         assert f"| `https://bridge.example.com/webhook/{name}` |" in readme
+
+
+def test_stores_sharing_a_secret_is_a_warning(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    text = (
+        '[[stores]]\nname = "br"\nsecret_file = "s.txt"\nstore_url = "https://br.example.com"\n'
+        '[[stores]]\nname = "vn"\nsecret_file = "s.txt"\nstore_url = "https://vn.example.com"\n'
+    )
+    monkeypatch.setenv("BRIDGE_CONFIG", str(write_config(tmp_path, text, **{"s.txt": "same"})))
+    assert main(["check"]) == 0
+    assert lines(capsys.readouterr().out, "warning") == [
+        "stores br and vn share a secret, so a delivery signed for one is also accepted at the "
+        "other's path; give each store its own"
+    ]
