@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bridge.config import ConfigError, load_message_settings, load_settings, load_storage_settings
+from tests.helpers import readme_block
 
 
 def test_only_the_three_tables_are_known(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -66,3 +67,18 @@ def test_a_settings_key_that_is_not_a_table_is_refused(
     assert caught.value.problems == [
         f"{config}: settings: write it as one [settings] table of name = value lines"
     ]
+
+
+def test_the_readme_example_sets_what_it_says(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "bridge.toml"
+    config.write_text(readme_block("### The configuration file", "toml"))
+    monkeypatch.setenv("BRIDGE_CONFIG", str(config))
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:ABC")
+    monkeypatch.setenv("WOOCOMMERCE_WEBHOOK_SECRET", "abc")
+    settings = load_settings(env_file=None)
+    assert (settings.bridge_language, settings.bridge_timezone) == ("vi", "Asia/Ho_Chi_Minh")
+    assert settings.telegram_admin_ids == frozenset({12345, 67890})
+    monkeypatch.setenv("BRIDGE_LANGUAGE", "pt_BR")  # the environment wins over the file
+    assert load_settings(env_file=None).bridge_language == "pt_BR"

@@ -228,7 +228,7 @@ async def test_json_logs_carry_no_secret_and_no_customer_data(
     lines = (tmp_path / "bridge-0.log").read_text().splitlines()
     entries = [json.loads(line) for line in lines]
     assert {"time", "level", "logger", "message"} <= set(entries[0])
-    assert any("accepted order.created" in e["message"] for e in entries)
+    assert any("accepted order.created of store default" in e["message"] for e in entries)
     text = "\n".join(lines)
     for private in (fake_telegram.token, SECRET, "John", "john.doe@example.com", "555-5555"):
         assert private not in text

@@ -29,6 +29,7 @@ async def receive(request: web.Request) -> web.Response:
     """Verify a WooCommerce delivery, store it durably, then acknowledge it."""
     store = request.app[STORES].get(request.match_info.get("store", DEFAULT_STORE))
     if store is None:
+        request.app[METRICS].webhooks.labels("-", "-", UNKNOWN_STORE).inc()
         return _unknown_store(request)
     try:
         body = await request.read()
@@ -90,9 +91,14 @@ async def receive(request: web.Request) -> web.Response:
     result = "duplicate" if accepted.duplicate else "accepted"
     metrics.webhooks.labels(store.name, event.topic, result).inc()
     if accepted.duplicate:
-        log.info("%s delivery repeated event #%d; nothing new", event.topic, accepted.event_id)
+        log.info(
+            "%s delivery of store %s repeated event #%d; nothing new",
+            event.topic,
+            store.name,
+            accepted.event_id,
+        )
     else:
-        log.info("accepted %s as event #%d", event.topic, accepted.event_id)
+        log.info("accepted %s of store %s as event #%d", event.topic, store.name, accepted.event_id)
     return web.json_response({"status": result, "event": accepted.event_id})
 
 
@@ -111,7 +117,6 @@ def _unknown_store(request: web.Request) -> web.Response:
     """404, never a redirect: WooCommerce would count a 301 or 302 as delivered."""
     name = request.match_info.get("store")
     stores = request.app[STORES]
-    request.app[METRICS].webhooks.labels("-", "-", UNKNOWN_STORE).inc()
     if name is None:
         text = (
             "no store is configured at /webhook (WOOCOMMERCE_WEBHOOK_SECRET is not set); "

@@ -219,6 +219,9 @@ async def test_the_ping_of_a_store_is_answered(stores: TestClient) -> None:
     )
     assert response.status == 200
     assert "vn" in await (await stores.get("/webhook/vn")).text()
+    # A typo in the delivery URL shows when the webhook is saved: the ping gets 404.
+    typo = await stores.post("/webhook/vm", data=b"webhook_id=3")
+    assert typo.status == 404
 
 
 async def test_without_the_default_store_webhook_says_where_to_deliver(
