@@ -77,6 +77,11 @@ class Digest:
     last_event_id: int
     item_ids: tuple[int, ...]
 
+    @property
+    def minutes(self) -> int:
+        """How long the burst lasted, in whole minutes (at least 1)."""
+        return max(1, round((self.last_at - self.first_at) / 60))
+
 
 class Digests:
     """Counts recent events per chat and topic, holds the excess, and flushes digests."""
@@ -145,8 +150,8 @@ def hold_items(conn: sqlite3.Connection, items: Iterable[HeldItem], now: float) 
 
 
 def digest_text(digest: Digest) -> str:
-    """The digest message, as Telegram HTML."""
-    minutes = max(1, round((digest.last_at - digest.first_at) / 60))
+    """The digest in plain English, for when digest.html cannot render it."""
+    minutes = digest.minutes
     shown = ", ".join(html.escape(t, quote=False) for t in digest.titles[:NAMES_SHOWN])
     more = digest.count - min(digest.count, NAMES_SHOWN)
     rest = f" and {more:,} more" if more else ""
