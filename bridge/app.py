@@ -130,47 +130,22 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
             "%d message(s) were being sent when the bridge stopped; sending again", recovered
         )
     chats = app[CHATS]
-    digests = None
-    if settings.bridge_digest_topics:
-        digests = Digests(
-            store,
-            DigestPolicy(
-                topics=settings.bridge_digest_topics,
-                threshold=settings.bridge_digest_threshold,
-                window=settings.bridge_digest_window_seconds,
-            ),
-        )
+    policy = DigestPolicy.from_settings(settings)
+    digests = Digests(store, policy) if policy is not None else None
     router = Router(store, chats, app[RENDERER], digests)
     alerts = ChatAlerts(store, settings.telegram_alert_chat_id)
     await alerts.load()
     sender = Sender(
         store,
         app[BOT],
-        RetryPolicy(
-            base=settings.bridge_retry_base_seconds,
-            cap=settings.bridge_retry_max_seconds,
-            max_attempts=settings.bridge_retry_max_attempts,
-            max_age=settings.bridge_retry_max_age_seconds,
-        ),
-        RateLimiter(
-            Limits(
-                overall_per_second=settings.bridge_rate_overall_per_second,
-                chat_interval=settings.bridge_rate_chat_interval_seconds,
-                group_per_minute=settings.bridge_rate_group_per_minute,
-                minute=settings.bridge_rate_group_window_seconds,
-                second=settings.bridge_rate_overall_window_seconds,
-            )
-        ),
+        RetryPolicy.from_settings(settings),
+        RateLimiter(Limits.from_settings(settings)),
         settings.bridge_send_concurrency,
         alerts,
         app[METRICS],
         gate=chats,
     )
-    retention = Retention(
-        finished_days=settings.bridge_retention_days,
-        dead_days=settings.bridge_dead_letter_retention_days,
-        interval_seconds=settings.bridge_prune_interval_seconds,
-    )
+    retention = Retention.from_settings(settings)
     tasks = [
         asyncio.create_task(router.run(), name="router"),
         asyncio.create_task(router.flush_digests_forever(), name="digests"),

@@ -17,8 +17,8 @@ from aiohttp.test_utils import TestClient
 
 from bridge.keys import BOT, SETTINGS, STORE
 from bridge.queue.store import Store
+from bridge.stubs.deliveries import delivery_headers
 from bridge.stubs.telegram import FakeTelegram, SentMessage
-from bridge.webhook.signature import sign
 
 PAYLOADS = Path(__file__).parent / "fixtures" / "payloads"
 SECRET = "test_secret"
@@ -50,18 +50,7 @@ async def deliver(
     headers: dict[str, str] | None = None,
 ) -> ClientResponse:
     """POST `body` the way WooCommerce does, signed with `secret`."""
-    resource, _, event = topic.partition(".")
-    sent_headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "WooCommerce/9.8.1 Hookshot (WordPress/6.8)",
-        "X-WC-Webhook-Source": "https://shop.example.com/",
-        "X-WC-Webhook-Topic": topic,
-        "X-WC-Webhook-Resource": resource,
-        "X-WC-Webhook-Event": event,
-        "X-WC-Webhook-Signature": sign(body, secret),
-        "X-WC-Webhook-ID": "12",
-        "X-WC-Webhook-Delivery-ID": "2f5e7c0c6a7b4f7b9b3b5a1e0c9d8e7f",
-    }
+    sent_headers = delivery_headers(topic, body, secret)
     sent_headers.update(headers or {})
     return await client.post(path, data=body, headers=sent_headers, allow_redirects=False)
 

@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from pydantic import SecretStr
 from yarl import URL
@@ -29,7 +30,7 @@ from bridge.config import (
 )
 from bridge.config_file import ORIGINS, read_config_file
 from bridge.render.i18n import BUILTIN_LANGUAGES, LOCALE_DIR, candidates, catalogue_codes
-from bridge.render.renderer import Renderer, RenderOptions
+from bridge.render.renderer import DIGEST_TEMPLATE, Renderer, RenderOptions
 from bridge.render.samples import sample_for
 from bridge.render.templates import TemplateProblem, builtin_templates_dir, template_line
 from bridge.routing.targets import Routes
@@ -153,6 +154,15 @@ def check_templates(context: Context) -> list[Finding]:
     return [Finding(Level.OK, f"{len(names)} templates compile")]
 
 
+#: what digest.html is checked with: a burst of product updates
+SAMPLE_DIGEST: dict[str, Any] = {
+    "topic": "product.updated",
+    "count": 37,
+    "names": ["Premium Quality", "Ship Your Idea", "Woo Single #1"],
+    "minutes": 4,
+}
+
+
 def check_renders(context: Context) -> list[Finding]:
     """Every template renders a sample payload, in every language, into HTML Telegram takes."""
     renderer = context.renderer()
@@ -167,7 +177,10 @@ def check_renders(context: Context) -> list[Finding]:
         for language in languages:
             count += 1
             try:
-                renderer.render_with(name, sample_for(name), language=language)
+                if name == DIGEST_TEMPLATE:
+                    renderer.render_digest(**SAMPLE_DIGEST, language=language)
+                else:
+                    renderer.render_with(name, sample_for(name), language=language)
             except Exception as exc:
                 # Whatever the template raises is what staff need to see, with its line.
                 where = template_line(exc) or name

@@ -13,7 +13,7 @@ import datetime as dt
 import gettext
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from html import escape
 from pathlib import Path
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_TEMPLATE = "default.html"
+DIGEST_TEMPLATE = "digest.html"
 
 _KIND_TEMPLATES = {
     PayloadKind.DELETED: "deleted.html",
@@ -238,6 +239,26 @@ class Renderer:
         context, markup = self._context(payload, event_id, code, now)
         parts = self._render_parts(self.environment(code), name, context)
         return Rendered(parts, name, markup, code)
+
+    def render_digest(
+        self,
+        *,
+        topic: str,
+        count: int,
+        names: Sequence[str],
+        minutes: int,
+        language: str | None = None,
+    ) -> str:
+        """A burst's digest message (digest.html); raises if the template fails."""
+        code = self.language(language)
+        context = {
+            "topic": topic,
+            "count": count,
+            "names": list(names),
+            "more": max(0, count - len(names)),
+            "minutes": minutes,
+        }
+        return _render_text(self.environment(code), DIGEST_TEMPLATE, context)
 
     def _attempts(self, payload: Payload) -> list[tuple[bool, str]]:
         """Which template to try, in order, each with whether to leave the overrides out."""

@@ -19,6 +19,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bridge.config import Settings
 from bridge.payloads import Payload
 from bridge.queue.store import Store
 from bridge.routing.targets import Target
@@ -41,6 +42,17 @@ class DigestPolicy:
     #: events of one topic to one chat sent one by one within `window` before holding
     threshold: int = 10
     window: float = 300.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DigestPolicy | None:
+        """The policy, or None when BRIDGE_DIGEST_TOPICS is empty (digests off)."""
+        if not settings.bridge_digest_topics:
+            return None
+        return cls(
+            topics=settings.bridge_digest_topics,
+            threshold=settings.bridge_digest_threshold,
+            window=settings.bridge_digest_window_seconds,
+        )
 
     @property
     def quiet(self) -> float:
@@ -76,6 +88,11 @@ class Digest:
     last_at: float
     last_event_id: int
     item_ids: tuple[int, ...]
+
+    @property
+    def minutes(self) -> int:
+        """How long the burst lasted, in whole minutes (at least 1)."""
+        return max(1, round((self.last_at - self.first_at) / 60))
 
 
 class Digests:
@@ -145,8 +162,8 @@ def hold_items(conn: sqlite3.Connection, items: Iterable[HeldItem], now: float) 
 
 
 def digest_text(digest: Digest) -> str:
-    """The digest message, as Telegram HTML."""
-    minutes = max(1, round((digest.last_at - digest.first_at) / 60))
+    """The digest in plain English, for when digest.html cannot render it."""
+    minutes = digest.minutes
     shown = ", ".join(html.escape(t, quote=False) for t in digest.titles[:NAMES_SHOWN])
     more = digest.count - min(digest.count, NAMES_SHOWN)
     rest = f" and {more:,} more" if more else ""

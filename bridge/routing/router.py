@@ -20,7 +20,7 @@ from bridge.queue.store import Store, StoreError
 from bridge.render.renderer import Renderer, last_resort_text
 from bridge.routing import orders
 from bridge.routing.chats import Chats
-from bridge.routing.digests import Digests, HeldItem, digest_text, hold_items, title_of
+from bridge.routing.digests import Digest, Digests, HeldItem, digest_text, hold_items, title_of
 from bridge.routing.mutes import Mutes
 from bridge.routing.orders import StatusChange
 from bridge.routing.targets import Routes
@@ -187,6 +187,21 @@ class Router:
             writes.append(functools.partial(hold_items, items=held, now=time.time()))
         return routing, _all(writes)
 
+    def _digest_text(self, digest: Digest) -> str:
+        """The digest in its chat's language; a plain English one if the template fails."""
+        try:
+            return self._renderer.render_digest(
+                topic=digest.topic,
+                count=digest.count,
+                names=digest.titles,
+                minutes=digest.minutes,
+                language=digest.language,
+            )
+        except Exception:
+            # A shop's digest.html may be broken; the burst must still be reported.
+            log.exception("digest.html failed for a %s digest; sending plain text", digest.topic)
+            return digest_text(digest)
+
     async def flush_digests_forever(self) -> None:
         """Send each burst's digest once it is over; until cancelled."""
         if self._digests is None:
@@ -195,7 +210,7 @@ class Router:
         while True:
             try:
                 for digest in await self._digests.due():
-                    await self._digests.commit(digest, digest_text(digest))
+                    await self._digests.commit(digest, self._digest_text(digest))
             except StoreError as exc:
                 log.error("cannot send digests, retrying: %s", exc)
             await asyncio.sleep(interval)

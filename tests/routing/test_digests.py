@@ -40,7 +40,7 @@ async def test_a_product_burst_becomes_one_digest(
     sent = await fake_telegram.wait_for_messages(4, timeout=10)
     singles, digest = sent[:3], sent[3]
     assert [f"Shirt &amp; Tie {n}" in m.text for n, m in enumerate(singles, 1)] == [True] * 3
-    assert "37 more product.updated events" in digest.text
+    assert "product.updated: 37 more events" in digest.text
     assert "Shirt &amp; Tie 4, Shirt &amp; Tie 5" in digest.text  # the first few names
     assert "and 32 more" in digest.text
     await eventually(lambda: not db_rows(client, "SELECT id FROM digest_items"))
@@ -82,8 +82,35 @@ async def test_held_events_survive_a_restart(
     short = make_settings(bridge_digest_threshold=2, bridge_digest_window_seconds=0.5)
     await start_bridge(short)
     sent = await fake_telegram.wait_for_messages(3, timeout=10)
-    assert "5 more product.updated events" in sent[2].text
+    assert "product.updated: 5 more events" in sent[2].text
     assert sent[2].chat_id == CHAT_ID
+
+
+async def test_a_digest_speaks_its_chats_language(
+    start_bridge: StartBridge, make_settings: Callable[..., Settings], fake_telegram: FakeTelegram
+) -> None:
+    client = await start_bridge(digest_settings(make_settings, bridge_language="vi"))
+    for n in range(1, 6):
+        await deliver(client, "product.updated", product(n))
+    sent = await fake_telegram.wait_for_messages(4, timeout=10)
+    assert "product.updated: thêm 2 sự kiện" in sent[3].text
+    assert "gộp thành một tin nhắn" in sent[3].text
+
+
+async def test_a_broken_digest_template_still_reports_the_burst(
+    start_bridge: StartBridge,
+    make_settings: Callable[..., Settings],
+    fake_telegram: FakeTelegram,
+    tmp_path: Path,
+) -> None:
+    overrides = tmp_path / "templates"
+    overrides.mkdir()
+    (overrides / "digest.html").write_text("{{ names.no_such_thing() }}")
+    client = await start_bridge(digest_settings(make_settings, bridge_templates_dir=overrides))
+    for n in range(1, 6):
+        await deliver(client, "product.updated", product(n))
+    sent = await fake_telegram.wait_for_messages(4, timeout=10)
+    assert "2 more product.updated events" in sent[3].text
 
 
 async def test_a_digest_names_the_store_of_each_item(

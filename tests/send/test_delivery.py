@@ -120,14 +120,15 @@ async def test_a_burst_to_three_chats_stays_within_the_flood_limits(
     fake_telegram: FakeTelegram,
     tmp_path: Path,
 ) -> None:
-    # 500 messages to 3 chats (two groups, one private), with windows 1/100 of Telegram's.
+    # 500 events, each to 3 chats (two groups, one private): 1,500 messages, with the
+    # windows shrunk 200 times so that the test takes seconds, not an hour.
     fake_telegram.limits = FloodLimits(
-        chat_interval=0.01,
+        chat_interval=0.005,
         chat_burst=3,
         group_per_window=20,
-        group_window=0.6,
+        group_window=0.3,
         overall_per_second=30,
-        second=0.01,
+        second=0.005,
     )
     routes = write_routes(
         tmp_path,
@@ -149,14 +150,14 @@ topics = ["order.created"]
         make_settings(
             telegram_chat_id=None,
             bridge_config=routes,
-            bridge_rate_chat_interval_seconds=0.01,
+            bridge_rate_chat_interval_seconds=0.005,
             bridge_rate_group_per_minute=20,
-            bridge_rate_group_window_seconds=0.6,
+            bridge_rate_group_window_seconds=0.3,
             bridge_rate_overall_per_second=30,
-            bridge_rate_overall_window_seconds=0.01,
+            bridge_rate_overall_window_seconds=0.005,
         )
     )
-    numbers_sent = list(range(1, 168))
+    numbers_sent = list(range(1, 501))
     for n in numbers_sent:
         assert (await deliver(client, "order.created", order(n))).status == 200
     await fake_telegram.wait_for_messages(3 * len(numbers_sent), timeout=60)
