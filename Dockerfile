@@ -1,23 +1,36 @@
+# syntax=docker/dockerfile:1
 # woo-telegram-bridge: one process, one container.
-FROM python:3.12-slim AS build
+#   docker build -t woo-telegram-bridge .
+#   docker run -d -p 8080:8080 -v bridge-data:/data --env-file .env woo-telegram-bridge
+
+ARG PYTHON=python:3.12-slim-bookworm
+
+# Build the wheel and install it with its dependencies into /install.
+FROM ${PYTHON} AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bridge ./bridge
 COPY templates ./templates
-RUN pip install --no-cache-dir --prefix=/install .
+RUN pip install --no-cache-dir --no-compile --prefix=/install .
 
-FROM python:3.12-slim
+# The runtime image: no compiler, no pip cache, no sources; code owned by root, read-only.
+FROM ${PYTHON}
 ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
     PTB_TIMEDELTA=1 \
-    BRIDGE_DATA_DIR=/data
+    BRIDGE_DATA_DIR=/data \
+    BRIDGE_PORT=8080
 COPY --from=build /install /usr/local
-RUN useradd --system --uid 10001 --home-dir /data bridge \
-    && mkdir -p /data && chown bridge /data
-USER bridge
+RUN useradd --system --uid 10001 --no-create-home --home-dir /nonexistent bridge \
+    && mkdir /data \
+    && chown bridge:bridge /data
+USER 10001:10001
+WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status != 200)"]
-# Exec form, so that SIGTERM reaches Python and in-flight sends finish.
+# /healthz answers 200 while the process is alive; python is there, curl is not.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
+    CMD ["python", "-c", "import os, sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('BRIDGE_PORT', '8080'), timeout=4).status != 200)"]
+# Exec form: SIGTERM reaches Python, which finishes the sends in flight.
 ENTRYPOINT ["woo-bridge"]
 CMD ["serve"]

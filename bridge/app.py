@@ -1,8 +1,8 @@
 """The application factory: one aiohttp app owns every resource of the bridge.
 
-Resources are acquired in cleanup contexts in dependency order (store, bot, worker)
-and released in reverse: the worker stops sending before the bot closes, and the
-bot before the database.
+Resources are acquired in cleanup contexts in dependency order (store, chats, bot,
+worker) and released in reverse: the worker stops sending before the bot closes, and
+the bot before the database.
 """
 
 from __future__ import annotations
@@ -13,41 +13,72 @@ import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from yarl import URL
 
 from bridge.bot.commands import COMMANDS, StaffCommands
-from bridge.bot.runner import BotRunner, build_application
+from bridge.bot.runner import BotRunner, WebhookMode, build_application
+from bridge.bot.updates import receive_update
 from bridge.config import Settings
-from bridge.health import healthz
-from bridge.keys import BOT, LIFECYCLE, RENDERER, SETTINGS, STORE
+from bridge.health import healthz, metrics_endpoint, readyz
+from bridge.keys import (
+    BOT,
+    CHATS,
+    LIFECYCLE,
+    METRICS,
+    RENDERER,
+    ROUTES,
+    SETTINGS,
+    STORE,
+    STORES,
+)
 from bridge.lifecycle import Lifecycle
+from bridge.metrics import Metrics
+from bridge.queue.retention import Retention, prune_forever
 from bridge.queue.store import Store
 from bridge.render.renderer import Renderer
+from bridge.routing.chats import Chats
+from bridge.routing.digests import DigestPolicy, Digests
 from bridge.routing.router import Router
 from bridge.routing.targets import Routes
+from bridge.send.alerts import ChatAlerts
 from bridge.send.backoff import RetryPolicy
 from bridge.send.ratelimit import Limits, RateLimiter
 from bridge.send.sender import Sender
 from bridge.webhook import handler
+from bridge.webhook.stores import Stores
 
 log = logging.getLogger(__name__)
 
-WEBHOOK_PATHS = ("/webhook", "/webhook/")
+#: the default store's path, and each store's; both spellings of each are served
+WEBHOOK_PATHS = ("/webhook", "/webhook/", "/webhook/{store}", "/webhook/{store}/")
 
 
 def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> web.Application:
-    """Build the bridge. Templates are compiled here, so a broken one fails at once."""
+    """Build the bridge. Templates, stores and routes are read here, so a broken one fails
+    at once.
+
+    Raises TemplateProblem or ConfigError (from the BRIDGE_CONFIG file).
+    """
     app = web.Application(client_max_size=settings.bridge_max_body_bytes)
     app[SETTINGS] = settings
     app[LIFECYCLE] = lifecycle or Lifecycle()
-    renderer = Renderer(settings.bridge_templates_dir)
+    app[METRICS] = Metrics()
+    stores = Stores.from_settings(settings)
+    app[STORES] = stores
+    renderer = Renderer.from_settings(settings, stores.urls())
     renderer.compile_all()
     app[RENDERER] = renderer
-    app.cleanup_ctx.extend([store_ctx, bot_ctx, worker_ctx])
+    app[ROUTES] = Routes.from_settings(settings, stores.names)
+    app.cleanup_ctx.extend([store_ctx, chats_ctx, bot_ctx, worker_ctx])
     for path in WEBHOOK_PATHS:
-        # Both spellings are served: a redirect would count as delivered and lose the event.
+        # A redirect would count as delivered and lose the event; an unknown store gets 404.
         app.router.add_post(path, handler.receive)
         app.router.add_get(path, handler.explain)
+    if settings.telegram_webhook_url:
+        app.router.add_post(URL(settings.telegram_webhook_url).path, receive_update)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_endpoint)
     return app
 
 
@@ -63,16 +94,27 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
     await store.close()
 
 
+async def chats_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[CHATS] = await Chats.open(app[STORE], app[ROUTES])
+    yield
+
+
 async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     application, requests = build_application(settings)
-    StaffCommands(settings, app[STORE], app[LIFECYCLE]).register(application)
+    StaffCommands(settings, app[STORE], app[LIFECYCLE], app[CHATS]).register(application)
+    webhook = None
+    if settings.telegram_webhook_url and settings.telegram_webhook_secret:
+        webhook = WebhookMode(
+            settings.telegram_webhook_url, settings.telegram_webhook_secret.get_secret_value()
+        )
     runner = BotRunner(
         application,
         requests,
         COMMANDS,
         settings.bridge_poll_timeout_seconds,
         retry=(settings.bridge_retry_base_seconds, settings.bridge_retry_max_seconds),
+        webhook=webhook,
     )
     app[BOT] = runner
     runner.start()
@@ -87,29 +129,28 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
         log.warning(
             "%d message(s) were being sent when the bridge stopped; sending again", recovered
         )
-    router = Router(store, Routes.from_settings(settings), app[RENDERER])
+    chats = app[CHATS]
+    policy = DigestPolicy.from_settings(settings)
+    digests = Digests(store, policy) if policy is not None else None
+    router = Router(store, chats, app[RENDERER], digests)
+    alerts = ChatAlerts(store, settings.telegram_alert_chat_id)
+    await alerts.load()
     sender = Sender(
         store,
         app[BOT],
-        RetryPolicy(
-            base=settings.bridge_retry_base_seconds,
-            cap=settings.bridge_retry_max_seconds,
-            max_attempts=settings.bridge_retry_max_attempts,
-            max_age=settings.bridge_retry_max_age_seconds,
-        ),
-        RateLimiter(
-            Limits(
-                overall_per_second=settings.bridge_rate_overall_per_second,
-                chat_interval=settings.bridge_rate_chat_interval_seconds,
-                group_per_minute=settings.bridge_rate_group_per_minute,
-                minute=settings.bridge_rate_group_window_seconds,
-            )
-        ),
+        RetryPolicy.from_settings(settings),
+        RateLimiter(Limits.from_settings(settings)),
         settings.bridge_send_concurrency,
+        alerts,
+        app[METRICS],
+        gate=chats,
     )
+    retention = Retention.from_settings(settings)
     tasks = [
         asyncio.create_task(router.run(), name="router"),
+        asyncio.create_task(router.flush_digests_forever(), name="digests"),
         asyncio.create_task(sender.run(), name="sender"),
+        asyncio.create_task(prune_forever(store, retention), name="pruner"),
     ]
     for task in tasks:
         task.add_done_callback(_log_crash)

@@ -1,52 +1,224 @@
-"""Settings: read from the environment and an optional .env file, validated once at startup.
+"""Settings: read from the environment, a .env file, Docker secrets and the BRIDGE_CONFIG
+file's [settings] table, validated once at startup.
 
 The variable names are a public contract: shop owners put them in their compose files.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from babel.numbers import is_currency
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    InitSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
+
+# Re-exported: every caller catches ConfigError from here; the file reader raises it too.
+from bridge.config_file import ConfigError as ConfigError
+from bridge.config_file import FileSettingsSource, defines_stores
+from bridge.render.i18n import DEFAULT_LANGUAGE, normalize_language
+from bridge.render.links import OrderAdminUrls
+from bridge.routing.topics import pattern_problem
+from bridge.woo.validate import store_url
 
 DEFAULT_TELEGRAM_API = "https://api.telegram.org"
+DOCKER_SECRETS_DIR = "/run/secrets"
+
+S = TypeVar("S", bound=BaseSettings)
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
-class ConfigError(Exception):
-    """The configuration cannot be used; `problems` holds one actionable line each."""
+_CONFIG = SettingsConfigDict(
+    env_file=".env",
+    env_file_encoding="utf-8",
+    extra="ignore",
+    # pydantic prints every collected input in validation errors by default,
+    # which would put the bot token and webhook secret into the logs.
+    hide_input_in_errors=True,
+    validate_default=True,
+)
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+
+def _config_path(*sources: PydanticBaseSettingsSource) -> Path | None:
+    """BRIDGE_CONFIG as given to the constructor, in the environment or in .env."""
+    for source in sources:
+        if isinstance(source, InitSettingsSource):
+            value = source.init_kwargs.get("bridge_config")
+        elif isinstance(source, EnvSettingsSource):  # .env's source is one too
+            value = source.env_vars.get("bridge_config")
+        else:
+            continue
+        if value:
+            return Path(value)
+    return None
 
 
-class Settings(BaseSettings):
-    """Every setting of the bridge. Field names are the environment variable names."""
+def _layers(
+    settings_cls: type[BaseSettings],
+    init_settings: PydanticBaseSettingsSource,
+    env_settings: PydanticBaseSettingsSource,
+    dotenv_settings: PydanticBaseSettingsSource,
+) -> list[tuple[str, PydanticBaseSettingsSource]]:
+    """The sources below the constructor's arguments, highest first, each with its origin."""
+    layers = [("env", env_settings), (".env", dotenv_settings)]
+    # Only when present: a missing directory is normal outside Docker, not worth a warning.
+    secrets_dir = Path(os.environ.get("BRIDGE_SECRETS_DIR", DOCKER_SECRETS_DIR))
+    if secrets_dir.is_dir():
+        layers.append(("secret", SecretsSettingsSource(settings_cls, secrets_dir=secrets_dir)))
+    path = _config_path(init_settings, env_settings, dotenv_settings)
+    # Every setting's name is known to the file, also when only some settings are read.
+    layers.append(("file", FileSettingsSource(settings_cls, path, known=Settings.model_fields)))
+    return layers
 
-    model_config = SettingsConfigDict(
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        # pydantic prints every collected input in validation errors by default,
-        # which would put the bot token and webhook secret into the logs.
-        hide_input_in_errors=True,
-        validate_default=True,
-    )
+
+class _Layered(BaseSettings):
+    """Reads each setting from, highest first: the environment, the .env file, Docker
+    secrets (files named like the variables in BRIDGE_SECRETS_DIR, default /run/secrets),
+    the BRIDGE_CONFIG file's [settings] table; else the default."""
+
+    model_config = _CONFIG
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        layers = _layers(settings_cls, init_settings, env_settings, dotenv_settings)
+        return (init_settings, *(source for _, source in layers))
+
+
+class MessageSettings(_Layered):
+    """What shapes the messages. Enough on its own to preview them (`woo-bridge render`),
+    without the bot's token or the webhook secret."""
+
+    # Messages: templates, language, money and dates, and links into the store's admin.
+    bridge_templates_dir: Path | None = None
+    bridge_language: str = DEFAULT_LANGUAGE
+    bridge_timezone: str = "UTC"
+    woocommerce_store_url: str | None = None
+    woocommerce_order_admin_urls: OrderAdminUrls = "classic"
+    woocommerce_currency: str | None = None
+
+    @field_validator("bridge_templates_dir")
+    @classmethod
+    def _templates_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(
+                f"{value} is not a folder; create it (templates in it replace the built-in "
+                "ones, file by file) or unset the variable"
+            )
+        return value
+
+    @field_validator("bridge_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        return normalize_language(value)
+
+    @field_validator("bridge_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not a time zone; use an IANA name such as Asia/Ho_Chi_Minh, "
+                "America/Sao_Paulo or Europe/London"
+            ) from None
+        return value.strip()
+
+    @field_validator("woocommerce_store_url", mode="before")
+    @classmethod
+    def _store_url(cls, value: object) -> object:
+        if isinstance(value, str):
+            return str(store_url(value)) if value.strip() else None
+        return value
+
+    @field_validator("woocommerce_currency", mode="before")
+    @classmethod
+    def _currency(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        code = value.strip().upper()
+        if not code:
+            return None
+        if not is_currency(code):
+            raise ValueError(
+                f"{value!r} is not a currency code; use the store's ISO 4217 code as shown in "
+                "WooCommerce > Settings > General > Currency, e.g. VND, BRL or USD"
+            )
+        return code
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.bridge_timezone)
+
+
+class StorageSettings(_Layered):
+    """Where the queue lives: all that commands working on the database need."""
+
+    bridge_data_dir: Path = Path("data")
+    bridge_db_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    bridge_db_busy_timeout_seconds: float = Field(default=5.0, ge=0)
+
+    @property
+    def database_path(self) -> Path:
+        return self.bridge_data_dir / "bridge.sqlite3"
+
+
+class Settings(StorageSettings, MessageSettings):
+    """Every setting of the bridge. Field names are the environment variable names.
+
+    Precedence, highest first: environment variables, the .env file, Docker secrets
+    (files named like the variables in BRIDGE_SECRETS_DIR, default /run/secrets), the
+    BRIDGE_CONFIG file's [settings] table, then the defaults.
+    """
+
+    # The BRIDGE_CONFIG file (TOML): [settings], [[stores]] and [[routes]] (README
+    # "Routing", "Several stores"). Declared first: the webhook secret's check reads it.
+    bridge_config: Path | None = None
 
     telegram_bot_token: SecretStr
     telegram_chat_id: int | None = None
     telegram_api_base_url: str = DEFAULT_TELEGRAM_API
     telegram_admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
-    woocommerce_webhook_secret: SecretStr
+    telegram_alert_chat_id: int | None = None
+    # Telegram updates by webhook instead of long polling (both set, or neither).
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    # The store at /webhook ("default"); optional when BRIDGE_CONFIG defines [[stores]].
+    # The previous secret is accepted too while the secret is being changed (rotation).
+    woocommerce_webhook_secret: SecretStr | None = None
+    woocommerce_webhook_previous_secret: SecretStr | None = None
 
-    bridge_data_dir: Path = Path("data")
     bridge_host: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
     bridge_port: int = Field(default=8080, ge=1, le=65535)
     bridge_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     bridge_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    bridge_templates_dir: Path | None = None
+    bridge_log_format: Literal["plain", "json"] = "plain"
 
     # Delivery tuning. Tests shrink these; shops rarely need to.
     bridge_retry_base_seconds: float = Field(default=2.0, gt=0)
@@ -57,13 +229,20 @@ class Settings(BaseSettings):
     bridge_send_concurrency: int = Field(default=8, ge=1, le=64)
     bridge_shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     bridge_poll_timeout_seconds: int = Field(default=30, ge=0, le=50)
-    bridge_db_synchronous: Literal["FULL", "NORMAL"] = "FULL"
-    bridge_db_busy_timeout_seconds: float = Field(default=5.0, ge=0)
+    # Digests: a burst of one topic to one chat becomes one message.
+    bridge_digest_topics: Annotated[tuple[str, ...], NoDecode] = ("product.*", "coupon.*")
+    bridge_digest_threshold: int = Field(default=10, ge=1)
+    bridge_digest_window_seconds: float = Field(default=300.0, gt=0)
+    # Retention: how long finished rows stay in the database.
+    bridge_retention_days: float = Field(default=7.0, gt=0)
+    bridge_dead_letter_retention_days: float = Field(default=30.0, gt=0)
+    bridge_prune_interval_seconds: float = Field(default=3600.0, gt=0)
     # Telegram's flood limits (Bot FAQ); lower them if Telegram still answers 429.
     bridge_rate_overall_per_second: int = Field(default=30, ge=1)
     bridge_rate_chat_interval_seconds: float = Field(default=1.0, ge=0)
     bridge_rate_group_per_minute: int = Field(default=20, ge=1)
     bridge_rate_group_window_seconds: float = Field(default=60.0, gt=0)
+    bridge_rate_overall_window_seconds: float = Field(default=1.0, gt=0)
 
     @field_validator("telegram_admin_ids", mode="before")
     @classmethod
@@ -78,6 +257,21 @@ class Settings(BaseSettings):
                 ) from None
         return value
 
+    @field_validator("bridge_digest_topics", mode="before")
+    @classmethod
+    def _split_topics(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(p.strip() for p in value.split(",") if p.strip())
+        return value
+
+    @field_validator("bridge_digest_topics")
+    @classmethod
+    def _digest_patterns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        problems = [p for p in map(pattern_problem, value) if p is not None]
+        if problems:
+            raise ValueError("; ".join(problems) + " (or leave it empty to turn digests off)")
+        return value
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr) -> SecretStr:
@@ -90,12 +284,55 @@ class Settings(BaseSettings):
 
     @field_validator("woocommerce_webhook_secret")
     @classmethod
-    def _secret_present(cls, value: SecretStr) -> SecretStr:
+    def _secret_present(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None:
+            if defines_stores(info.data.get("bridge_config")):
+                return None
+            # Reported like any other missing variable.
+            raise PydanticCustomError("missing", "Field required")
         if not value.get_secret_value():
             raise ValueError(
                 "is empty; copy the secret from WooCommerce > Settings > Advanced > Webhooks"
             )
         return value
+
+    @field_validator("woocommerce_webhook_previous_secret")
+    @classmethod
+    def _previous_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None  # emptied once the rotation is over
+        if (
+            "woocommerce_webhook_secret" in info.data
+            and info.data["woocommerce_webhook_secret"] is None
+        ):
+            raise ValueError(
+                "is set but WOOCOMMERCE_WEBHOOK_SECRET is not; the previous secret is accepted "
+                "only beside the current one: set WOOCOMMERCE_WEBHOOK_SECRET to the new secret"
+            )
+        return value
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith("https://"):
+            raise ValueError("must be an https:// URL that Telegram can reach")
+        return value or None
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError("use 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_pair(self) -> Settings:
+        if (self.telegram_webhook_url is None) != (self.telegram_webhook_secret is None):
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET go together: set both for "
+                "updates by webhook, or neither for long polling"
+            )
+        return self
 
     @field_validator("telegram_api_base_url")
     @classmethod
@@ -104,9 +341,20 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
-    @property
-    def database_path(self) -> Path:
-        return self.bridge_data_dir / "bridge.sqlite3"
+
+def setting_origins(env_file: str | Path | None = ".env") -> dict[str, str]:
+    """Where each setting's value comes from (one of ORIGINS), by field name.
+
+    Raises ConfigError when the BRIDGE_CONFIG file cannot be read.
+    """
+    init = InitSettingsSource(Settings, {})
+    env = EnvSettingsSource(Settings)
+    dotenv = DotEnvSettingsSource(Settings, env_file=env_file)
+    found = [(origin, source()) for origin, source in _layers(Settings, init, env, dotenv)]
+    return {
+        name: next((origin for origin, values in found if name in values), "default")
+        for name in Settings.model_fields
+    }
 
 
 def load_settings(env_file: str | Path | None = ".env") -> Settings:
@@ -114,8 +362,22 @@ def load_settings(env_file: str | Path | None = ".env") -> Settings:
 
     Raises ConfigError with one line per problem, naming the variable.
     """
+    return _load(Settings, env_file)
+
+
+def load_storage_settings(env_file: str | Path | None = ".env") -> StorageSettings:
+    """Only the database settings, for commands that need nothing else."""
+    return _load(StorageSettings, env_file)
+
+
+def load_message_settings(env_file: str | Path | None = ".env") -> MessageSettings:
+    """Only what rendering needs: works without the bot token and the webhook secret."""
+    return _load(MessageSettings, env_file)
+
+
+def _load(kind: type[S], env_file: str | Path | None) -> S:
     try:
-        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+        return kind(_env_file=env_file)
     except ValidationError as exc:
         raise ConfigError(describe_errors(exc)) from None
 

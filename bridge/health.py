@@ -1,24 +1,55 @@
-"""Health endpoint for container orchestrators and uptime checks."""
+"""Health and metrics endpoints, for orchestrators, uptime checks and Prometheus.
+
+/healthz: the process is alive (200 while it answers), with what it knows in the body.
+/readyz: it can do its job: the database takes writes and the bot has started. A bot
+that started and then lost Telegram for a while stays ready: the queue holds the
+messages, so restarting the process would not help.
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import generate_latest
 
-from bridge.keys import BOT, STORE
+from bridge.keys import BOT, METRICS, STORE
 from bridge.queue.store import StoreError
 
 
-async def healthz(request: web.Request) -> web.Response:
-    """200 when the database takes writes and the bot runs; else 503 with the reason."""
+async def _checks(app: web.Application) -> dict[str, str]:
     checks: dict[str, str] = {}
     try:
-        await request.app[STORE].ping()
+        await app[STORE].ping()
         checks["database"] = "ok"
     except StoreError as exc:
         checks["database"] = f"failing: {exc}"
-    bot = request.app[BOT]
+    bot = app[BOT]
     checks["telegram"] = "ok" if bot.ready.is_set() else (bot.problem or "starting")
+    return checks
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 while the process answers; the body says what is wrong, if anything."""
+    checks = await _checks(request.app)
     healthy = all(value == "ok" for value in checks.values())
+    return web.json_response({"status": "ok" if healthy else "degraded", **checks})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """200 when the database takes writes and the bot has started; else 503 with why."""
+    checks = await _checks(request.app)
+    ready = all(value == "ok" for value in checks.values())
     return web.json_response(
-        {"status": "ok" if healthy else "unhealthy", **checks}, status=200 if healthy else 503
+        {"status": "ready" if ready else "not ready", **checks}, status=200 if ready else 503
+    )
+
+
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    """Prometheus scrape endpoint."""
+    metrics = request.app[METRICS]
+    stats = await request.app[STORE].stats()
+    metrics.queue_depth.set(stats.events_waiting + stats.pending + stats.sending)
+    metrics.dead_letter_count.set(stats.dead)
+    return web.Response(
+        body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
     )

@@ -7,11 +7,21 @@ from aiohttp import web
 from bridge.bot.runner import BotRunner
 from bridge.config import Settings
 from bridge.lifecycle import Lifecycle
+from bridge.metrics import Metrics
 from bridge.queue.store import Store
 from bridge.render.renderer import Renderer
+from bridge.routing.chats import Chats
+from bridge.routing.targets import Routes
+from bridge.webhook.stores import Stores
 
 SETTINGS = web.AppKey("settings", Settings)
 LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
 STORE = web.AppKey("store", Store)
 RENDERER = web.AppKey("renderer", Renderer)
 BOT = web.AppKey("bot", BotRunner)
+METRICS = web.AppKey("metrics", Metrics)
+#: the routes read at start-up; Chats keeps them pointing at chats' current ids
+ROUTES = web.AppKey("routes", Routes)
+CHATS = web.AppKey("chats", Chats)
+#: the WooCommerce stores, each at its own delivery path
+STORES = web.AppKey("stores", Stores)

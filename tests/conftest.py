@@ -21,6 +21,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the developer's own settings out of the tests."""
     for name in Settings.model_fields:
         monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("BRIDGE_SECRETS_DIR", "/nonexistent")
 
 
 @pytest.fixture
@@ -56,6 +57,7 @@ def make_settings(
             "bridge_poll_timeout_seconds": 1,
             "bridge_shutdown_grace_seconds": 2.0,
             "bridge_rate_chat_interval_seconds": 0.0,
+            "bridge_rate_group_per_minute": 100_000,
             "bridge_db_busy_timeout_seconds": 0.2,
         }
         values.update(overrides)

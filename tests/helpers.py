@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
+import socket
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
-from bridge.keys import BOT, STORE
+from bridge.keys import BOT, SETTINGS, STORE
 from bridge.queue.store import Store
-from bridge.webhook.signature import sign
+from bridge.stubs.deliveries import delivery_headers
+from bridge.stubs.telegram import FakeTelegram, SentMessage
 
 PAYLOADS = Path(__file__).parent / "fixtures" / "payloads"
 SECRET = "test_secret"
@@ -44,18 +50,7 @@ async def deliver(
     headers: dict[str, str] | None = None,
 ) -> ClientResponse:
     """POST `body` the way WooCommerce does, signed with `secret`."""
-    resource, _, event = topic.partition(".")
-    sent_headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "WooCommerce/9.8.1 Hookshot (WordPress/6.8)",
-        "X-WC-Webhook-Source": "https://shop.example.com/",
-        "X-WC-Webhook-Topic": topic,
-        "X-WC-Webhook-Resource": resource,
-        "X-WC-Webhook-Event": event,
-        "X-WC-Webhook-Signature": sign(body, secret),
-        "X-WC-Webhook-ID": "12",
-        "X-WC-Webhook-Delivery-ID": "2f5e7c0c6a7b4f7b9b3b5a1e0c9d8e7f",
-    }
+    sent_headers = delivery_headers(topic, body, secret)
     sent_headers.update(headers or {})
     return await client.post(path, data=body, headers=sent_headers, allow_redirects=False)
 
@@ -72,3 +67,100 @@ async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         await asyncio.sleep(0.02)
+
+
+def write_routes(directory: Path, text: str) -> Path:
+    """A routes file (BRIDGE_CONFIG) with `text` in it."""
+    path = directory / "routes.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def write_config(directory: Path, text: str, **secret_files: str) -> Path:
+    """A BRIDGE_CONFIG file with `text` in it, and beside it the files `secret_files` names."""
+    for name, secret in secret_files.items():
+        (directory / name).write_text(secret, encoding="utf-8")
+    path = directory / "bridge.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def readme_block(heading: str, language: str, number: int = 0) -> str:
+    """The `number`th code block in `language` of the README section under `heading`."""
+    text = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    start = text.index(f"{heading}\n")
+    level = heading.split(" ")[0]
+    end = text.find(f"\n{level} ", start + len(heading))
+    section = text[start : end if end != -1 else len(text)]
+    blocks = re.findall(rf"```{language}\n(.*?)```", section, re.S)
+    return str(blocks[number])
+
+
+def button_data(message: SentMessage, label_part: str) -> str:
+    """The callback data of the button under `message` whose label contains `label_part`."""
+    rows = (message.reply_markup or {}).get("inline_keyboard", [])
+    for row in rows:
+        for button in row:
+            if label_part in button["text"]:
+                return str(button["callback_data"])
+    raise AssertionError(f"no button {label_part!r} under message {message.message_id}")
+
+
+def db_rows(client: TestClient, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    """Read the bridge's database directly, as an operator would."""
+    conn = sqlite3.connect(client.server.app[SETTINGS].database_path)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def order_body(*, saved: int = 0, **changes: object) -> bytes:
+    """The sample order with `changes`, as saved `saved` minutes after the first save."""
+    order = json.loads(wire("order"))
+    order["date_modified_gmt"] = f"2024-05-01T10:{saved:02d}:00"
+    order.update(changes)
+    return json.dumps(order).encode()
+
+
+# A shop with several chats, for the staff command tests: an order chat, a stock chat,
+# and a forum group whose topic 12 gets orders and whose General gets the rest.
+ORDERS_CHAT, STOCK_CHAT, FORUM_CHAT, UNROUTED_CHAT = -1001, -1002, -1004, -1999
+ADMIN, STAFF = 42, 7
+SHOP_ROUTES = f"""
+[[routes]]
+name = "orders"
+chat_id = {ORDERS_CHAT}
+topics = ["order.*"]
+
+[[routes]]
+name = "stock"
+chat_id = {STOCK_CHAT}
+topics = ["product.*"]
+
+[[routes]]
+name = "forum: orders"
+chat_id = {FORUM_CHAT}
+thread_id = 12
+topics = ["order.created", "order.updated"]
+
+[[routes]]
+name = "forum: general"
+chat_id = {FORUM_CHAT}
+topics = ["product.*", "customer.*"]
+"""
+
+
+async def replies(
+    fake: FakeTelegram, chat_id: int, count: int, timeout: float = 5.0
+) -> list[SentMessage]:
+    """Wait until `chat_id` has received `count` messages; returns them all."""
+    await eventually(lambda: len(fake.messages_to(chat_id)) >= count, timeout)
+    return fake.messages_to(chat_id)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

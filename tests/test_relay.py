@@ -39,10 +39,10 @@ def message_rows(client: TestClient) -> list[tuple[str, int, str | None]]:
 @pytest.mark.parametrize(
     ("name", "facts"),
     [
-        ("order", ["727", "John Doe", "29.35", "USD", "Woo Single #1", "Ship Your Idea – Color"]),
-        ("product", ["Premium Quality", "21.99", "instock"]),
+        ("order", ["727", "John Doe", "$29.35", "Woo Single #1", "Ship Your Idea – Color"]),
+        ("product", ["Premium Quality", "$21.99", "In stock"]),
         ("customer", ["John Doe", "john.doe@example.com"]),
-        ("coupon", ["10off", "10.00"]),
+        ("coupon", ["10off", "10%"]),
     ],
 )
 async def test_sample_payload_arrives_with_its_facts(
@@ -79,7 +79,7 @@ async def test_same_resource_state_in_a_new_body_sends_nothing_new(
     await deliver(bridge, "order.updated", json.dumps(order).encode())
     order["meta_data"] = [{"id": 1, "key": "_plugin_touch", "value": "x"}]  # same save, new bytes
     await deliver(bridge, "order.updated", json.dumps(order).encode())
-    order["date_modified_gmt"] = "2017-03-22T17:00:00"  # a real later save
+    order["date_modified_gmt"] = "2017-03-22T20:00:00"  # a real later save
     order["status"] = "completed"
     await deliver(bridge, "order.updated", json.dumps(order).encode())
     await fake_telegram.wait_for_messages(2)
@@ -87,7 +87,7 @@ async def test_same_resource_state_in_a_new_body_sends_nothing_new(
         lambda: len(message_rows(bridge)) == 2 and all(r[0] == "sent" for r in message_rows(bridge))
     )
     assert len(fake_telegram.sent) == 2
-    assert "completed" in fake_telegram.sent[1].text
+    assert "Completed" in fake_telegram.sent[1].text
 
 
 async def test_checkout_draft_orders_send_nothing(
@@ -186,12 +186,12 @@ async def test_pending_messages_are_sent_after_a_restart(
     fake_telegram.outage(None)
     await start_bridge(settings)
     sent = await fake_telegram.wait_for_messages(3)
-    assert ["Order" in sent[0].text, "Premium" in sent[1].text, "John" in sent[2].text] == [
+    assert ["order #727" in sent[0].text, "Premium" in sent[1].text, "John" in sent[2].text] == [
         True
     ] * 3
 
 
-async def test_broken_template_falls_back_to_the_default(
+async def test_broken_template_falls_back_to_the_built_in_one(
     start_bridge: StartBridge,
     make_settings: Callable[..., Settings],
     fake_telegram: FakeTelegram,
@@ -203,8 +203,8 @@ async def test_broken_template_falls_back_to_the_default(
     client = await start_bridge(make_settings(bridge_templates_dir=overrides))
     await deliver(client, "order.created", wire("order"))
     [message] = await fake_telegram.wait_for_messages(1)
-    assert "order.created" in message.text
-    assert "727" in message.text
+    assert "New order #727" in message.text
+    assert "John Doe" in message.text
 
 
 async def test_unreadable_body_is_announced(
@@ -238,8 +238,9 @@ async def test_deleted_and_action_payloads_are_sent(
         b'{"action":"woocommerce_add_to_cart","arg":"a1b2"}',
     )
     first, second = await fake_telegram.wait_for_messages(2)
-    assert "727" in first.text
-    assert "woocommerce_add_to_cart" in second.text
+    assert "Order #727 moved to the trash" in first.text
+    assert "added a product to their cart" in second.text
+    assert "a1b2" in second.text
 
 
 async def test_payload_html_is_escaped(bridge: TestClient, fake_telegram: FakeTelegram) -> None:
@@ -253,10 +254,27 @@ async def test_payload_html_is_escaped(bridge: TestClient, fake_telegram: FakeTe
 async def test_healthz_reports_database_and_bot(
     bridge: TestClient, fake_telegram: FakeTelegram
 ) -> None:
-    await eventually(lambda: any(m == "getUpdates" for m, _ in fake_telegram.calls))
+    await bot_ready(bridge)
     response = await bridge.get("/healthz")
     assert response.status == 200
     assert await response.json() == {"status": "ok", "database": "ok", "telegram": "ok"}
+    ready = await bridge.get("/readyz")
+    assert ready.status == 200
+
+
+async def test_not_ready_until_telegram_answers_but_webhooks_are_kept(
+    start_bridge: StartBridge, settings: Settings, fake_telegram: FakeTelegram
+) -> None:
+    fake_telegram.outage(Reply(502, "Bad Gateway"))
+    client = await start_bridge(settings)
+    assert (await deliver(client, "order.created", wire("order"))).status == 200
+    ready = await client.get("/readyz")
+    assert ready.status == 503
+    assert "unreachable" in (await ready.json())["telegram"]
+    assert (await client.get("/healthz")).status == 200
+    fake_telegram.outage(None)
+    await fake_telegram.wait_for_messages(1)
+    assert (await client.get("/readyz")).status == 200
 
 
 async def test_the_command_menu_is_registered(

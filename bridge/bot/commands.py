@@ -1,9 +1,14 @@
-"""Staff commands: what the bot answers in Telegram."""
+"""Staff commands: what the bot answers in Telegram.
+
+/start and /help work in any chat, since they are how staff find a chat's id. The
+others answer only in chats that a route names (and /status also in an admin's
+private chat), and speak only of the chat they are sent in.
+"""
 
 from __future__ import annotations
 
 import html
-import logging
+import sqlite3
 import time
 
 from telegram import BotCommand, Update
@@ -11,83 +16,167 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bridge import __version__
+from bridge.bot.access import REFUSAL, Access, Place
+from bridge.bot.mutes import MuteCommands, short_duration
 from bridge.config import Settings
 from bridge.lifecycle import Lifecycle
+from bridge.queue.models import DeadLetter, QueueStats
 from bridge.queue.store import Store
-
-log = logging.getLogger(__name__)
+from bridge.routing.chats import Chats
 
 COMMANDS = [
     BotCommand("start", "What this bot does, and this chat's id"),
     BotCommand("help", "What this bot does, and this chat's id"),
+    BotCommand("topics", "The topics this chat receives; tap one to mute it"),
+    BotCommand("mute", "Mute a topic here: /mute order.updated 2h"),
+    BotCommand("unmute", "Hear a topic again: /unmute order.updated, or /unmute all"),
     BotCommand("status", "Queue depth, last message sent, dead letters"),
+    BotCommand("failed", "Dead letters: how many, and the latest errors (admins)"),
 ]
+
+#: how many of the latest dead letters /failed shows
+FAILED_SHOWN = 5
 
 
 class StaffCommands:
     """Handlers for the staff commands, bound to the bridge's state."""
 
-    def __init__(self, settings: Settings, store: Store, lifecycle: Lifecycle) -> None:
-        self._settings = settings
+    def __init__(
+        self, settings: Settings, store: Store, lifecycle: Lifecycle, chats: Chats
+    ) -> None:
         self._store = store
         self._lifecycle = lifecycle
+        self._access = Access(settings, chats)
+        self._mutes = MuteCommands(self._access, chats)
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         application.add_handler(CommandHandler(["start", "help"], self.help))
         application.add_handler(CommandHandler("status", self.status))
-
-    def _is_known(self, update: Update) -> bool:
-        chat, user = update.effective_chat, update.effective_user
-        return (chat is not None and chat.id == self._settings.telegram_chat_id) or (
-            user is not None and user.id in self._settings.telegram_admin_ids
-        )
+        application.add_handler(CommandHandler("failed", self.failed))
+        self._mutes.register(application)
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Explain the bot and show the ids staff need for the configuration."""
-        message, chat = update.effective_message, update.effective_chat
-        if message is None or chat is None:
+        message = update.effective_message
+        if message is None:
             return
+        place = Place.of(message)
         thread = (
-            f"\nThread id: <code>{message.message_thread_id}</code>"
-            if (message.is_topic_message and message.message_thread_id)
+            f"\nThread id: <code>{place.thread_id}</code> (thread_id in a route)"
+            if place.thread_id
             else ""
         )
         await message.reply_text(
             "This bot posts your WooCommerce store's events: new orders, status changes, "
             "stock and customers.\n\n"
-            f"Chat id: <code>{chat.id}</code>{thread}\n"
-            "Put this id in TELEGRAM_CHAT_ID to receive the events here.",
+            f"Chat id: <code>{place.chat_id}</code>{thread}\n"
+            "Put the chat id in TELEGRAM_CHAT_ID, or in a route's chat_id (BRIDGE_CONFIG), "
+            "to receive the events here.\n\n"
+            "/topics: what this chat receives, and muting it\n"
+            "/mute &lt;topic&gt; [30m|2h|1d], /unmute &lt;topic&gt; or /unmute all\n"
+            "/status: the queue of this chat",
             parse_mode=ParseMode.HTML,
             do_quote=False,
         )
+
+    def _scope(self, update: Update) -> tuple[int | None, str] | None:
+        """What a report covers: all chats in an admin's private chat, else this chat.
+
+        None when the chat is not one a route names (the command is ignored).
+        """
+        if self._access.is_admin_private_chat(update):
+            return None, "all chats"
+        place = self._access.place(update)
+        return None if place is None else (place.chat_id, "this chat")
 
     async def status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Report the queue: depth, last send, dead letters, uptime, version."""
         message = update.effective_message
         if message is None:
             return
-        if not self._is_known(update):
-            log.info("ignored /status from chat %s, which no route names", update.effective_chat)
+        where = self._scope(update)
+        if where is None:
             return
-        stats = await self._store.stats()
-        last = f"{_ago(time.time() - stats.last_sent_at)} ago" if stats.last_sent_at else "never"
+        chat_id, scope = where
+        stats = await (
+            self._store.stats() if chat_id is None else self._store.call(_chat_stats, chat_id)
+        )
+        last = (
+            f"{short_duration(time.time() - stats.last_sent_at)} ago"
+            if stats.last_sent_at
+            else "never"
+        )
         await message.reply_text(
             f"<b>woo-telegram-bridge {html.escape(__version__)}</b>\n"
-            f"Queued: {stats.pending + stats.sending + stats.events_waiting}\n"
+            f"Queued for {scope}: {stats.pending + stats.sending}\n"
+            f"Events not routed yet: {stats.events_waiting}\n"
             f"Last message sent: {last}\n"
             f"Dead letters: {stats.dead}\n"
-            f"Uptime: {_ago(time.time() - self._lifecycle.started_at)}",
+            f"Uptime: {short_duration(time.time() - self._lifecycle.started_at)}",
             parse_mode=ParseMode.HTML,
             do_quote=False,
         )
 
+    async def failed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Show admins the dead letters: how many, and the latest errors."""
+        message = update.effective_message
+        if message is None:
+            return
+        where = self._scope(update)
+        if where is None:
+            return
+        chat_id, scope = where
+        if not self._access.is_admin(update):
+            user = update.effective_user
+            await message.reply_text(REFUSAL.format(user_id=user.id if user else "?"))
+            return
+        total, latest = await self._store.call(_dead_letters, chat_id, FAILED_SHOWN)
+        if total == 0:
+            await message.reply_text(f"No dead letters for {scope}.", do_quote=False)
+            return
+        now = time.time()
+        lines = [f"<b>{total} dead letter(s) for {scope}</b>; the latest:"]
+        for letter in latest:
+            error = html.escape((letter.last_error or "")[:200], quote=False)
+            lines.append(
+                f"• #{letter.id} {html.escape(letter.topic)}, "
+                f"{short_duration(now - letter.updated_at)} ago: {error}"
+            )
+        lines.append("\nSend them again on the server: <code>woo-bridge replay --all</code>")
+        await message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML, do_quote=False)
 
-def _ago(seconds: float) -> str:
-    """A short duration: the two largest units, e.g. `3h 12m`."""
-    remaining = int(max(0.0, seconds))
-    parts: list[str] = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        amount, remaining = divmod(remaining, size)
-        if amount or (unit == "s" and not parts):
-            parts.append(f"{amount}{unit}")
-    return " ".join(parts[:2])
+
+def _dead_letters(
+    conn: sqlite3.Connection, chat_id: int | None, limit: int
+) -> tuple[int, list[DeadLetter]]:
+    """How many dead letters (of one chat, or all), and the latest `limit` of them."""
+    total = conn.execute(
+        "SELECT COUNT(*) FROM messages WHERE status = 'dead' AND (? IS NULL OR chat_id = ?)",
+        (chat_id, chat_id),
+    ).fetchone()[0]
+    rows = conn.execute(
+        "SELECT id, event_id, chat_id, topic, attempts, created_at, updated_at, last_error"
+        " FROM messages WHERE status = 'dead' AND (? IS NULL OR chat_id = ?)"
+        " ORDER BY id DESC LIMIT ?",
+        (chat_id, chat_id, limit),
+    ).fetchall()
+    return total, [DeadLetter(*row) for row in rows]
+
+
+def _chat_stats(conn: sqlite3.Connection, chat_id: int) -> QueueStats:
+    """The queue as one chat sees it (runs on the DB thread)."""
+    waiting = conn.execute("SELECT COUNT(*) FROM events WHERE state = 'new'").fetchone()[0]
+    counts = dict(
+        conn.execute(
+            "SELECT status, COUNT(*) FROM messages WHERE chat_id = ? GROUP BY status", (chat_id,)
+        ).fetchall()
+    )
+    last = conn.execute("SELECT MAX(sent_at) FROM messages WHERE chat_id = ?", (chat_id,))
+    return QueueStats(
+        events_waiting=waiting,
+        pending=counts.get("pending", 0),
+        sending=counts.get("sending", 0),
+        sent=counts.get("sent", 0),
+        dead=counts.get("dead", 0),
+        last_sent_at=last.fetchone()[0],
+    )

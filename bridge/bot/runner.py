@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from telegram import BotCommand, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
@@ -20,6 +23,17 @@ from telegram.request import HTTPXRequest
 from bridge.config import Settings
 
 log = logging.getLogger(__name__)
+
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
+
+@dataclass(frozen=True)
+class WebhookMode:
+    """Telegram posts updates to `url`, proving itself with `secret_token`."""
+
+    url: str
+    secret_token: str
 
 
 def build_application(settings: Settings) -> tuple[Application, list[HTTPXRequest]]:  # type: ignore[type-arg]
@@ -42,9 +56,12 @@ def build_application(settings: Settings) -> tuple[Application, list[HTTPXReques
         ),
     ]
     root = settings.telegram_api_base_url
+    builder = ApplicationBuilder()
+    if settings.telegram_webhook_url:
+        # Updates arrive on the bridge's own HTTP server; no poller.
+        builder = builder.updater(None)
     application = (
-        ApplicationBuilder()
-        .token(settings.telegram_bot_token.get_secret_value())
+        builder.token(settings.telegram_bot_token.get_secret_value())
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
         .request(requests[0])
@@ -65,12 +82,14 @@ class BotRunner:
         commands: list[BotCommand],
         poll_timeout: int,
         retry: tuple[float, float] = (1.0, 60.0),
+        webhook: WebhookMode | None = None,
     ) -> None:
         self.application = application
         self._requests = requests
         self._commands = commands
         self._poll_timeout = poll_timeout
         self._retry_first, self._retry_cap = retry
+        self._webhook = webhook
         self._task: asyncio.Task[None] | None = None
         #: set once the bot can send; the sender waits for it
         self.ready = asyncio.Event()
@@ -81,36 +100,54 @@ class BotRunner:
         self._task = asyncio.create_task(self._start(), name="telegram-start")
 
     async def _start(self) -> None:
-        delay = self._retry_first
-        while True:
-            try:
-                await self.application.initialize()
-                break
-            except InvalidToken:
-                self.problem = (
-                    "Telegram rejected TELEGRAM_BOT_TOKEN; get a valid one from @BotFather"
-                )
-                log.critical("%s. Webhooks are still accepted and kept.", self.problem)
-                return
-            except (NetworkError, RetryAfter) as exc:
-                self.problem = f"Telegram unreachable at {self.application.bot.base_url}: {exc}"
-                log.warning("%s; retrying in %.1f s", self.problem, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._retry_cap)
+        try:
+            await self._until_done(
+                self.application.initialize,
+                f"Telegram unreachable at {self.application.bot.base_url}",
+            )
+        except InvalidToken:
+            self.problem = "Telegram rejected TELEGRAM_BOT_TOKEN; get a valid one from @BotFather"
+            log.critical("%s. Webhooks are still accepted and kept.", self.problem)
+            return
         try:
             await self.application.bot.set_my_commands(self._commands)
         except TelegramError as exc:
             log.warning("could not register the command menu with Telegram: %s", exc)
         await self.application.start()
-        assert self.application.updater is not None
-        await self.application.updater.start_polling(
-            timeout=self._poll_timeout,
-            allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
-            error_callback=_polling_error,
-        )
+        if self._webhook is not None:
+            webhook = self._webhook
+            await self._until_done(
+                functools.partial(
+                    self.application.bot.set_webhook,
+                    webhook.url,
+                    secret_token=webhook.secret_token,
+                    allowed_updates=ALLOWED_UPDATES,
+                ),
+                f"could not register the Telegram webhook {webhook.url}",
+            )
+        else:
+            assert self.application.updater is not None
+            await self.application.updater.start_polling(
+                timeout=self._poll_timeout,
+                allowed_updates=ALLOWED_UPDATES,
+                error_callback=_polling_error,
+            )
         self.problem = None
         self.ready.set()
         log.info("Telegram bot @%s is running", self.application.bot.username)
+
+    async def _until_done(self, call: Callable[[], Awaitable[object]], failing: str) -> None:
+        """Await `call()` until Telegram answers, backing off; other errors propagate."""
+        delay = self._retry_first
+        while True:
+            try:
+                await call()
+                return
+            except (NetworkError, RetryAfter) as exc:
+                self.problem = f"{failing}: {exc}"
+                log.warning("%s; retrying in %.1f s", self.problem, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._retry_cap)
 
     async def stop(self) -> None:
         if self._task is not None and not self._task.done():

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from bridge import __version__
-from bridge.cli import serve
+from bridge.cli import check, dead_letters, demo, render, replay, serve, woo
 
 #: each module has NAME, HELP, add_arguments(parser) and run(args) -> exit status
-COMMANDS: tuple[ModuleType, ...] = (serve,)
+COMMANDS: tuple[ModuleType, ...] = (serve, check, render, dead_letters, replay, woo, demo)
 DEFAULT_COMMAND = "serve"
 
 
@@ -24,9 +24,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for module in COMMANDS:
         module.add_arguments(subparsers.add_parser(module.NAME, help=module.HELP))
     args = parser.parse_args(argv)
-    name = args.command or DEFAULT_COMMAND
-    if args.command is None:
-        args = parser.parse_args([DEFAULT_COMMAND, *(argv or [])])
-    command = next(m for m in COMMANDS if name == m.NAME)
+    if args.command is None:  # plain `woo-bridge` serves, as in the container
+        args = parser.parse_args([DEFAULT_COMMAND])
+    command = next(m for m in COMMANDS if args.command == m.NAME)
     status: int = command.run(args)
     return status

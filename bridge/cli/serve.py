@@ -12,10 +12,13 @@ from aiohttp import web
 
 from bridge import __version__
 from bridge.app import create_app
-from bridge.cli.common import EXIT_CONFIG, settings_or_report, setup_logging
-from bridge.config import Settings
+from bridge.cli.common import EXIT_CONFIG, report_problems, settings_or_report
+from bridge.config import ConfigError, Settings
+from bridge.keys import STORES
 from bridge.lifecycle import Lifecycle
-from bridge.render.renderer import TemplateProblem
+from bridge.logs import setup_logging
+from bridge.queue.store import StoreError
+from bridge.render.templates import TemplateProblem
 
 log = logging.getLogger("bridge")
 
@@ -31,11 +34,22 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_or_report()
     if settings is None:
         return EXIT_CONFIG
-    setup_logging(settings.bridge_log_level)
+    setup_logging(settings.bridge_log_level, settings.bridge_log_format)
     try:
         return asyncio.run(serve(settings))
     except TemplateProblem as exc:
-        log.critical("a template cannot be used: %s", exc)
+        for problem in exc.problems:
+            log.critical("cannot use the templates: %s", problem)
+        return EXIT_CONFIG
+    except ConfigError as exc:
+        report_problems(exc)
+        return EXIT_CONFIG
+    except StoreError as exc:
+        log.critical(
+            "%s; BRIDGE_DATA_DIR (%s) must be a writable directory on a local disk",
+            exc,
+            settings.bridge_data_dir,
+        )
         return EXIT_CONFIG
 
 
@@ -58,10 +72,11 @@ async def serve(settings: Settings) -> int:
         )
         return EXIT_CONFIG
     log.info(
-        "woo-bridge %s listening on http://%s:%s/webhook",
+        "woo-bridge %s listening on http://%s:%s; WooCommerce delivers to %s",
         __version__,
         settings.bridge_host,
         settings.bridge_port,
+        ", ".join(f"{store.path} (store {store.name})" for store in app[STORES]),
     )
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -30,7 +30,8 @@ class MessageStatus(StrEnum):
     SENT = "sent"
     #: a dead letter: it failed permanently or ran out of retries; last_error says why
     DEAD = "dead"
-    #: dropped on purpose before sending (the chat muted its topic)
+    #: dropped on purpose, when routed or just before sending (the chat muted its topic);
+    #: last_error says why
     SKIPPED = "skipped"
 
 
@@ -76,6 +77,8 @@ class OutgoingMessage:
     thread_id: int | None = None
     reply_markup: str | None = None
     silent: bool = False
+    #: set when the message is kept as skipped rather than sent (e.g. its topic is muted)
+    skip_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

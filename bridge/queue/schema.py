@@ -51,4 +51,65 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX messages_event ON messages(event_id);
     CREATE INDEX messages_dead ON messages(id) WHERE status = 'dead';
     """,
+    # 2: a row /healthz rewrites, to prove that the database still takes writes.
+    """
+    CREATE TABLE health (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        checked_at  REAL NOT NULL
+    );
+    -- Pruning finds old finished messages by age.
+    CREATE INDEX messages_finished ON messages(updated_at) WHERE status IN ('sent', 'skipped');
+    """,
+    # 3: chats that refused messages for good, so that admins are told once, not per event.
+    """
+    CREATE TABLE failed_chats (
+        chat_id     INTEGER PRIMARY KEY,
+        error       TEXT NOT NULL,
+        failed_at   REAL NOT NULL
+    );
+    """,
+    # 4: what routing remembers: each order's last status, staff mutes, chats that moved.
+    """
+    -- The last status seen per order, so that order.updated can say what changed.
+    CREATE TABLE order_statuses (
+        store       TEXT NOT NULL,        -- X-WC-Webhook-Source: one bridge may serve several shops
+        order_id    TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        modified    TEXT NOT NULL,        -- date_modified of that payload: older ones are stale
+        event_id    INTEGER NOT NULL,
+        PRIMARY KEY (store, order_id)
+    );
+    -- Topics a chat (or one forum topic of it) does not want to hear, until a time or for good.
+    CREATE TABLE mutes (
+        chat_id     INTEGER NOT NULL,
+        thread_id   INTEGER NOT NULL,     -- 0 for the chat itself (or a forum's General topic)
+        pattern     TEXT NOT NULL,        -- a topic or glob pattern, e.g. order.*
+        until       REAL,                 -- NULL: until /unmute
+        muted_by    INTEGER NOT NULL,     -- the Telegram user who muted it
+        created_at  REAL NOT NULL,
+        PRIMARY KEY (chat_id, thread_id, pattern)
+    );
+    -- Groups that became supergroups: routes and mutes written for the old id follow the new one.
+    CREATE TABLE chat_aliases (
+        old_chat_id INTEGER PRIMARY KEY,
+        new_chat_id INTEGER NOT NULL,
+        migrated_at REAL NOT NULL
+    );
+    """,
+    # 5: events held back from a burst, until they are sent as one digest message.
+    """
+    CREATE TABLE digest_items (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id     INTEGER NOT NULL,
+        thread_id   INTEGER,
+        topic       TEXT NOT NULL,
+        silent      INTEGER NOT NULL DEFAULT 0,
+        language    TEXT,
+        title       TEXT NOT NULL,        -- what the digest lists: a product's name, a code
+        event_id    INTEGER NOT NULL REFERENCES events(id),
+        created_at  REAL NOT NULL
+    );
+    -- One burst is one (chat, forum topic, webhook topic).
+    CREATE INDEX digest_items_burst ON digest_items(chat_id, thread_id, topic, id);
+    """,
 )

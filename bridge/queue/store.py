@@ -69,6 +69,10 @@ _NEXT_DUE = f"""
 """  # noqa: S608
 
 
+#: how long a failed intake keeps /readyz failing
+INTAKE_ERROR_MEMORY_SECONDS = 60.0
+
+
 class StoreError(Exception):
     """The database could not be read or written."""
 
@@ -85,6 +89,8 @@ class Store:
         self.events_waiting = asyncio.Event()
         #: set when messages become sendable or change state; the sender waits on it
         self.messages_waiting = asyncio.Event()
+        #: why the last attempt to store an event failed, and when; None once one succeeds
+        self.intake_error: tuple[str, float] | None = None
 
     @classmethod
     async def open(
@@ -143,11 +149,13 @@ class Store:
             batch, self._intake = self._intake, []
             try:
                 results = await self._run(self._insert_events, [event for event, _ in batch])
-            except Exception as exc:
+            except Exception as exc:  # every waiter must hear of the failure
+                self.intake_error = (str(exc), time.monotonic())
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
+            self.intake_error = None
             stored = []
             for (event, future), result in zip(batch, results, strict=True):
                 if not future.done():
@@ -198,12 +206,20 @@ class Store:
         )
         return int(rows[0][0]) if rows else None
 
-    async def commit_routing(self, routing: Routing, now: float | None = None) -> None:
-        await self._run(self._commit_routing, routing, time.time() if now is None else now)
-        if routing.messages:
+    async def commit_routing(
+        self,
+        routing: Routing,
+        now: float | None = None,
+        also: Callable[[sqlite3.Connection], object] | None = None,
+    ) -> None:
+        """Record the router's decision; `also` writes what the router learned, atomically."""
+        await self._run(self._commit_routing, routing, time.time() if now is None else now, also)
+        if any(m.skip_reason is None for m in routing.messages):
             self.messages_waiting.set()
 
-    def _commit_routing(self, r: Routing, now: float) -> None:
+    def _commit_routing(
+        self, r: Routing, now: float, also: Callable[[sqlite3.Connection], object] | None
+    ) -> None:
         with transaction(self._conn):
             self._conn.execute(
                 "UPDATE events SET state = ?, note = ? WHERE id = ?", (r.state, r.note, r.event_id)
@@ -215,7 +231,8 @@ class Store:
                 )
             self._conn.executemany(
                 "INSERT INTO messages (event_id, chat_id, thread_id, topic, text, reply_markup,"
-                " silent, run_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " silent, status, last_error, run_at, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         r.event_id,
@@ -225,6 +242,8 @@ class Store:
                         m.text,
                         m.reply_markup,
                         int(m.silent),
+                        MessageStatus.PENDING if m.skip_reason is None else MessageStatus.SKIPPED,
+                        m.skip_reason,
                         now,
                         now,
                         now,
@@ -232,6 +251,8 @@ class Store:
                     for m in r.messages
                 ],
             )
+            if also is not None:
+                also(self._conn)
 
     # --- sending ------------------------------------------------------------------------
 
@@ -300,6 +321,15 @@ class Store:
             (text, reply_markup, message_id),
         )
 
+    async def mark_skipped(self, message_id: int, reason: str, now: float) -> None:
+        """Drop a message on purpose, unsent (e.g. its chat muted the topic meanwhile)."""
+        await self._run(
+            self._execute,
+            "UPDATE messages SET status = 'skipped', last_error = ?, updated_at = ? WHERE id = ?",
+            (reason, now, message_id),
+        )
+        self.messages_waiting.set()
+
     async def mark_dead(self, message_id: int, error: str, now: float) -> None:
         await self._run(
             self._execute,
@@ -337,13 +367,59 @@ class Store:
         )
         return [DeadLetter(*row) for row in rows]
 
-    async def ping(self) -> None:
-        """Raise StoreError unless the database answers and accepts a write."""
-        await self._run(self._ping)
+    async def replay(self, ids: Sequence[int] | None) -> int:
+        """Queue dead letters again (the given ids, or all of them); returns how many."""
+        now = time.time()
+        chosen = None if ids is None else json.dumps(list(ids))
+        count = await self._run(
+            self._execute,
+            "UPDATE messages SET status = 'pending', attempts = 0, run_at = ?, updated_at = ?,"
+            " created_at = ? WHERE status = 'dead'"
+            " AND (? IS NULL OR id IN (SELECT value FROM json_each(?)))",
+            (now, now, now, chosen, chosen),
+        )
+        self.messages_waiting.set()
+        return count
 
-    def _ping(self) -> None:
+    async def ping(self) -> None:
+        """Raise StoreError unless the database takes a write and intake worked lately.
+
+        A failed intake counts for a minute: the probe's small write can succeed on a disk
+        too full for a real event, but a failure must not stick forever either, or a
+        readiness check could keep away the traffic that would clear it.
+        """
+        await self._run(
+            self._execute,
+            "INSERT OR REPLACE INTO health (id, checked_at) VALUES (1, ?)",
+            (time.time(),),
+        )
+        if self.intake_error is not None:
+            error, when = self.intake_error
+            if time.monotonic() - when < INTAKE_ERROR_MEMORY_SECONDS:
+                raise StoreError(f"the last event could not be stored: {error}")
+
+    async def prune(self, finished_before: float, dead_before: float) -> tuple[int, int]:
+        """Delete sent and skipped messages, dead letters, and events left without messages.
+
+        Returns (messages, events) deleted. Pending messages and their events are never
+        touched, whatever their age.
+        """
+        return await self._run(self._prune, finished_before, dead_before)
+
+    def _prune(self, finished_before: float, dead_before: float) -> tuple[int, int]:
         with transaction(self._conn):
-            self._conn.execute("UPDATE events SET id = id WHERE 0")
+            messages = self._conn.execute(
+                "DELETE FROM messages WHERE (status IN ('sent', 'skipped') AND updated_at < ?)"
+                " OR (status = 'dead' AND updated_at < ?)",
+                (finished_before, dead_before),
+            ).rowcount
+            events = self._conn.execute(
+                "DELETE FROM events WHERE state != 'new' AND received_at < ?"
+                " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.event_id = events.id)"
+                " AND NOT EXISTS (SELECT 1 FROM digest_items d WHERE d.event_id = events.id)",
+                (finished_before,),
+            ).rowcount
+        return messages, events
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -356,14 +432,14 @@ class Store:
 
 
 def _describe(stored: list[tuple[IncomingEvent, Accepted]]) -> str:
-    """`accepted order.created as event #5`, or a summary of a larger commit."""
+    """`accepted order.created of store shop as event #5`, or a summary of a larger commit."""
     if len(stored) == 1:
         event, accepted = stored[0]
-        return f"accepted {event.topic} as event #{accepted.event_id}"
-    topics = Counter(event.topic for event, _ in stored)
+        return f"accepted {event.topic} of store {event.store} as event #{accepted.event_id}"
+    kinds = Counter(f"{event.topic} of store {event.store}" for event, _ in stored)
     first, last = stored[0][1].event_id, stored[-1][1].event_id
-    kinds = ", ".join(f"{count} {topic}" for topic, count in topics.most_common())
-    return f"accepted {len(stored)} events, #{first} to #{last}: {kinds}"
+    listed = ", ".join(f"{count} {kind}" for kind, count in kinds.most_common())
+    return f"accepted {len(stored)} events, #{first} to #{last}: {listed}"
 
 
 class transaction:

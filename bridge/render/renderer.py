@@ -1,27 +1,57 @@
 """Turn a payload into Telegram messages with the topic's Jinja2 template.
 
 A message is never lost to a template: a template that fails at run time, or renders
-something Telegram would refuse, is replaced by the default template, and that by a
-fixed text if need be. Output longer than one Telegram message is split into parts.
+something Telegram would refuse, is replaced by the built-in template for the topic, then
+by the default template, and by a fixed text if need be. A long order loses the end of its
+item list ("… and 12 more items") so that it fits one message; anything else too long for
+one message is split into parts.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import gettext
 import logging
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import jinja2
+from babel import Locale
+from yarl import URL
 
 from bridge.payloads import Payload, PayloadKind
-from bridge.render.telegram_html import TelegramHTMLError, split_message, validate
+from bridge.render.formatting import Formatter
+from bridge.render.i18n import (
+    BUILTIN_LANGUAGES,
+    DEFAULT_LANGUAGE,
+    LOCALE_DIR,
+    CatalogueProblem,
+    catalogue_codes,
+    load_translations,
+    normalize_language,
+)
+from bridge.render.links import OrderAdminUrls, admin_url, keyboard
+from bridge.render.telegram_html import MAX_MESSAGE_LENGTH, split_message, validate, visible_length
+from bridge.render.templates import (
+    TemplateProblem,
+    builtin_templates_dir,
+    new_environment,
+    template_line,
+    template_problems,
+)
 from bridge.render.views import template_context
+
+if TYPE_CHECKING:
+    from bridge.config import MessageSettings
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TEMPLATE = "default.html"
+DIGEST_TEMPLATE = "digest.html"
 
 _KIND_TEMPLATES = {
     PayloadKind.DELETED: "deleted.html",
@@ -32,10 +62,6 @@ _KIND_TEMPLATES = {
 _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+\n")
 
 
-class TemplateProblem(Exception):
-    """A template cannot be loaded or compiled; the message names the file and line."""
-
-
 @dataclass(frozen=True)
 class Rendered:
     """A rendered event: one or more Telegram HTML texts, in sending order."""
@@ -44,47 +70,111 @@ class Rendered:
     template: str
     #: JSON of an inline keyboard for the last part, or None
     reply_markup: str | None = None
+    #: the language it was rendered in
+    language: str = DEFAULT_LANGUAGE
 
 
-def builtin_templates_dir() -> Path:
-    """The templates shipped with the bridge."""
-    packaged = Path(__file__).resolve().parent.parent / "templates"  # inside a wheel
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "templates"  # a source checkout
+@dataclass(frozen=True)
+class RenderOptions:
+    """What shapes every message, from the settings."""
+
+    language: str = DEFAULT_LANGUAGE
+    timezone: dt.tzinfo = dt.UTC
+    #: the address for events of no particular store (`woo-bridge render`)
+    store_url: URL | None = None
+    order_admin_urls: OrderAdminUrls = "classic"
+    currency: str | None = None
+    override_dir: Path | None = None
+    #: every store the bridge serves, with its address; with more than one, each message
+    #: starts with its store's name
+    store_urls: Mapping[str, URL | None] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(
+        cls, settings: MessageSettings, store_urls: Mapping[str, URL | None] | None = None
+    ) -> RenderOptions:
+        store = settings.woocommerce_store_url
+        return cls(
+            language=settings.bridge_language,
+            timezone=settings.timezone,
+            store_url=URL(store) if store else None,
+            order_admin_urls=settings.woocommerce_order_admin_urls,
+            currency=settings.woocommerce_currency,
+            override_dir=settings.bridge_templates_dir,
+            store_urls=dict(store_urls or {}),
+        )
+
+    def url_of(self, store: str | None) -> URL | None:
+        """The address of `store`; a store no longer configured has none."""
+        if store is None or not self.store_urls:
+            return self.store_url
+        return self.store_urls.get(store)
+
+    def label_of(self, store: str | None) -> str:
+        """What names `store` in its messages: "" unless the bridge serves several stores."""
+        return store if store is not None and len(self.store_urls) > 1 else ""
 
 
 class Renderer:
-    """Renders payloads with the built-in templates, overridden file by file by `override_dir`."""
+    """Renders payloads with the built-in templates, overridden file by file by the
+    templates in `options.override_dir`; one Jinja2 environment per language."""
 
-    def __init__(self, override_dir: Path | None = None) -> None:
-        loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(builtin_templates_dir())]
-        if override_dir is not None:
-            loaders.insert(0, jinja2.FileSystemLoader(override_dir))
-        self._env = jinja2.Environment(
-            loader=jinja2.ChoiceLoader(loaders),
-            autoescape=True,  # every payload value is escaped for Telegram HTML
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=False,
-        )
+    def __init__(self, options: RenderOptions | None = None) -> None:
+        self.options = options or RenderOptions()
+        self._builtin = builtin_templates_dir()
+        self._environments: dict[tuple[str, bool], jinja2.Environment] = {}
+        self._translations: dict[tuple[str, bool], gettext.NullTranslations] = {}
+        self._unknown_languages: set[str] = set()
+
+    @classmethod
+    def from_settings(
+        cls, settings: MessageSettings, store_urls: Mapping[str, URL | None] | None = None
+    ) -> Renderer:
+        return cls(RenderOptions.from_settings(settings, store_urls))
+
+    # --- start-up checks ----------------------------------------------------------------
 
     def compile_all(self) -> list[str]:
-        """Compile every template now, so a broken one stops the start, not an order at 3 a.m."""
-        names = sorted(n for n in self._env.list_templates() if n.endswith(".html"))
-        for name in names:
+        """Compile every template and read every catalogue now, so that a broken one stops
+        the start rather than an order at 3 a.m. Returns the templates' names."""
+        problems: list[str] = []
+        locales = [folder / LOCALE_DIR for folder in self._folders(builtin_only=False)]
+        languages = (*BUILTIN_LANGUAGES, self.options.language, *sorted(catalogue_codes(locales)))
+        for language in dict.fromkeys(languages):
             try:
-                self._env.get_template(name)
-            except jinja2.TemplateSyntaxError as exc:
-                raise TemplateProblem(
-                    f"{exc.filename or name}, line {exc.lineno}: {exc.message}"
-                ) from None
+                self._catalogue(language, builtin_only=False)
+            except CatalogueProblem as exc:
+                problems.append(str(exc))
+        if problems:
+            raise TemplateProblem(problems)
+        env = self.environment()
+        names = self.template_names()
+        for name in names:
+            problems += template_problems(env, name, set(names))
         if DEFAULT_TEMPLATE not in names:
-            raise TemplateProblem(f"the template {DEFAULT_TEMPLATE} is missing")
+            problems.append(f"the template {DEFAULT_TEMPLATE} is missing")
+        if problems:
+            raise TemplateProblem(problems)
         return names
 
-    def template_for(self, payload: Payload) -> str:
+    def template_names(self) -> list[str]:
+        return sorted(n for n in self.environment().list_templates() if n.endswith(".html"))
+
+    # --- rendering ----------------------------------------------------------------------
+
+    def language(self, requested: str | None) -> str:
+        """The language to render in: `requested` if it is one, else BRIDGE_LANGUAGE."""
+        if requested is None:
+            return self.options.language
+        try:
+            return normalize_language(requested)
+        except ValueError:
+            if requested not in self._unknown_languages:
+                self._unknown_languages.add(requested)
+                log.warning("%r is not a language; using %s", requested, self.options.language)
+            return self.options.language
+
+    def template_for(self, payload: Payload, *, builtin_only: bool = False) -> str:
         """The most specific template that exists: the topic's own, else one for its shape."""
         candidates = []
         if payload.kind in (PayloadKind.RESOURCE, PayloadKind.DELETED, PayloadKind.ACTION):
@@ -92,34 +182,203 @@ class Renderer:
         if payload.kind in _KIND_TEMPLATES:
             candidates.append(_KIND_TEMPLATES[payload.kind])
         candidates.append(DEFAULT_TEMPLATE)
-        return self._env.select_template(candidates).name or DEFAULT_TEMPLATE
+        env = self.environment(builtin_only=builtin_only)
+        return env.select_template(candidates).name or DEFAULT_TEMPLATE
 
-    def render(self, payload: Payload, event_id: int, language: str | None = None) -> Rendered:
-        """Render `payload` into message parts; never raises."""
-        context = template_context(payload, event_id)
-        name = self.template_for(payload)
-        for candidate in dict.fromkeys((name, DEFAULT_TEMPLATE)):
+    def render(
+        self,
+        payload: Payload,
+        event_id: int,
+        language: str | None = None,
+        status_change: Mapping[str, object] | None = None,
+        *,
+        now: dt.datetime | None = None,
+        store: str | None = None,
+    ) -> Rendered:
+        """Render `payload` (an event of `store`) into message parts; never raises."""
+        code = self.language(language)
+        try:
+            context, markup = self._context(payload, event_id, code, now, status_change, store)
+        except Exception:
+            # Views are built to accept any payload; should one still fail, the event must
+            # reach the chat all the same.
+            log.exception("cannot prepare event #%d (%s) for its template", event_id, payload.topic)
+            return Rendered((last_resort_text(payload.topic, event_id),), "", None, code)
+        label = self.options.label_of(store)
+        for builtin_only, name in self._attempts(payload):
             try:
-                text = self._render_one(candidate, context)
-            except (jinja2.TemplateError, TelegramHTMLError, ValueError, TypeError) as exc:
+                env = self.environment(code, builtin_only)
+                parts = self._render_parts(env, name, context, label)
+            except Exception as exc:
+                # A template is code the shop may have written: whatever it raises, the
+                # event must still reach the chat.
+                where = template_line(exc) or name
                 log.error(
-                    "template %s failed for event #%d (%s): %s; using the next fallback",
-                    candidate,
+                    "template %s failed for event #%d (%s) at %s: %s; using the next fallback",
+                    f"{name} (built-in)" if builtin_only else name,
                     event_id,
                     payload.topic,
+                    where,
                     exc,
                 )
                 continue
-            return Rendered(tuple(split_message(text)), candidate)
-        return Rendered((last_resort_text(payload.topic, event_id),), "")
+            return Rendered(parts, name, markup, code)
+        return Rendered((last_resort_text(payload.topic, event_id),), "", markup, code)
 
-    def _render_one(self, name: str, context: dict[str, object]) -> str:
-        text = self._env.get_template(name).render(context)
-        text = _BLANK_LINES.sub("\n\n", text).strip()
-        if not text:
-            raise ValueError("the template rendered nothing")
-        validate(text)
-        return text
+    def render_with(
+        self,
+        name: str,
+        payload: Payload,
+        event_id: int = 1,
+        language: str | None = None,
+        *,
+        now: dt.datetime | None = None,
+    ) -> Rendered:
+        """Render with the template `name` alone, raising whatever goes wrong (for checks)."""
+        code = self.language(language)
+        context, markup = self._context(payload, event_id, code, now)
+        parts = self._render_parts(self.environment(code), name, context)
+        return Rendered(parts, name, markup, code)
+
+    def render_digest(
+        self,
+        *,
+        topic: str,
+        count: int,
+        names: Sequence[str],
+        minutes: int,
+        language: str | None = None,
+    ) -> str:
+        """A burst's digest message (digest.html); raises if the template fails."""
+        code = self.language(language)
+        context = {
+            "topic": topic,
+            "count": count,
+            "names": list(names),
+            "more": max(0, count - len(names)),
+            "minutes": minutes,
+        }
+        return _render_text(self.environment(code), DIGEST_TEMPLATE, context)
+
+    def _attempts(self, payload: Payload) -> list[tuple[bool, str]]:
+        """Which template to try, in order, each with whether to leave the overrides out."""
+        attempts = [(False, self.template_for(payload))]
+        if self.options.override_dir is not None:
+            attempts.append((True, self.template_for(payload, builtin_only=True)))
+        attempts.append((True, DEFAULT_TEMPLATE))
+        # Without overrides both flags name the same environment.
+        if self.options.override_dir is None:
+            attempts = [(True, name) for _, name in attempts]
+        return list(dict.fromkeys(attempts))
+
+    def _context(
+        self,
+        payload: Payload,
+        event_id: int,
+        code: str,
+        now: dt.datetime | None,
+        status_change: Mapping[str, object] | None = None,
+        store: str | None = None,
+    ) -> tuple[dict[str, Any], str | None]:
+        fmt = replace(self.formatter(code), now=now or dt.datetime.now(dt.UTC))
+        store_url = self.options.url_of(store)
+        url = admin_url(payload, store_url, self.options.order_admin_urls)
+        deleted = payload.kind is PayloadKind.DELETED or payload.event == "deleted"
+        label = fmt.gettext("Open the trash") if deleted else fmt.gettext("Open in admin")
+        context = template_context(
+            payload,
+            event_id,
+            fmt,
+            language=code,
+            admin_url=url,
+            status_change=status_change,
+            store=store or "",
+        )
+        return context, keyboard([(label, url)])
+
+    def _render_parts(
+        self, env: jinja2.Environment, name: str, context: dict[str, Any], label: str = ""
+    ) -> tuple[str, ...]:
+        return tuple(split_message(self._fit(env, name, context, label)))
+
+    def _fit(self, env: jinja2.Environment, name: str, context: dict[str, Any], label: str) -> str:
+        """Render; if an order is too long for one message, show fewer of its items."""
+        text = _render_text(env, name, context, label)
+        items = context["order"]["line_items"]
+        if visible_length(text) <= MAX_MESSAGE_LENGTH or len(items) < 2:
+            return text
+
+        def shown(count: int) -> str:
+            order = {**context["order"], "line_items": items[:count]}
+            order["more_items"] = len(items) - count
+            return _render_text(env, name, {**context, "order": order}, label)
+
+        best = shown(0)
+        if visible_length(best) > MAX_MESSAGE_LENGTH:
+            return best  # long without any item; split_message cuts it into parts
+        low, high = 0, len(items) - 1  # the most items that fit is in [low, high]
+        while low < high:
+            middle = (low + high + 1) // 2
+            candidate = shown(middle)
+            if visible_length(candidate) <= MAX_MESSAGE_LENGTH:
+                low, best = middle, candidate
+            else:
+                high = middle - 1
+        return best
+
+    # --- environments -------------------------------------------------------------------
+
+    def environment(
+        self, language: str | None = None, builtin_only: bool = False
+    ) -> jinja2.Environment:
+        """The Jinja2 environment for `language`; with `builtin_only`, without the overrides."""
+        code = language or self.options.language
+        key = (code, builtin_only or self.options.override_dir is None)
+        if key not in self._environments:
+            self._environments[key] = self._new_environment(*key)
+        return self._environments[key]
+
+    def formatter(self, language: str) -> Formatter:
+        """Money, dates and names for `language`, in BRIDGE_TIMEZONE."""
+        return Formatter(
+            locale=Locale.parse(language),
+            timezone=self.options.timezone,
+            translations=self._catalogue(language, builtin_only=False),
+            store_currency=self.options.currency,
+        )
+
+    def _folders(self, builtin_only: bool) -> list[Path]:
+        if builtin_only or self.options.override_dir is None:
+            return [self._builtin]
+        return [self.options.override_dir, self._builtin]
+
+    def _catalogue(self, language: str, builtin_only: bool) -> gettext.NullTranslations:
+        key = (language, builtin_only or self.options.override_dir is None)
+        if key not in self._translations:
+            folders = [folder / LOCALE_DIR for folder in self._folders(key[1])]
+            self._translations[key] = load_translations(language, folders)
+        return self._translations[key]
+
+    def _new_environment(self, language: str, builtin_only: bool) -> jinja2.Environment:
+        return new_environment(
+            self._folders(builtin_only),
+            self._catalogue(language, builtin_only),
+            self.formatter(language),
+        )
+
+
+def _render_text(
+    env: jinja2.Environment, name: str, context: dict[str, Any], label: str = ""
+) -> str:
+    text = env.get_template(name).render(context)
+    text = _BLANK_LINES.sub("\n\n", text).strip()
+    if not text:
+        raise ValueError("the template rendered nothing")
+    if label:
+        # Several stores share the chats: the first line says which one the event is from.
+        text = f"[{escape(label)}] {text}"
+    validate(text)
+    return text
 
 
 def last_resort_text(topic: str, event_id: int) -> str:

@@ -1,8 +1,10 @@
 """Plain, always-present values for templates, built tolerantly from payloads.
 
-Templates run with StrictUndefined so that a typo fails loudly; the price of that is
-that every name a template uses must exist. These views guarantee it: a field missing
-from the payload, or `[]` where PHP had an empty object, becomes an empty value here.
+Templates run with StrictUndefined so that a typo fails loudly; the price of that is that
+every name a template uses must exist. These views guarantee it: a field missing from the
+payload, or `[]` where PHP had an empty object, becomes an empty value here. Values are
+ready to show in the reader's language (money, dates, names of statuses); the raw payload
+stays available as `payload`. The README documents every name; keep the two in step.
 """
 
 from __future__ import annotations
@@ -12,6 +14,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from bridge.payloads import Payload
+from bridge.render.formatting import Formatter, to_decimal
+from bridge.render.labels import DISCOUNT_TYPES, ORDER_STATUSES, PRODUCT_STATUSES, STOCK_STATUSES
+from bridge.render.telegram_html import strip_to_text
+
+#: how many characters of a description a message shows
+DESCRIPTION_CHARS = 300
 
 
 def obj(value: object) -> Mapping[str, Any]:
@@ -34,90 +42,193 @@ def text(value: object) -> str:
     return html.unescape(str(value)).strip()
 
 
+def html_text(value: object, limit: int | None = None) -> str:
+    """Store HTML (a description, price_html) reduced to text, cut to `limit` characters."""
+    if not isinstance(value, str):
+        return ""
+    plain = strip_to_text(value)
+    if limit is not None and len(plain) > limit:
+        plain = plain[:limit].rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
+    return plain
+
+
+def web_link(value: object) -> str:
+    """An http(s) address to link to, or "" (Telegram links other schemes too; we do not)."""
+    link = text(value)
+    return link if link.startswith(("https://", "http://")) else ""
+
+
 def person_name(address: Mapping[str, Any]) -> str:
     return " ".join(
         p for p in (text(address.get("first_name")), text(address.get("last_name"))) if p
     )
 
 
-def address_lines(address: Mapping[str, Any]) -> str:
-    """A postal address on one line, skipping empty parts."""
+def address_line(address: Mapping[str, Any], fmt: Formatter) -> str:
+    """A postal address on one line, skipping empty parts; the country by its name."""
     parts = [
         text(address.get(key))
-        for key in ("company", "address_1", "address_2", "city", "state", "postcode", "country")
+        for key in ("company", "address_1", "address_2", "city", "state", "postcode")
     ]
+    parts.append(fmt.country(address.get("country")))
     return ", ".join(p for p in parts if p)
 
 
-def order_view(data: Mapping[str, Any]) -> dict[str, Any]:
+def _nonzero_money(value: object, currency: object, fmt: Formatter) -> str:
+    amount = to_decimal(value)
+    return fmt.money(value, currency) if amount else ""
+
+
+def _item_details(item: Mapping[str, Any]) -> str:
+    """A line item's visible attributes (`Size: M, Color: Black`), as WooCommerce shows them."""
+    shown = []
+    for meta in objects(item.get("meta_data")):
+        key, value = meta.get("display_key"), meta.get("display_value")
+        if isinstance(key, str) and key and not key.startswith("_"):
+            value_text = html_text(value) if isinstance(value, str) else text(value)
+            if value_text:
+                shown.append(f"{text(key)}: {value_text}")
+    return ", ".join(shown)
+
+
+def order_view(data: Mapping[str, Any], fmt: Formatter) -> dict[str, Any]:
     billing, shipping = obj(data.get("billing")), obj(data.get("shipping"))
+    currency = text(data.get("currency"))
     items = [
         {
             "name": text(item.get("name")),
-            "quantity": item.get("quantity") if isinstance(item.get("quantity"), int) else 0,
-            "total": text(item.get("total")),
+            "quantity": fmt.number(item.get("quantity")),
+            "price": fmt.money(item.get("price"), currency),
+            "total": fmt.money(item.get("total"), currency),
             "sku": text(item.get("sku")),
+            "details": _item_details(item),
         }
         for item in objects(data.get("line_items"))
     ]
+    quantities = [to_decimal(item.get("quantity")) for item in objects(data.get("line_items"))]
+    created = fmt.moment(data, "date_created")
+    shipping_lines = objects(data.get("shipping_lines"))
     return {
         "id": text(data.get("id")),
         "number": text(data.get("number")) or text(data.get("id")),
         "status": text(data.get("status")),
-        "currency": text(data.get("currency")),
-        "total": text(data.get("total")),
+        "status_label": fmt.label(ORDER_STATUSES, data.get("status")),
+        "currency": currency,
+        "total": fmt.money(data.get("total"), currency),
+        "discount_total": _nonzero_money(data.get("discount_total"), currency, fmt),
+        "shipping_total": _nonzero_money(data.get("shipping_total"), currency, fmt),
+        "total_tax": _nonzero_money(data.get("total_tax"), currency, fmt),
         "customer_name": person_name(billing) or person_name(shipping),
         "email": text(billing.get("email")),
-        "phone": text(billing.get("phone")),
-        "billing_address": address_lines(billing),
-        "shipping_address": address_lines(shipping),
-        "shipping_methods": [
-            text(line.get("method_title")) for line in objects(data.get("shipping_lines"))
-        ],
-        "payment_method": text(data.get("payment_method_title"))
-        or text(data.get("payment_method")),
+        "phone": text(billing.get("phone")) or text(shipping.get("phone")),
+        "billing_address": address_line(billing, fmt),
+        "shipping_address": address_line(shipping, fmt),
+        "shipping_methods": [t for t in (text(s.get("method_title")) for s in shipping_lines) if t],
+        "payment_method": (
+            text(data.get("payment_method_title")) or text(data.get("payment_method"))
+        ),
         "customer_note": text(data.get("customer_note")),
-        "date_created": text(data.get("date_created")),
+        "date_created": fmt.datetime(created),
+        "created_ago": fmt.ago(created),
+        "date_paid": fmt.datetime(fmt.moment(data, "date_paid")),
         "line_items": items,
+        "item_count": fmt.number(sum((q for q in quantities if q is not None), start=0)),
+        # Set by the renderer when the list is cut to fit one message.
+        "more_items": 0,
     }
 
 
-def product_view(data: Mapping[str, Any]) -> dict[str, Any]:
+def _product_price(data: Mapping[str, Any], fmt: Formatter) -> str:
+    price_text = html_text(data.get("price_html"))
+    if data.get("type") in ("variable", "grouped") and price_text:
+        return price_text  # a range of prices, which `price` (the lowest) would hide
+    if fmt.store_currency or not price_text:
+        return fmt.money(data.get("price"))
+    return price_text  # the store's own formatting, with its currency symbol
+
+
+def product_view(data: Mapping[str, Any], fmt: Formatter) -> dict[str, Any]:
+    regular, sale = fmt.money(data.get("regular_price")), fmt.money(data.get("sale_price"))
     return {
         "id": text(data.get("id")),
+        "parent_id": text(data.get("parent_id")) if data.get("parent_id") else "",
         "name": text(data.get("name")),
-        "sku": text(data.get("sku")),
-        "price": text(data.get("price")),
-        "regular_price": text(data.get("regular_price")),
-        "sale_price": text(data.get("sale_price")),
-        "stock_status": text(data.get("stock_status")),
-        "stock_quantity": text(data.get("stock_quantity")),
-        "permalink": text(data.get("permalink")),
+        "type": text(data.get("type")),
         "status": text(data.get("status")),
+        "status_label": fmt.label(PRODUCT_STATUSES, data.get("status")),
+        "sku": text(data.get("sku")),
+        "price": _product_price(data, fmt),
+        "regular_price": regular,
+        "sale_price": sale,
+        "on_sale": bool(data.get("on_sale") is True or (sale and sale != regular)),
+        "price_text": html_text(data.get("price_html")),
+        "stock_status": text(data.get("stock_status")),
+        "stock_label": fmt.label(STOCK_STATUSES, data.get("stock_status")),
+        "stock_quantity": fmt.number(data.get("stock_quantity")),
+        "permalink": web_link(data.get("permalink")),
+        "short_description": html_text(data.get("short_description"), DESCRIPTION_CHARS),
+        "categories": [
+            t for t in (text(c.get("name")) for c in objects(data.get("categories"))) if t
+        ],
     }
 
 
-def customer_view(data: Mapping[str, Any]) -> dict[str, Any]:
+def customer_view(data: Mapping[str, Any], fmt: Formatter) -> dict[str, Any]:
     billing = obj(data.get("billing"))
     return {
         "id": text(data.get("id")),
         "name": person_name(data) or person_name(billing) or text(data.get("username")),
+        "username": text(data.get("username")),
         "email": text(data.get("email")) or text(billing.get("email")),
+        "phone": text(billing.get("phone")),
         "city": text(billing.get("city")),
-        "country": text(billing.get("country")),
-        "orders_count": text(data.get("orders_count")),
+        "country": fmt.country(billing.get("country")),
+        "country_code": text(billing.get("country")),
+        "orders_count": fmt.number(data.get("orders_count")),
+        "date_created": fmt.datetime(fmt.moment(data, "date_created")),
     }
 
 
-def coupon_view(data: Mapping[str, Any]) -> dict[str, Any]:
+def _coupon_amount(data: Mapping[str, Any], fmt: Formatter) -> str:
+    if data.get("discount_type") == "percent":
+        return fmt.percent(data.get("amount"))
+    return fmt.money(data.get("amount"))
+
+
+def coupon_view(data: Mapping[str, Any], fmt: Formatter) -> dict[str, Any]:
     return {
         "id": text(data.get("id")),
         "code": text(data.get("code")),
-        "amount": text(data.get("amount")),
+        "amount": _coupon_amount(data, fmt),
         "discount_type": text(data.get("discount_type")),
-        "date_expires": text(data.get("date_expires")),
-        "usage_count": text(data.get("usage_count")),
-        "usage_limit": text(data.get("usage_limit")),
+        "discount_label": fmt.label(DISCOUNT_TYPES, data.get("discount_type")),
+        "date_expires": fmt.date(fmt.moment(data, "date_expires")),
+        "usage_count": fmt.number(data.get("usage_count")) or "0",
+        "usage_limit": fmt.number(data.get("usage_limit")),
+        "minimum_amount": _nonzero_money(data.get("minimum_amount"), None, fmt),
+        "maximum_amount": _nonzero_money(data.get("maximum_amount"), None, fmt),
+        "free_shipping": data.get("free_shipping") is True,
+        "description": text(data.get("description")),
+    }
+
+
+def scalar_fields(data: Mapping[str, Any]) -> dict[str, str]:
+    """A payload's top-level text and number fields, as text."""
+    return {
+        k: text(v)
+        for k, v in data.items()
+        if isinstance(v, str | int | float) and not isinstance(v, bool) and text(v)
+    }
+
+
+def action_view(data: Mapping[str, Any]) -> dict[str, Any]:
+    arg = data.get("arg")
+    scalar = isinstance(arg, str | int | float) and not isinstance(arg, bool)
+    return {
+        "name": text(data.get("action")),
+        "arg": arg,
+        "arg_text": text(arg) if scalar else "",
+        "arg_fields": scalar_fields(obj(arg)),
     }
 
 
@@ -129,16 +240,42 @@ _VIEWS = {
 }
 
 
-def template_context(payload: Payload, event_id: int) -> dict[str, Any]:
+def _status_change(change: Mapping[str, object], fmt: Formatter) -> dict[str, object]:
+    """The router's status change, with the statuses' names in the reader's language."""
+    return {
+        **change,
+        "before_label": fmt.label(ORDER_STATUSES, change.get("before")),
+        "after_label": fmt.label(ORDER_STATUSES, change.get("after")),
+    }
+
+
+#: `status_change` of every event that is not an order status change
+NO_STATUS_CHANGE: Mapping[str, object] = {"before": "", "after": "", "changed": False}
+
+
+def template_context(
+    payload: Payload,
+    event_id: int,
+    fmt: Formatter,
+    *,
+    language: str = "en",
+    admin_url: str = "",
+    status_change: Mapping[str, object] | None = None,
+    store: str = "",
+) -> dict[str, Any]:
     """Everything a template may use. Documented in the README; keep the two in step."""
     data = payload.data
     context: dict[str, Any] = {
+        "store": store,
+        "status_change": _status_change(status_change or NO_STATUS_CHANGE, fmt),
         "topic": payload.topic,
         "resource": payload.resource,
         "event": payload.event,
         "kind": payload.kind.value,
         "event_id": event_id,
         "resource_id": text(payload.resource_id),
+        "language": language,
+        "admin_url": admin_url,
         "payload": data,
         "problem": payload.problem or "",
         "error": {
@@ -146,13 +283,9 @@ def template_context(payload: Payload, event_id: int) -> dict[str, Any]:
             "message": text(data.get("message")),
             "status": text(obj(data.get("data")).get("status")),
         },
-        "action": {"name": text(data.get("action")), "arg": data.get("arg")},
-        "fields": {
-            k: text(v)
-            for k, v in data.items()
-            if isinstance(v, str | int | float) and not isinstance(v, bool) and text(v)
-        },
+        "action": action_view(data),
+        "fields": scalar_fields(data),
     }
     for name, view in _VIEWS.items():
-        context[name] = view(data if payload.resource == name else {})
+        context[name] = view(data if payload.resource == name else {}, fmt)
     return context

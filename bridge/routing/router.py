@@ -1,20 +1,30 @@
 """The router: turns each stored event into the messages its chats should receive.
 
 It handles events one at a time in arrival order, so that what it remembers about a
-resource (e.g. the last state it saw) is always up to date.
+resource (the last state it saw, an order's last status) is always up to date; what
+it learns from an event is committed together with the event's messages.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import sqlite3
 import time
+from collections.abc import Callable
 
 from bridge.payloads import Payload, PayloadKind, parse_payload
 from bridge.queue.models import EventState, OutgoingMessage, Routing, StoredEvent
 from bridge.queue.store import Store, StoreError
 from bridge.render.renderer import Renderer, last_resort_text
+from bridge.routing import orders
+from bridge.routing.chats import Chats
+from bridge.routing.digests import Digest, Digests, HeldItem, digest_text, hold_items, title_of
+from bridge.routing.mutes import Mutes
+from bridge.routing.orders import StatusChange
 from bridge.routing.targets import Routes
+from bridge.webhook.stores import DEFAULT_STORE
 
 log = logging.getLogger(__name__)
 
@@ -22,14 +32,43 @@ log = logging.getLogger(__name__)
 IGNORED_ORDER_STATUSES = frozenset({"checkout-draft"})
 _STORE_RETRY_SECONDS = 1.0
 
+#: what routing an event taught the router, written in the routing's own transaction
+_Learned = Callable[[sqlite3.Connection], None] | None
 
-def decide(event: StoredEvent, payload: Payload, routes: Routes, renderer: Renderer) -> Routing:
-    """The messages for one event; pure apart from rendering."""
+
+def decide(
+    event: StoredEvent,
+    payload: Payload,
+    routes: Routes,
+    renderer: Renderer,
+    change: StatusChange | None = None,
+    mutes: Mutes | None = None,
+    digests: Digests | None = None,
+) -> tuple[Routing, list[HeldItem]]:
+    """The messages for one event, and what is held for a digest instead.
+
+    A target that muted the topic still gets its messages, kept as skipped.
+    """
     if payload.resource == "order" and payload.status in IGNORED_ORDER_STATUSES:
-        return Routing(event.id, EventState.IGNORED, note=f"order status {payload.status}")
+        return Routing(event.id, EventState.IGNORED, note=f"order status {payload.status}"), []
+    template_change = (
+        {"before": change.before or "", "after": change.after, "changed": change.changed}
+        if change is not None
+        else None
+    )
     messages: list[OutgoingMessage] = []
-    for target in routes.targets_for(payload):
-        rendered = renderer.render(payload, event.id, target.language)
+    held: list[HeldItem] = []
+    now = time.time()
+    label = renderer.options.label_of(event.store)
+    for target in routes.targets_for(payload, change, event.store):
+        mute = mutes.muting(target.chat_id, target.thread_id, event.topic, now) if mutes else None
+        if mute is None and digests is not None and digests.should_hold(target, event.topic, now):
+            title = f"[{label}] {title_of(payload)}" if label else title_of(payload)
+            held.append(HeldItem(target, event.topic, title, event.id))
+            continue
+        rendered = renderer.render(
+            payload, event.id, target.language, template_change, store=event.store
+        )
         last = len(rendered.parts) - 1
         messages.extend(
             OutgoingMessage(
@@ -40,10 +79,28 @@ def decide(event: StoredEvent, payload: Payload, routes: Routes, renderer: Rende
                 text=part,
                 # Buttons go under the last part, where the reader ends up.
                 reply_markup=rendered.reply_markup if index == last else None,
+                skip_reason=None if mute is None else f"muted: {mute.describe()}",
             )
             for index, part in enumerate(rendered.parts)
         )
-    return Routing(event.id, EventState.ROUTED, tuple(messages), state_key=payload.state_key())
+    note = None
+    if change is not None and not change.changed and payload.event == "updated":
+        note = f"no status change ({change.after})"
+    if held:
+        note = f"held for a digest in {len(held)} chat(s)"
+    routing = Routing(
+        event.id, EventState.ROUTED, tuple(messages), note=note, state_key=state_key(event, payload)
+    )
+    return routing, held
+
+
+def state_key(event: StoredEvent, payload: Payload) -> str | None:
+    """The resource state `payload` shows, in its store: two stores may both have order 727."""
+    key = payload.state_key()
+    if key is None or event.store == DEFAULT_STORE:
+        return key  # as before there were several stores, so stored keys still match
+    # A topic never holds a colon, so no key of the default store starts like this.
+    return f"store:{event.store}|{key}"
 
 
 def fallback_routing(event: StoredEvent, routes: Routes) -> Routing:
@@ -52,7 +109,7 @@ def fallback_routing(event: StoredEvent, routes: Routes) -> Routing:
     payload = Payload(event.topic, PayloadKind.UNREADABLE)
     messages = tuple(
         OutgoingMessage(chat_id=t.chat_id, thread_id=t.thread_id, topic=event.topic, text=text)
-        for t in routes.targets_for(payload)
+        for t in routes.targets_for(payload, store=event.store)
     )
     return Routing(event.id, EventState.ROUTED, messages, note="routing failed")
 
@@ -60,16 +117,19 @@ def fallback_routing(event: StoredEvent, routes: Routes) -> Routing:
 class Router:
     """Routes new events until cancelled."""
 
-    def __init__(self, store: Store, routes: Routes, renderer: Renderer) -> None:
+    def __init__(
+        self, store: Store, chats: Chats, renderer: Renderer, digests: Digests | None = None
+    ) -> None:
         self._store = store
-        self._routes = routes
+        self._chats = chats
         self._renderer = renderer
+        self._digests = digests
 
     async def run(self) -> None:
-        if not self._routes.configured:
+        if not self._chats.routes.configured:
             log.warning(
-                "no chat is configured (TELEGRAM_CHAT_ID): events are stored and will be "
-                "sent once a chat is set and the bridge restarted"
+                "no chat is configured (TELEGRAM_CHAT_ID or BRIDGE_CONFIG): events are stored "
+                "and will be sent once a chat is set and the bridge restarted"
             )
             return
         while True:
@@ -87,24 +147,82 @@ class Router:
         """Route every event waiting now; returns how many."""
         events = await self._store.new_events()
         for event in events:
+            learned: _Learned = None
             try:
-                routing = await self._route(event)
+                routing, learned = await self._route(event)
             except StoreError:
                 raise
             except Exception:
                 # A bug here must not stall the queue, nor drop the event silently.
                 log.exception("routing event #%d (%s) failed", event.id, event.topic)
-                routing = fallback_routing(event, self._routes)
-            await self._store.commit_routing(routing, now=time.time())
+                routing = fallback_routing(event, self._chats.routes)
+            await self._store.commit_routing(routing, now=time.time(), also=learned)
         return len(events)
 
-    async def _route(self, event: StoredEvent) -> Routing:
+    async def _route(self, event: StoredEvent) -> tuple[Routing, _Learned]:
         payload = parse_payload(event.topic, event.body)
         if payload.kind is PayloadKind.UNREADABLE:
             log.warning("event #%d (%s) is %s", event.id, event.topic, payload.problem)
-        state_key = payload.state_key()
-        if state_key is not None:
-            first = await self._store.seen_state(state_key)
+        key = state_key(event, payload)
+        if key is not None:
+            first = await self._store.seen_state(key)
             if first is not None:
-                return Routing(event.id, EventState.DUPLICATE, note=f"same state as event #{first}")
-        return decide(event, payload, self._routes, self._renderer)
+                note = f"same state as event #{first}"
+                return Routing(event.id, EventState.DUPLICATE, note=note), None
+        state = orders.order_state(event.store, payload)
+        change = await self._store.call(orders.recall, state) if state is not None else None
+        routing, held = decide(
+            event,
+            payload,
+            self._chats.routes,
+            self._renderer,
+            change,
+            self._chats.mutes,
+            self._digests,
+        )
+        writes: list[Callable[[sqlite3.Connection], object]] = []
+        if state is not None and change is not None and change.current:
+            writes.append(functools.partial(orders.remember, state=state, event_id=event.id))
+        if held:
+            writes.append(functools.partial(hold_items, items=held, now=time.time()))
+        return routing, _all(writes)
+
+    def _digest_text(self, digest: Digest) -> str:
+        """The digest in its chat's language; a plain English one if the template fails."""
+        try:
+            return self._renderer.render_digest(
+                topic=digest.topic,
+                count=digest.count,
+                names=digest.titles,
+                minutes=digest.minutes,
+                language=digest.language,
+            )
+        except Exception:
+            # A shop's digest.html may be broken; the burst must still be reported.
+            log.exception("digest.html failed for a %s digest; sending plain text", digest.topic)
+            return digest_text(digest)
+
+    async def flush_digests_forever(self) -> None:
+        """Send each burst's digest once it is over; until cancelled."""
+        if self._digests is None:
+            return
+        interval = max(0.05, min(1.0, self._digests.policy.quiet / 4))
+        while True:
+            try:
+                for digest in await self._digests.due():
+                    await self._digests.commit(digest, self._digest_text(digest))
+            except StoreError as exc:
+                log.error("cannot send digests, retrying: %s", exc)
+            await asyncio.sleep(interval)
+
+
+def _all(writes: list[Callable[[sqlite3.Connection], object]]) -> _Learned:
+    """One callback running every write, or None if there are none."""
+    if not writes:
+        return None
+
+    def run(conn: sqlite3.Connection) -> None:
+        for write in writes:
+            write(conn)
+
+    return run

@@ -1,11 +1,17 @@
-"""Where messages go."""
+"""Where messages go: routes name a chat and the topics and orders it receives."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 
 from bridge.config import Settings
-from bridge.payloads import Payload
+from bridge.payloads import Payload, PayloadKind
+from bridge.routing.orders import StatusChange
+from bridge.routing.topics import expand, matches
 
 
 @dataclass(frozen=True)
@@ -19,20 +25,133 @@ class Target:
     language: str | None = None
 
 
-class Routes:
-    """Decides which targets receive an event."""
+class OrderUpdates(StrEnum):
+    """Which order.updated events a route sends."""
 
-    def __init__(self, targets: list[Target]) -> None:
-        self._targets = targets
+    #: only those that change the order's status (WooCommerce sends one per save)
+    STATUS_CHANGES = "status-changes"
+    #: every one, status change or not
+    ALL = "all"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One chat's subscription: which topics, which orders, and how to deliver them."""
+
+    #: how the configuration calls it, for logs and hints
+    name: str
+    target: Target
+    topics: tuple[str, ...] = ("*",)
+    exclude: tuple[str, ...] = ()
+    #: order statuses to send; None sends every status
+    statuses: frozenset[str] | None = None
+    #: orders below this total are not sent
+    min_total: Decimal | None = None
+    order_updates: OrderUpdates = OrderUpdates.STATUS_CHANGES
+    #: the stores whose events it sends; None sends every store's
+    stores: frozenset[str] | None = None
+
+    def names(self, topic: str) -> bool:
+        return any(matches(topic, p) for p in self.topics) and not any(
+            matches(topic, p) for p in self.exclude
+        )
+
+    def accepts(
+        self, payload: Payload, change: StatusChange | None, store: str | None = None
+    ) -> bool:
+        """Whether this route sends `payload` of `store`; order filters pass orders that lack
+        the field."""
+        if not self.names(payload.topic):
+            return False
+        if self.stores is not None and store is not None and store not in self.stores:
+            return False
+        if payload.resource != "order" or payload.kind is not PayloadKind.RESOURCE:
+            return True
+        status = payload.status
+        if self.statuses is not None and status is not None and status not in self.statuses:
+            return False
+        total = order_total(payload)
+        if self.min_total is not None and total is not None and total < self.min_total:
+            return False
+        return not (
+            payload.event == "updated"
+            and self.order_updates is OrderUpdates.STATUS_CHANGES
+            and change is not None
+            and not change.changed
+        )
+
+
+def order_total(payload: Payload) -> Decimal | None:
+    value = payload.data.get("total")
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    try:
+        total = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return total if total.is_finite() else None
+
+
+class Routes:
+    """Decides which targets receive an event, and what each chat receives."""
+
+    def __init__(self, routes: Iterable[Route], source: str = "TELEGRAM_CHAT_ID") -> None:
+        self._routes = list(routes)
+        #: where the routes were configured, for hints to the shop owner
+        self.source = source
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Routes:
-        targets = [] if settings.telegram_chat_id is None else [Target(settings.telegram_chat_id)]
-        return cls(targets)
+    def from_settings(cls, settings: Settings, stores: Collection[str]) -> Routes:
+        """BRIDGE_CONFIG's routes, or TELEGRAM_CHAT_ID for every topic; raises ConfigError.
+
+        `stores` are the names of the stores the bridge serves, which routes may name.
+        """
+        from bridge.routing.config import load_routes  # the file reader builds Routes itself
+
+        return load_routes(settings, stores)
 
     @property
     def configured(self) -> bool:
-        return bool(self._targets)
+        return bool(self._routes)
 
-    def targets_for(self, payload: Payload) -> list[Target]:
-        return list(self._targets)
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        return tuple(self._routes)
+
+    def targets_for(
+        self, payload: Payload, change: StatusChange | None = None, store: str | None = None
+    ) -> list[Target]:
+        """The targets that receive `payload` of `store`, once per chat and thread (the first
+        route wins)."""
+        chosen: dict[tuple[int, int | None], Target] = {}
+        for route in self._routes:
+            key = (route.target.chat_id, route.target.thread_id)
+            if key not in chosen and route.accepts(payload, change, store):
+                chosen[key] = route.target
+        return list(chosen.values())
+
+    def names_chat(self, chat_id: int) -> bool:
+        return any(r.target.chat_id == chat_id for r in self._routes)
+
+    def threads_of(self, chat_id: int) -> list[int | None]:
+        """The forum topics of a chat that routes post to (None: the chat itself)."""
+        threads = (r.target.thread_id for r in self._routes if r.target.chat_id == chat_id)
+        return list(dict.fromkeys(threads))
+
+    def topics_for(self, chat_id: int, thread_id: int | None) -> list[str]:
+        """Every topic this chat (or forum topic) receives, known topics first."""
+        topics: list[str] = []
+        for route in self._routes:
+            if (route.target.chat_id, route.target.thread_id) == (chat_id, thread_id):
+                topics.extend(expand(route.topics, route.exclude))
+        return list(dict.fromkeys(topics))
+
+    def follow(self, old_chat_id: int, new_chat_id: int) -> list[Route]:
+        """Send what went to `old_chat_id` to `new_chat_id`; returns the routes that moved."""
+        moved = []
+        for index, route in enumerate(self._routes):
+            if route.target.chat_id == old_chat_id:
+                target = dataclasses.replace(route.target, chat_id=new_chat_id)
+                self._routes[index] = dataclasses.replace(route, target=target)
+                moved.append(route)
+        return moved

@@ -41,6 +41,8 @@ class Outcome:
     error: str
     delay: float = 0.0
     new_chat_id: int | None = None
+    #: the chat itself refuses messages (bot removed, chat deleted), not just this one
+    chat_gone: bool = False
 
 
 def classify(exc: Exception) -> Outcome:
@@ -48,7 +50,8 @@ def classify(exc: Exception) -> Outcome:
 
     Order matters: BadRequest and TimedOut are both NetworkError subclasses.
     """
-    error = f"{type(exc).__name__}: {exc}"
+    name = type(exc).__name__
+    error = str(exc) if str(exc).startswith(name) else f"{name}: {exc}"
     if isinstance(exc, RetryAfter):
         with warnings.catch_warnings():
             # python-telegram-bot 22.2+ warns that int will become timedelta; both are handled.
@@ -64,9 +67,10 @@ def classify(exc: Exception) -> Outcome:
             return Outcome(Action.DROP_BUTTONS, error)
         if "can't parse entities" in text or "unsupported start tag" in text:
             return Outcome(Action.PLAIN_TEXT, error)
-        return Outcome(Action.DEAD, error)
+        gone = "chat not found" in text or "thread not found" in text
+        return Outcome(Action.DEAD, error, chat_gone=gone)
     if isinstance(exc, Forbidden):
-        return Outcome(Action.DEAD, error)
+        return Outcome(Action.DEAD, error, chat_gone=True)
     if isinstance(exc, InvalidToken):
         # Permanent for this token, but the messages are fine: keep them for a fixed token.
         return Outcome(Action.RETRY, error)

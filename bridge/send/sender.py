@@ -1,9 +1,9 @@
 """The sender: takes due messages from the queue and sends them to Telegram.
 
 Each chat's messages go one at a time in queue order; different chats go in parallel,
-within Telegram's flood limits. A message leaves the queue only as sent or as a dead
-letter. A send interrupted by a crash is sent again after the restart: the only way
-a message can reach Telegram twice.
+within Telegram's flood limits. A message leaves the queue only as sent, as a dead
+letter, or skipped because its chat muted the topic. A send interrupted by a crash is
+sent again after the restart: the only way a message can reach Telegram twice.
 """
 
 from __future__ import annotations
@@ -14,14 +14,17 @@ import html
 import json
 import logging
 import time
+from typing import Protocol
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 
 from bridge.bot.runner import BotRunner
+from bridge.metrics import Metrics
 from bridge.queue.models import QueuedMessage
 from bridge.queue.store import Store, StoreError
 from bridge.render.telegram_html import visible_text
+from bridge.send.alerts import ChatAlerts
 from bridge.send.backoff import RetryPolicy
 from bridge.send.outcome import Action, Outcome, classify
 from bridge.send.ratelimit import RateLimiter
@@ -31,6 +34,16 @@ log = logging.getLogger(__name__)
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # How long to sleep when the store cannot be read, before trying again.
 _STORE_RETRY_SECONDS = 1.0
+# With nothing due, look again this often: `woo-bridge replay` runs in another process.
+_IDLE_SECONDS = 5.0
+
+
+class SendGate(Protocol):
+    """What the sender asks about chats: whether to send at all, and where a chat moved."""
+
+    def skip_reason(self, message: QueuedMessage) -> str | None: ...
+
+    async def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> None: ...
 
 
 class Sender:
@@ -43,12 +56,18 @@ class Sender:
         policy: RetryPolicy,
         limiter: RateLimiter,
         concurrency: int,
+        alerts: ChatAlerts,
+        metrics: Metrics,
+        gate: SendGate | None = None,
     ) -> None:
         self._store = store
         self._bot = bot
         self._policy = policy
         self._limiter = limiter
         self._concurrency = concurrency
+        self._alerts = alerts
+        self._metrics = metrics
+        self._gate = gate
         self._in_flight: dict[asyncio.Task[None], int] = {}
         self._stopping = False
 
@@ -77,8 +96,11 @@ class Sender:
         if free > 0:
             batch = await self._store.claim(now, free, exclude_chats=busy)
             for message in batch:
-                self._limiter.record(message.chat_id, now)
-                task = asyncio.create_task(self._deliver(message), name=f"send-{message.id}")
+                # Checked at the last moment: a mute set after the message was queued counts.
+                skip = self._gate.skip_reason(message) if self._gate is not None else None
+                if skip is None:
+                    self._limiter.record(message.chat_id, now)
+                task = asyncio.create_task(self._deliver(message, skip), name=f"send-{message.id}")
                 self._in_flight[task] = message.chat_id
                 task.add_done_callback(self._finished)
             if batch:
@@ -95,8 +117,7 @@ class Sender:
         due = await self._store.next_due(exclude_chats=busy)
         if due is not None:
             candidates.append(due)
-        # With nothing scheduled, sleep until something is queued (or a minute passes).
-        return min(candidates, default=now + 60.0)
+        return min(candidates, default=now + _IDLE_SECONDS)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.pop(task, None)
@@ -114,14 +135,24 @@ class Sender:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _deliver(self, message: QueuedMessage) -> None:
+    async def _deliver(self, message: QueuedMessage, skip: str | None = None) -> None:
         try:
+            if skip is not None:
+                log.info("message %d to chat %s not sent: %s", message.id, message.chat_id, skip)
+                await self._store.mark_skipped(message.id, skip, time.time())
+                return
             try:
                 await self._send(message)
-            except Exception as exc:
-                await self._handle_failure(message, classify(exc))
+            except Exception as exc:  # every failure is classified; none escapes
+                outcome = classify(exc)
+                self._metrics.sends.labels(outcome.action.value).inc()
+                await self._handle_failure(message, outcome)
             else:
-                await self._store.mark_sent(message.id, time.time())
+                now = time.time()
+                self._metrics.sends.labels("sent").inc()
+                self._metrics.send_latency.observe(now - message.created_at)
+                await self._store.mark_sent(message.id, now)
+                await self._alerts.chat_ok(message.chat_id)
         except StoreError as exc:
             # The row stays 'sending'; it is sent again after a restart rather than lost.
             log.error("could not record the result of message %d: %s", message.id, exc)
@@ -137,7 +168,8 @@ class Sender:
             text=message.text,
             parse_mode=ParseMode.HTML,
             message_thread_id=message.thread_id,
-            disable_notification=message.silent,
+            # SQLite hands back 0/1; Telegram expects a boolean.
+            disable_notification=bool(message.silent),
             reply_markup=markup,
             link_preview_options=_NO_PREVIEW,
         )
@@ -147,6 +179,7 @@ class Sender:
         store = self._store
         match outcome.action:
             case Action.WAIT:
+                self._metrics.rate_limited.inc()
                 log.warning(
                     "Telegram asked to wait %.1f s before sending to chat %s",
                     outcome.delay,
@@ -172,10 +205,12 @@ class Sender:
                 await store.retry_later(message.id, now, outcome.error, counts=False)
             case Action.MIGRATE if outcome.new_chat_id is not None:
                 log.warning(
-                    "chat %s became supergroup %s; its messages follow. Update TELEGRAM_CHAT_ID",
+                    "chat %s became supergroup %s; its messages follow",
                     message.chat_id,
                     outcome.new_chat_id,
                 )
+                if self._gate is not None:
+                    await self._gate.chat_migrated(message.chat_id, outcome.new_chat_id)
                 await store.migrate_chat(message.chat_id, outcome.new_chat_id)
             case Action.RETRY if not self._policy.exhausted(
                 message.attempts, now - message.created_at
@@ -199,3 +234,6 @@ class Sender:
                     outcome.error,
                 )
                 await store.mark_dead(message.id, outcome.error, now)
+                self._metrics.dead_letters.inc()
+                if outcome.chat_gone:
+                    await self._alerts.chat_failed(message.chat_id, outcome.error)

@@ -100,8 +100,12 @@ class FakeTelegram:
         self.commands: list[dict[str, Any]] = []
         self.callback_answers: list[dict[str, Any]] = []
         self.edits: list[dict[str, Any]] = []
+        #: what setWebhook was last called with, None after deleteWebhook
+        self.webhook: dict[str, Any] | None = None
         #: 429s the stub answered because a flood limit was broken
         self.flood_429s = 0
+        #: seconds every sendMessage takes, like a slow network
+        self.send_delay = 0.0
         #: chats that answer 403 (the bot was removed) and chats that do not exist
         self.forbidden_chats: set[int] = set()
         self.missing_chats: set[int] = set()
@@ -154,6 +158,34 @@ class FakeTelegram:
             message["message_thread_id"] = thread_id
             message["is_topic_message"] = True
         self.push_update({"message": message})
+
+    def press_button(self, message: SentMessage, data: str, *, user_id: int) -> str:
+        """A user taps the inline button with `data` under `message`; returns the query id."""
+        query_id = f"cq{next(self._update_ids)}"
+        shown: dict[str, Any] = {
+            "message_id": message.message_id,
+            "date": int(message.at),
+            "chat": _chat(message.chat_id, message.thread_id),
+            "from": {"id": int(self.token.split(":")[0]), "is_bot": True, "first_name": "Bot"},
+            "text": message.text,
+        }
+        if message.thread_id is not None:
+            shown["message_thread_id"] = message.thread_id
+            shown["is_topic_message"] = True
+        if message.reply_markup is not None:
+            shown["reply_markup"] = message.reply_markup
+        self.push_update(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": {"id": user_id, "is_bot": False, "first_name": "Staff"},
+                    "chat_instance": str(message.chat_id),
+                    "message": shown,
+                    "data": data,
+                }
+            }
+        )
+        return query_id
 
     async def wait_for_messages(self, count: int, timeout: float = 10.0) -> list[SentMessage]:
         """Wait until at least `count` messages were accepted; returns them all."""
@@ -221,6 +253,11 @@ class FakeTelegram:
         return True
 
     async def _m_deleteWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = None
+        return True
+
+    async def _m_setWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = params
         return True
 
     async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
@@ -228,6 +265,14 @@ class FakeTelegram:
         return True
 
     async def _m_editMessageText(self, params: dict[str, Any]) -> Any:
+        problem = self._refusal(
+            int(params["chat_id"]),
+            str(params.get("text", "")),
+            params.get("parse_mode"),
+            params.get("reply_markup"),
+        )
+        if problem is not None:
+            return problem
         self.edits.append(params)
         return True
 
@@ -331,6 +376,14 @@ class FakeTelegram:
         if key not in self._buckets:
             self._buckets[key] = _Bucket(capacity, rate)
         return self._buckets[key]
+
+
+def _chat(chat_id: int, thread_id: int | None) -> dict[str, Any]:
+    if chat_id > 0:
+        return {"id": chat_id, "type": "private", "first_name": "Staff"}
+    if thread_id is not None:
+        return {"id": chat_id, "type": "supergroup", "title": "Shop staff", "is_forum": True}
+    return {"id": chat_id, "type": "group", "title": "Shop staff"}
 
 
 def _button_urls(markup: object) -> list[str]:

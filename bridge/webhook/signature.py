@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import re
+from collections.abc import Sequence
 
 # WooCommerce signs with wp_specialchars_decode($secret, ENT_QUOTES): these entities in a
 # stored secret are decoded before use. A secret copied from the database or the REST API
@@ -27,10 +28,27 @@ def wp_specialchars_decode(secret: str) -> str:
 
 def verify(body: bytes, signature: str | None, secret: str) -> bool:
     """True if `signature` is WooCommerce's signature of the raw `body` under `secret`."""
+    return matching_secret(body, signature, [secret]) is not None
+
+
+def matching_secret(body: bytes, signature: str | None, secrets: Sequence[str]) -> int | None:
+    """The index of the first of `secrets` under which `signature` signs the raw `body`.
+
+    None if none does. While a store's secret is being changed, deliveries may be signed
+    with the new secret or the old one; both are given, the current one first.
+    """
     if not signature:
-        return False
+        return None
     given = signature.strip().encode("ascii", "replace")
-    candidates = {secret, wp_specialchars_decode(secret)}
-    # Compare against every candidate, without short-circuiting, in constant time.
-    matches = [hmac.compare_digest(sign(body, key).encode("ascii"), given) for key in candidates]
-    return any(matches)
+    # Compare against every candidate of every secret, without short-circuiting, in
+    # constant time: how long the check takes says nothing about which secret came close.
+    matches = [
+        [hmac.compare_digest(sign(body, key).encode("ascii"), given) for key in _candidates(s)]
+        for s in secrets
+    ]
+    return next((index for index, found in enumerate(matches) if any(found)), None)
+
+
+def _candidates(secret: str) -> set[str]:
+    """The secret, and the secret WordPress would sign with if it carries entities."""
+    return {secret, wp_specialchars_decode(secret)}

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def run_bench(module: str, *args: str) -> str:
-    result = subprocess.run(  # noqa: S603 - our own interpreter and modules
+    result = subprocess.run(
         [sys.executable, "-m", f"bench.{module}", *args],
         cwd=REPO,
         capture_output=True,

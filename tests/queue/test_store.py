@@ -1,24 +1,19 @@
-"""The queue's intake: concurrent webhooks are committed together, in arrival order,
-and redeliveries are recognised within a batch as well as across batches."""
+"""The SQLite queue on its own: intake, claiming order, recovery, pruning."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bridge.queue.models import IncomingEvent
+from bridge.queue.models import EventState, IncomingEvent, OutgoingMessage, Routing
+from bridge.queue.retention import DAY
 from bridge.queue.store import Store
-from bridge.webhook.intake import incoming_event
-
-HEADERS = {"X-WC-Webhook-Topic": "order.created"}
-
-
-def event(number: int) -> IncomingEvent:
-    return incoming_event("default", HEADERS, b'{"id":%d}' % number, 1000.0 + number)
+from bridge.webhook.intake import body_key
 
 
 @pytest.fixture
@@ -28,46 +23,140 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     await opened.close()
 
 
-def stored(path: Path) -> list[tuple[int, bytes]]:
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute("SELECT id, body FROM events ORDER BY id").fetchall()
-    finally:
-        conn.close()
+def event(n: int, topic: str = "order.created") -> IncomingEvent:
+    body = b'{"id":%d}' % n
+    return IncomingEvent("default", topic, body, body_key("default", topic, body), time.time())
 
 
-async def test_concurrent_events_are_all_committed_in_arrival_order(
-    store: Store, tmp_path: Path
-) -> None:
-    # More than one INSERT statement's worth, all in one batch.
-    events = [event(n) for n in range(400)]
-    accepted = await asyncio.gather(*(store.accept(e) for e in events))
-    assert [a.duplicate for a in accepted] == [False] * 400
-    ids = [a.event_id for a in accepted]
-    assert ids == sorted(ids)
-    assert len(set(ids)) == 400
-    assert stored(tmp_path / "bridge.sqlite3") == [
-        (i, e.body) for i, e in zip(ids, events, strict=True)
+async def routed(store: Store, chats: list[int], count: int = 1) -> list[int]:
+    """Store `count` events, each routed to every chat in `chats`; returns the event ids."""
+    ids = []
+    for _ in range(count):
+        accepted = await store.accept(event(time.time_ns()))
+        messages = tuple(
+            OutgoingMessage(chat_id=c, topic="order.created", text="hi") for c in chats
+        )
+        await store.commit_routing(Routing(accepted.event_id, EventState.ROUTED, messages))
+        ids.append(accepted.event_id)
+    return ids
+
+
+async def test_concurrent_accepts_are_all_committed(store: Store, tmp_path: Path) -> None:
+    results = await asyncio.gather(*(store.accept(event(n)) for n in range(200)))
+    assert sorted(r.event_id for r in results) == list(range(1, 201))
+    conn = sqlite3.connect(tmp_path / "bridge.sqlite3")
+    assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 200
+
+
+async def test_identical_events_in_one_batch_are_one(store: Store) -> None:
+    first, second = await asyncio.gather(store.accept(event(1)), store.accept(event(1)))
+    assert first.event_id == second.event_id
+    assert [first.duplicate, second.duplicate] == [False, True]
+
+
+async def test_events_come_back_in_arrival_order(store: Store) -> None:
+    for n in (3, 1, 2):
+        await store.accept(event(n))
+    assert [e.body for e in await store.new_events()] == [b'{"id":3}', b'{"id":1}', b'{"id":2}']
+
+
+async def test_claim_takes_one_head_per_chat_in_order(store: Store) -> None:
+    await routed(store, [1, 2], count=3)
+    now = time.time()
+    first = await store.claim(now, limit=10)
+    assert [(m.chat_id, m.id) for m in first] == [(1, 1), (2, 2)]
+    # Nothing more for these chats while their heads are in flight.
+    assert await store.claim(now, limit=10) == []
+    await store.mark_sent(first[0].id, now)
+    assert [(m.chat_id, m.id) for m in await store.claim(now, limit=10)] == [(1, 3)]
+
+
+async def test_a_waiting_head_holds_back_its_chat_only(store: Store) -> None:
+    await routed(store, [1, 2], count=2)
+    now = time.time()
+    heads = await store.claim(now, limit=10)
+    await store.retry_later(heads[0].id, now + 60, "boom")
+    await store.mark_sent(heads[1].id, now)
+    assert [(m.chat_id, m.id) for m in await store.claim(now, limit=10)] == [(2, 4)]
+    assert await store.next_due(exclude_chats=[2]) == pytest.approx(now + 60)
+
+
+async def test_claim_finds_every_chats_head_among_many(store: Store) -> None:
+    # Groups (negative ids), private chats and a gap left by finished messages: the
+    # heads are found one chat after another, so none may be skipped.
+    chats = [-1001000000002, -1001000000001, -5, 7, 9_000_000_000]
+    await routed(store, chats, count=3)
+    now = time.time()
+    first = await store.claim(now, limit=10)
+    assert sorted(m.chat_id for m in first) == sorted(chats)
+    await store.mark_sent(first[0].id, now)
+    await store.mark_dead(first[3].id, "gone", now)
+    assert [(m.chat_id, m.id) for m in await store.claim(now, limit=10)] == [
+        (first[0].chat_id, first[0].id + len(chats)),
+        (first[3].chat_id, first[3].id + len(chats)),
     ]
+    assert await store.next_due(exclude_chats=chats) is None
 
 
-async def test_a_redelivery_in_the_same_batch_is_a_duplicate_of_the_first(
+async def test_excluded_chats_are_not_claimed(store: Store) -> None:
+    await routed(store, [1, 2])
+    claimed = await store.claim(time.time(), limit=10, exclude_chats=[1])
+    assert [m.chat_id for m in claimed] == [2]
+
+
+async def test_in_flight_sends_are_recovered_after_a_restart(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3")
+    await routed(store, [1])
+    [claimed] = await store.claim(time.time(), limit=1)
+    await store.close()  # as if the process died mid-send
+
+    store = await Store.open(tmp_path / "db.sqlite3")
+    try:
+        assert await store.recover_in_flight() == 1
+        [again] = await store.claim(time.time(), limit=1)
+        assert again.id == claimed.id
+        assert again.attempts == 2
+    finally:
+        await store.close()
+
+
+async def test_retry_after_refunds_the_attempt(store: Store) -> None:
+    await routed(store, [1])
+    [claimed] = await store.claim(time.time(), limit=1)
+    await store.retry_later(claimed.id, time.time(), "429", counts=False)
+    [again] = await store.claim(time.time(), limit=1)
+    assert again.attempts == 1
+
+
+async def test_prune_keeps_pending_and_recent_rows(store: Store, tmp_path: Path) -> None:
+    await routed(store, [1], count=3)
+    now = time.time()
+    [head] = await store.claim(now, 1)
+    await store.mark_sent(head.id, now)
+    conn = sqlite3.connect(tmp_path / "bridge.sqlite3", isolation_level=None)
+    conn.execute("UPDATE messages SET updated_at = ?", (now - 10 * DAY,))
+    conn.execute("UPDATE events SET received_at = ?", (now - 10 * DAY,))
+    assert await store.prune(now - 7 * DAY, now - 30 * DAY) == (1, 1)
+    remaining = conn.execute("SELECT status FROM messages ORDER BY id").fetchall()
+    assert remaining == [("pending",), ("pending",)]
+    assert await store.prune(now - 7 * DAY, now - 30 * DAY) == (0, 0)
+
+
+async def test_prune_removes_old_dead_letters_after_their_own_retention(
     store: Store, tmp_path: Path
 ) -> None:
-    first, again, other = await asyncio.gather(
-        store.accept(event(1)), store.accept(event(1)), store.accept(event(2))
-    )
-    assert not first.duplicate
-    assert again.duplicate
-    assert again.event_id == first.event_id
-    assert not other.duplicate
-    assert len(stored(tmp_path / "bridge.sqlite3")) == 2
+    await routed(store, [1])
+    now = time.time()
+    [head] = await store.claim(now, 1)
+    await store.mark_dead(head.id, "Forbidden", now)
+    conn = sqlite3.connect(tmp_path / "bridge.sqlite3", isolation_level=None)
+    conn.execute("UPDATE messages SET updated_at = ?", (now - 10 * DAY,))
+    conn.execute("UPDATE events SET received_at = ?", (now - 10 * DAY,))
+    assert await store.prune(now - 7 * DAY, now - 30 * DAY) == (0, 0)
+    assert await store.prune(now - 7 * DAY, now - 5 * DAY) == (1, 1)
 
 
-async def test_a_later_redelivery_is_a_duplicate_of_the_stored_event(store: Store) -> None:
-    original = await store.accept(event(7))
-    again, new = await asyncio.gather(store.accept(event(7)), store.accept(event(8)))
-    assert again.duplicate
-    assert again.event_id == original.event_id
-    assert not new.duplicate
-    assert new.event_id > original.event_id
+async def test_ping_writes(store: Store, tmp_path: Path) -> None:
+    await store.ping()
+    conn = sqlite3.connect(tmp_path / "bridge.sqlite3")
+    assert conn.execute("SELECT COUNT(*) FROM health").fetchone()[0] == 1

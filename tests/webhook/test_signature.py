@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
+
 import pytest
 
-from bridge.webhook.signature import sign, verify, wp_specialchars_decode
+from bridge.webhook.signature import matching_secret, sign, verify, wp_specialchars_decode
 from tests.helpers import wire
 
 VECTORS = [
@@ -49,3 +51,36 @@ def test_secret_with_entities_matches_what_wordpress_signs_with() -> None:
 def test_wp_specialchars_decode() -> None:
     assert wp_specialchars_decode("x&amp;y&#39;z&#x27;&QUOT;") == "x&y'z'\""
     assert wp_specialchars_decode("&ndash;") == "&ndash;"
+
+
+def test_matching_secret_says_which_secret_signed() -> None:
+    body = wire("order")
+    secrets = ["new-secret", "test_secret"]
+    assert matching_secret(body, VECTORS[0][2], secrets) == 1  # the previous one
+    assert matching_secret(body, sign(body, "new-secret"), secrets) == 0
+    assert matching_secret(body, sign(body, "other"), secrets) is None
+    assert matching_secret(body, None, secrets) is None
+    assert matching_secret(body, VECTORS[0][2], []) is None
+
+
+def test_a_previous_secret_with_entities_matches_too() -> None:
+    body = b'{"id":1}'
+    assert matching_secret(body, sign(body, "a&b"), ["new", "a&amp;b"]) == 1
+
+
+def test_every_secret_is_compared_even_when_the_first_matches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Stopping at the first match would let the time taken tell which secret is in use.
+    compared: list[bytes] = []
+    real = hmac.compare_digest
+
+    def counting(a: bytes, b: bytes) -> bool:
+        compared.append(a)
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", counting)
+    body = wire("order")
+    assert matching_secret(body, sign(body, "current"), ["current", "a&amp;b"]) == 0
+    # "current", then both forms of the previous secret ("a&amp;b" and "a&b").
+    assert len(compared) == 3

@@ -1,0 +1,50 @@
+"""Prometheus metrics, in a registry of the app's own (no process-wide globals)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    """Every metric the bridge exports."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.webhooks = Counter(
+            "bridge_webhooks_received",
+            "Webhook requests by store, topic and result",
+            ["store", "topic", "result"],
+            registry=r,
+        )
+        self.signature_failures = Counter(
+            "bridge_signature_failures",
+            "Deliveries refused for a missing or wrong signature",
+            ["store"],
+            registry=r,
+        )
+        self.previous_secret = Counter(
+            "bridge_previous_secret_used",
+            "Deliveries signed with a store's previous secret (a rotation not yet complete)",
+            ["store"],
+            registry=r,
+        )
+        self.sends = Counter("bridge_sends", "Telegram sends by result", ["result"], registry=r)
+        self.rate_limited = Counter(
+            "bridge_telegram_429", "Times Telegram answered 429 Too Many Requests", registry=r
+        )
+        self.dead_letters = Counter(
+            "bridge_dead_letters", "Messages that became dead letters", registry=r
+        )
+        self.send_latency = Histogram(
+            "bridge_send_latency_seconds",
+            "From a message being queued to Telegram accepting it",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
+            registry=r,
+        )
+        self.queue_depth = Gauge(
+            "bridge_queue_depth", "Events not yet routed and messages not yet sent", registry=r
+        )
+        self.dead_letter_count = Gauge(
+            "bridge_dead_letters_stored", "Dead letters in the database now", registry=r
+        )

@@ -1,0 +1,52 @@
+"""Keep the database bounded: finished messages and their events are deleted after a while."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+from bridge.config import Settings
+from bridge.queue.store import Store, StoreError
+
+log = logging.getLogger(__name__)
+
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long rows are kept once nothing is left to do with them."""
+
+    #: sent and skipped messages, and events whose messages are all gone
+    finished_days: float = 7.0
+    #: dead letters, so that staff can still replay them after a long weekend
+    dead_days: float = 30.0
+    #: how often to prune
+    interval_seconds: float = 3600.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Retention:
+        return cls(
+            finished_days=settings.bridge_retention_days,
+            dead_days=settings.bridge_dead_letter_retention_days,
+            interval_seconds=settings.bridge_prune_interval_seconds,
+        )
+
+
+async def prune_forever(store: Store, retention: Retention) -> None:
+    """Prune now and then every `interval_seconds`, until cancelled."""
+    while True:
+        now = time.time()
+        try:
+            messages, events = await store.prune(
+                finished_before=now - retention.finished_days * DAY,
+                dead_before=now - retention.dead_days * DAY,
+            )
+        except StoreError as exc:
+            log.error("could not prune old rows: %s", exc)
+        else:
+            if messages or events:
+                log.info("pruned %d old message(s) and %d old event(s)", messages, events)
+        await asyncio.sleep(retention.interval_seconds)
