@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from bridge.config import Settings
 from bridge.keys import SETTINGS
 from bridge.stubs.telegram import FakeTelegram, Reply
-from tests.helpers import CHAT_ID, PAYLOADS, bot_ready, deliver, eventually, wire
+from tests.helpers import CHAT_ID, bot_ready, deliver, eventually, wire
 
 StartBridge = Callable[..., Awaitable[TestClient]]
 
@@ -282,7 +282,3 @@ async def test_the_command_menu_is_registered(
 ) -> None:
     await eventually(lambda: bool(fake_telegram.commands))
     assert {"start", "help", "status"} <= {c["command"] for c in fake_telegram.commands}
-
-
-def test_fixture_payloads_are_the_shared_ones() -> None:
-    assert (PAYLOADS / "order.wire.json").stat().st_size == 2445
