@@ -131,12 +131,7 @@ async def test_runs_like_the_image(
         [message] = await fake.wait_for_messages(1)
         assert "New order" in message.text  # the built-in templates travelled in the wheel
 
-        process.send_signal(signal.SIGTERM)
-        # Waited for without blocking the loop: the stand-in Telegram runs on it.
-        async with asyncio.timeout(20):
-            while process.poll() is None:
-                await asyncio.sleep(0.05)
-        assert process.returncode == 0
+        assert await _terminate(process) == 0
     finally:
         if process.poll() is None:
             process.kill()
@@ -205,11 +200,7 @@ async def test_the_readme_two_store_setup_runs_like_the_image(
         assert "Đơn hàng mới #727" in vn[0].text  # the route's language
         owners = fake.messages_to(-1003333333333)
         assert sorted(m.text.split(" ", 1)[0] for m in owners) == ["[shop-br]", "[shop-vn]"]
-        process.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(20):
-            while process.poll() is None:
-                await asyncio.sleep(0.05)
-        assert process.returncode == 0
+        assert await _terminate(process) == 0
     finally:
         if process.poll() is None:
             process.kill()
@@ -227,3 +218,12 @@ async def _wait_healthy(port: int, process: subprocess.Popen[bytes]) -> None:
             except aiohttp.ClientError:
                 pass
             await asyncio.sleep(0.1)
+
+
+async def _terminate(process: subprocess.Popen[bytes]) -> int:
+    """SIGTERM, then wait for the exit without blocking the loop (the stand-in runs on it)."""
+    process.send_signal(signal.SIGTERM)
+    async with asyncio.timeout(20):
+        while process.poll() is None:
+            await asyncio.sleep(0.05)
+    return process.returncode

@@ -11,7 +11,7 @@ import html
 import sqlite3
 import time
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes
 
@@ -79,25 +79,26 @@ class StaffCommands:
             do_quote=False,
         )
 
-    def _scope(self, update: Update) -> tuple[int | None, str] | None:
-        """What a report covers: all chats in an admin's private chat, else this chat.
+    def _scope(self, update: Update) -> tuple[Message, int | None, str] | None:
+        """The message to answer, and what a report covers: all chats in an admin's
+        private chat, else this chat (its id).
 
-        None when the chat is not one a route names (the command is ignored).
+        None when there is no message or no route names the chat (the command is ignored).
         """
+        message = update.effective_message
+        if message is None:
+            return None
         if self._access.is_admin_private_chat(update):
-            return None, "all chats"
+            return message, None, "all chats"
         place = self._access.place(update)
-        return None if place is None else (place.chat_id, "this chat")
+        return None if place is None else (message, place.chat_id, "this chat")
 
     async def status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Report the queue: depth, last send, dead letters, uptime, version."""
-        message = update.effective_message
-        if message is None:
-            return
         where = self._scope(update)
         if where is None:
             return
-        chat_id, scope = where
+        message, chat_id, scope = where
         stats = await (
             self._store.stats() if chat_id is None else self._store.call(_chat_stats, chat_id)
         )
@@ -119,13 +120,10 @@ class StaffCommands:
 
     async def failed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Show admins the dead letters: how many, and the latest errors."""
-        message = update.effective_message
-        if message is None:
-            return
         where = self._scope(update)
         if where is None:
             return
-        chat_id, scope = where
+        message, chat_id, scope = where
         if not self._access.is_admin(update):
             user = update.effective_user
             await message.reply_text(REFUSAL.format(user_id=user.id if user else "?"))
