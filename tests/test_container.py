@@ -97,13 +97,7 @@ async def test_runs_like_the_image(
     os.chown(data, NOBODY, NOBODY)
     port = free_port()
     env = {
-        "PATH": f"{installed / 'bin'}:/usr/bin:/bin",
-        "HOME": "/nonexistent",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PTB_TIMEDELTA": "1",
-        "BRIDGE_DATA_DIR": str(data),
-        "BRIDGE_HOST": "127.0.0.1",
-        "BRIDGE_PORT": str(port),
+        **_image_env(installed, data, port),
         "TELEGRAM_BOT_TOKEN": fake.token,
         "TELEGRAM_API_BASE_URL": str(server.make_url("")).rstrip("/"),
         "TELEGRAM_CHAT_ID": str(CHAT_ID),
@@ -164,13 +158,7 @@ async def test_the_readme_two_store_setup_runs_like_the_image(
     config.chmod(0o444)
     port = free_port()
     env = {
-        "PATH": f"{installed / 'bin'}:/usr/bin:/bin",
-        "HOME": "/nonexistent",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PTB_TIMEDELTA": "1",
-        "BRIDGE_DATA_DIR": str(data),
-        "BRIDGE_HOST": "127.0.0.1",
-        "BRIDGE_PORT": str(port),
+        **_image_env(installed, data, port),
         "BRIDGE_SECRETS_DIR": str(secrets),
         "BRIDGE_CONFIG": str(config),
         "TELEGRAM_API_BASE_URL": str(server.make_url("")).rstrip("/"),
@@ -227,3 +215,16 @@ async def _terminate(process: subprocess.Popen[bytes]) -> int:
         while process.poll() is None:
             await asyncio.sleep(0.05)
     return process.returncode
+
+
+def _image_env(installed: Path, data: Path, port: int) -> dict[str, str]:
+    """What the Dockerfile sets: the code's PATH, no home, PTB_TIMEDELTA, /data, the port."""
+    return {
+        "PATH": f"{installed / 'bin'}:/usr/bin:/bin",
+        "HOME": "/nonexistent",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PTB_TIMEDELTA": "1",
+        "BRIDGE_DATA_DIR": str(data),
+        "BRIDGE_HOST": "127.0.0.1",
+        "BRIDGE_PORT": str(port),
+    }
