@@ -8,7 +8,7 @@ import re
 import socket
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +113,21 @@ def db_rows(client: TestClient, sql: str, *params: object) -> list[tuple[Any, ..
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+def numbered_order(number: int) -> bytes:
+    """The sample order, renumbered: tests tell the messages apart by `Order #N`."""
+    order = json.loads(wire("order"))
+    order.update(id=number, number=str(number))
+    return json.dumps(order).encode()
+
+
+def order_numbers(messages: Iterable[SentMessage]) -> list[int]:
+    """The order numbers the messages show, in the order they were sent."""
+    return [int(m.group(1)) for s in messages if (m := _ORDER_NUMBER.search(s.text))]
+
+
+_ORDER_NUMBER = re.compile(r"[Oo]rder #(\d+)")
 
 
 def order_body(*, saved: int = 0, **changes: object) -> bytes:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import signal
 import sqlite3
 import subprocess
@@ -21,9 +20,9 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
+from bridge.stubs.deliveries import delivery_headers
 from bridge.stubs.telegram import FakeTelegram, Reply
-from bridge.webhook.signature import sign
-from tests.helpers import CHAT_ID, SECRET, free_port, wire
+from tests.helpers import CHAT_ID, SECRET, free_port, numbered_order, order_numbers
 
 
 class BridgeProcess:
@@ -115,20 +114,10 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-def order(number: int) -> bytes:
-    body = json.loads(wire("order"))
-    body.update(id=number, number=str(number))
-    return json.dumps(body).encode()
-
-
 async def post(http: aiohttp.ClientSession, url: str, body: bytes) -> int:
-    headers = {"X-WC-Webhook-Topic": "order.created", "X-WC-Webhook-Signature": sign(body, SECRET)}
+    headers = delivery_headers("order.created", body, SECRET)
     async with http.post(f"{url}/webhook", data=body, headers=headers) as response:
         return response.status
-
-
-def order_numbers(fake: FakeTelegram) -> list[int]:
-    return [int(m.group(1)) for s in fake.sent if (m := re.search(r"[Oo]rder #(\d+)", s.text))]
 
 
 async def test_sigkill_mid_stream_loses_no_acknowledged_webhook(
@@ -143,7 +132,7 @@ async def test_sigkill_mid_stream_loses_no_acknowledged_webhook(
 
     async def send(number: int) -> None:
         try:
-            if await post(http, first.url, order(number)) == 200:
+            if await post(http, first.url, numbered_order(number)) == 200:
                 acknowledged.append(number)
         except aiohttp.ClientError:
             pass  # in flight when the process died: WooCommerce would log a failure
@@ -161,9 +150,9 @@ async def test_sigkill_mid_stream_loses_no_acknowledged_webhook(
     fake_telegram.send_delay = 0
     await second.start()
     async with asyncio.timeout(20):
-        while not set(acknowledged) <= set(order_numbers(fake_telegram)):
+        while not set(acknowledged) <= set(order_numbers(fake_telegram.sent)):
             await asyncio.sleep(0.05)
-    numbers = order_numbers(fake_telegram)
+    numbers = order_numbers(fake_telegram.sent)
     duplicates = len(numbers) - len(set(numbers))
     # One chat sends one message at a time: at most the one in flight is sent twice.
     assert duplicates <= 1
@@ -177,12 +166,12 @@ async def test_sigterm_finishes_the_send_in_flight(
     bridge = bridge_process()
     await bridge.start()
     fake_telegram.send_delay = 1.0
-    assert await post(http, bridge.url, order(1)) == 200
+    assert await post(http, bridge.url, numbered_order(1)) == 200
     while not any(method == "sendMessage" for method, _ in fake_telegram.calls):
         await asyncio.sleep(0.01)
     bridge.signal(signal.SIGTERM)
     assert await bridge.wait(10) == 0
-    assert order_numbers(fake_telegram) == [1]
+    assert order_numbers(fake_telegram.sent) == [1]
     assert bridge.statuses() == ["sent"]  # recorded, so a restart does not send it again
 
 
@@ -194,7 +183,7 @@ async def test_second_sigterm_exits_at_once_and_loses_nothing(
     bridge = bridge_process(BRIDGE_SHUTDOWN_GRACE_SECONDS="30")
     await bridge.start()
     fake_telegram.script("sendMessage", Reply(hang=True))
-    assert await post(http, bridge.url, order(7)) == 200
+    assert await post(http, bridge.url, numbered_order(7)) == 200
     while not any(method == "sendMessage" for method, _ in fake_telegram.calls):
         await asyncio.sleep(0.01)
     bridge.signal(signal.SIGTERM)
@@ -207,7 +196,7 @@ async def test_second_sigterm_exits_at_once_and_loses_nothing(
     again = bridge_process(BRIDGE_PORT=bridge.env["BRIDGE_PORT"])
     await again.start()
     async with asyncio.timeout(10):
-        while order_numbers(fake_telegram) != [7]:
+        while order_numbers(fake_telegram.sent) != [7]:
             await asyncio.sleep(0.05)
 
 
@@ -219,9 +208,9 @@ async def test_json_logs_carry_no_secret_and_no_customer_data(
 ) -> None:
     bridge = bridge_process(BRIDGE_LOG_FORMAT="json", BRIDGE_LOG_LEVEL="INFO")
     await bridge.start()
-    assert await post(http, bridge.url, order(5)) == 200
+    assert await post(http, bridge.url, numbered_order(5)) == 200
     async with asyncio.timeout(10):
-        while order_numbers(fake_telegram) != [5]:
+        while order_numbers(fake_telegram.sent) != [5]:
             await asyncio.sleep(0.02)
     bridge.signal(signal.SIGTERM)
     assert await bridge.wait(10) == 0

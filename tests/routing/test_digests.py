@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 
 from bridge.config import Settings
 from bridge.stubs.telegram import FakeTelegram
-from tests.helpers import CHAT_ID, db_rows, deliver, eventually, wire, write_config
+from tests.helpers import CHAT_ID, db_rows, deliver, eventually, numbered_order, wire, write_config
 
 StartBridge = Callable[..., Awaitable[TestClient]]
 
@@ -18,12 +18,6 @@ StartBridge = Callable[..., Awaitable[TestClient]]
 def product(number: int, name: str | None = None) -> bytes:
     body = json.loads(wire("product"))
     body.update(id=number, name=name or f"Product {number}")
-    return json.dumps(body).encode()
-
-
-def order(number: int) -> bytes:
-    body = json.loads(wire("order"))
-    body.update(id=number, number=str(number))
     return json.dumps(body).encode()
 
 
@@ -52,7 +46,7 @@ async def test_orders_are_never_digested(
 ) -> None:
     client = await start_bridge(digest_settings(make_settings))
     for n in range(1, 9):
-        await deliver(client, "order.created", order(n))
+        await deliver(client, "order.created", numbered_order(n))
     sent = await fake_telegram.wait_for_messages(8)
     assert all("New order #" in m.text for m in sent)
 

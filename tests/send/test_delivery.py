@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -18,21 +16,12 @@ from tests.helpers import (
     bot_ready,
     deliver,
     eventually,
-    wire,
+    numbered_order,
+    order_numbers,
     write_routes,
 )
 
 StartBridge = Callable[..., Awaitable[TestClient]]
-
-
-def order(number: int) -> bytes:
-    body = json.loads(wire("order"))
-    body.update(id=number, number=str(number))
-    return json.dumps(body).encode()
-
-
-def numbers(fake: FakeTelegram) -> list[int]:
-    return [int(m.group(1)) for s in fake.sent if (m := re.search(r"[Oo]rder #(\d+)", s.text))]
 
 
 async def test_telegram_down_then_back_delivers_everything_once(
@@ -41,12 +30,12 @@ async def test_telegram_down_then_back_delivers_everything_once(
     await bot_ready(bridge)
     fake_telegram.outage(Reply(502, "Bad Gateway"))
     for n in range(1, 21):
-        assert (await deliver(bridge, "order.created", order(n))).status == 200
+        assert (await deliver(bridge, "order.created", numbered_order(n))).status == 200
     await eventually(lambda: sum(m == "sendMessage" for m, _ in fake_telegram.calls) >= 5)
     assert fake_telegram.sent == []
     fake_telegram.outage(None)
     await fake_telegram.wait_for_messages(20)
-    assert numbers(fake_telegram) == list(range(1, 21))
+    assert order_numbers(fake_telegram.sent) == list(range(1, 21))
 
 
 async def test_telegram_hanging_past_the_timeout_then_back(
@@ -56,11 +45,11 @@ async def test_telegram_hanging_past_the_timeout_then_back(
     await bot_ready(client)
     fake_telegram.outage(Reply(hang=True))
     for n in range(1, 6):
-        assert (await deliver(client, "order.created", order(n))).status == 200
+        assert (await deliver(client, "order.created", numbered_order(n))).status == 200
     await eventually(lambda: sum(m == "sendMessage" for m, _ in fake_telegram.calls) >= 2)
     fake_telegram.outage(None)
     await fake_telegram.wait_for_messages(5, timeout=15)
-    assert numbers(fake_telegram) == [1, 2, 3, 4, 5]
+    assert order_numbers(fake_telegram.sent) == [1, 2, 3, 4, 5]
 
 
 async def test_one_chat_keeps_event_order_through_retries(
@@ -68,9 +57,9 @@ async def test_one_chat_keeps_event_order_through_retries(
 ) -> None:
     fake_telegram.script("sendMessage", Reply(500), Reply(500))
     for n in (3, 1, 2):
-        await deliver(bridge, "order.created", order(n))
+        await deliver(bridge, "order.created", numbered_order(n))
     await fake_telegram.wait_for_messages(3)
-    assert numbers(fake_telegram) == [3, 1, 2]
+    assert order_numbers(fake_telegram.sent) == [3, 1, 2]
 
 
 async def test_a_burst_stays_within_the_flood_limits(
@@ -93,10 +82,10 @@ async def test_a_burst_stays_within_the_flood_limits(
         )
     )
     for n in range(1, 51):
-        assert (await deliver(client, "order.created", order(n))).status == 200
+        assert (await deliver(client, "order.created", numbered_order(n))).status == 200
     await fake_telegram.wait_for_messages(50, timeout=30)
     assert fake_telegram.flood_429s == 0
-    assert numbers(fake_telegram) == list(range(1, 51))
+    assert order_numbers(fake_telegram.sent) == list(range(1, 51))
 
 
 async def test_the_stand_in_does_punish_a_flood(
@@ -108,10 +97,10 @@ async def test_the_stand_in_does_punish_a_flood(
         make_settings(bridge_rate_chat_interval_seconds=0.0, bridge_rate_group_per_minute=100_000)
     )
     for n in range(1, 11):
-        await deliver(client, "order.created", order(n))
+        await deliver(client, "order.created", numbered_order(n))
     await fake_telegram.wait_for_messages(10, timeout=60)
     assert fake_telegram.flood_429s > 0
-    assert numbers(fake_telegram) == list(range(1, 11))  # still all delivered, in order
+    assert order_numbers(fake_telegram.sent) == list(range(1, 11))  # still all delivered, in order
 
 
 async def test_a_burst_to_three_chats_stays_within_the_flood_limits(
@@ -159,16 +148,11 @@ topics = ["order.created"]
     )
     numbers_sent = list(range(1, 501))
     for n in numbers_sent:
-        assert (await deliver(client, "order.created", order(n))).status == 200
+        assert (await deliver(client, "order.created", numbered_order(n))).status == 200
     await fake_telegram.wait_for_messages(3 * len(numbers_sent), timeout=60)
     assert fake_telegram.flood_429s == 0
     for chat in (ORDERS_CHAT, STOCK_CHAT, ADMIN):
-        got = [
-            int(m.group(1))
-            for s in fake_telegram.messages_to(chat)
-            if (m := re.search(r"[Oo]rder #(\d+)", s.text))
-        ]
-        assert got == numbers_sent  # each chat in event order
+        assert order_numbers(fake_telegram.messages_to(chat)) == numbers_sent  # in event order
 
 
 async def test_a_429_pauses_only_its_chat(
@@ -195,7 +179,7 @@ topics = ["order.created"]
         "sendMessage", Reply(429, "Too Many Requests: retry after 2", retry_after=2)
     )
     for n in range(1, 4):
-        await deliver(client, "order.created", order(n))
+        await deliver(client, "order.created", numbered_order(n))
     sent = await fake_telegram.wait_for_messages(6, timeout=10)
     # The chat that got the 429 is the one whose first message came last.
     paused = sent[-1].chat_id
