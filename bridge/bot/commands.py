@@ -8,7 +8,6 @@ private chat), and speak only of the chat they are sent in.
 from __future__ import annotations
 
 import html
-import sqlite3
 import time
 
 from telegram import BotCommand, Message, Update
@@ -20,8 +19,7 @@ from bridge.bot.access import REFUSAL, Access, Place
 from bridge.bot.mutes import MuteCommands, short_duration
 from bridge.config import Settings
 from bridge.lifecycle import Lifecycle
-from bridge.queue.models import DeadLetter, QueueStats
-from bridge.queue.store import Store
+from bridge.queue.storage import Storage
 from bridge.routing.chats import Chats
 
 COMMANDS = [
@@ -42,7 +40,7 @@ class StaffCommands:
     """Handlers for the staff commands, bound to the bridge's state."""
 
     def __init__(
-        self, settings: Settings, store: Store, lifecycle: Lifecycle, chats: Chats
+        self, settings: Settings, store: Storage, lifecycle: Lifecycle, chats: Chats
     ) -> None:
         self._store = store
         self._lifecycle = lifecycle
@@ -99,9 +97,7 @@ class StaffCommands:
         if where is None:
             return
         message, chat_id, scope = where
-        stats = await (
-            self._store.stats() if chat_id is None else self._store.call(_chat_stats, chat_id)
-        )
+        stats = await self._store.stats(chat_id)
         last = (
             f"{short_duration(time.time() - stats.last_sent_at)} ago"
             if stats.last_sent_at
@@ -128,7 +124,8 @@ class StaffCommands:
             user = update.effective_user
             await message.reply_text(REFUSAL.format(user_id=user.id if user else "?"))
             return
-        total, latest = await self._store.call(_dead_letters, chat_id, FAILED_SHOWN)
+        total = await self._store.count_dead_letters(chat_id)
+        latest = await self._store.dead_letters(FAILED_SHOWN, chat_id)
         if total == 0:
             await message.reply_text(f"No dead letters for {scope}.", do_quote=False)
             return
@@ -142,39 +139,3 @@ class StaffCommands:
             )
         lines.append("\nSend them again on the server: <code>woo-bridge replay --all</code>")
         await message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML, do_quote=False)
-
-
-def _dead_letters(
-    conn: sqlite3.Connection, chat_id: int | None, limit: int
-) -> tuple[int, list[DeadLetter]]:
-    """How many dead letters (of one chat, or all), and the latest `limit` of them."""
-    total = conn.execute(
-        "SELECT COUNT(*) FROM messages WHERE status = 'dead' AND (? IS NULL OR chat_id = ?)",
-        (chat_id, chat_id),
-    ).fetchone()[0]
-    rows = conn.execute(
-        "SELECT id, event_id, chat_id, topic, attempts, created_at, updated_at, last_error"
-        " FROM messages WHERE status = 'dead' AND (? IS NULL OR chat_id = ?)"
-        " ORDER BY id DESC LIMIT ?",
-        (chat_id, chat_id, limit),
-    ).fetchall()
-    return total, [DeadLetter(*row) for row in rows]
-
-
-def _chat_stats(conn: sqlite3.Connection, chat_id: int) -> QueueStats:
-    """The queue as one chat sees it (runs on the DB thread)."""
-    waiting = conn.execute("SELECT COUNT(*) FROM events WHERE state = 'new'").fetchone()[0]
-    counts = dict(
-        conn.execute(
-            "SELECT status, COUNT(*) FROM messages WHERE chat_id = ? GROUP BY status", (chat_id,)
-        ).fetchall()
-    )
-    last = conn.execute("SELECT MAX(sent_at) FROM messages WHERE chat_id = ?", (chat_id,))
-    return QueueStats(
-        events_waiting=waiting,
-        pending=counts.get("pending", 0),
-        sending=counts.get("sending", 0),
-        sent=counts.get("sent", 0),
-        dead=counts.get("dead", 0),
-        last_sent_at=last.fetchone()[0],
-    )

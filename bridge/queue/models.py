@@ -81,6 +81,64 @@ class OutgoingMessage:
     skip_reason: str | None = None
 
 
+@dataclass(frozen=True)
+class OrderState:
+    """The status of an order as one payload shows it."""
+
+    store: str
+    order_id: str
+    status: str
+    modified: str
+
+
+@dataclass(frozen=True, slots=True)
+class DigestItem:
+    """One event held back for a digest of its chat, forum topic and webhook topic."""
+
+    chat_id: int
+    thread_id: int | None
+    topic: str
+    silent: bool
+    language: str | None
+    #: what the digest lists: a product's name, a coupon's code
+    title: str
+    event_id: int
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A burst ready to be sent as one message."""
+
+    chat_id: int
+    thread_id: int | None
+    topic: str
+    silent: bool
+    language: str | None
+    count: int
+    titles: tuple[str, ...]
+    first_at: float
+    last_at: float
+    last_event_id: int
+    item_ids: tuple[int, ...]
+
+    @property
+    def minutes(self) -> int:
+        """How long the burst lasted, in whole minutes (at least 1)."""
+        return max(1, round((self.last_at - self.first_at) / 60))
+
+
+@dataclass(frozen=True, slots=True)
+class MuteRecord:
+    """A stored mute: a topic pattern one chat (and forum topic) does not want to hear."""
+
+    chat_id: int
+    thread_id: int | None
+    pattern: str
+    #: when it ends (epoch seconds); None lasts until /unmute
+    until: float | None
+    muted_by: int
+
+
 @dataclass(frozen=True, slots=True)
 class Routing:
     """What the router decided for one event, committed in one transaction."""
@@ -91,6 +149,10 @@ class Routing:
     note: str | None = None
     #: set when the event is the first of its resource state, to catch later redeliveries
     state_key: str | None = None
+    #: the order status the event showed, remembered unless a newer one is known
+    order_state: OrderState | None = None
+    #: events held back for digests instead of being sent one by one
+    digest_items: tuple[DigestItem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

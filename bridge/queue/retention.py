@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from bridge.config import Settings
-from bridge.queue.store import Store, StoreError
+from bridge.queue.storage import Storage, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class Retention:
         )
 
 
-async def prune_forever(store: Store, retention: Retention) -> None:
+async def prune_forever(store: Storage, retention: Retention) -> None:
     """Prune now and then every `interval_seconds`, until cancelled."""
     while True:
         now = time.time()

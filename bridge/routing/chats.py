@@ -9,12 +9,9 @@ until the shop owner updates the configuration.
 from __future__ import annotations
 
 import logging
-import sqlite3
-import time
 
 from bridge.queue.models import QueuedMessage
-from bridge.queue.store import Store
-from bridge.routing import mutes as mute_sql
+from bridge.queue.storage import Storage
 from bridge.routing.mutes import Mutes
 from bridge.routing.targets import Routes
 
@@ -27,18 +24,18 @@ OWN_TOPICS = "bridge."
 class Chats:
     """The routes and mutes of the bridge, kept pointing at chats' current ids."""
 
-    def __init__(self, store: Store, routes: Routes, mutes: Mutes) -> None:
+    def __init__(self, store: Storage, routes: Routes, mutes: Mutes) -> None:
         self._store = store
         self.routes = routes
         self.mutes = mutes
 
     @classmethod
-    async def open(cls, store: Store, routes: Routes) -> Chats:
+    async def open(cls, store: Storage, routes: Routes) -> Chats:
         """Load mutes and chat moves, and point the routes at the chats' current ids."""
         mutes = Mutes(store)
         await mutes.load()
         chats = cls(store, routes, mutes)
-        moves = await store.call(_load_aliases)
+        moves = await store.chat_moves()
         for old in moves:
             new = _current_id(old, moves)
             if routes.follow(old, new):
@@ -56,7 +53,7 @@ class Chats:
         """Follow a group that became a supergroup: routes and mutes move to the new id."""
         if old_chat_id == new_chat_id:
             return
-        await self._store.call(_record_move, old_chat_id, new_chat_id, time.time())
+        await self._store.record_chat_move(old_chat_id, new_chat_id)
         self.mutes.follow(old_chat_id, new_chat_id)
         moved = self.routes.follow(old_chat_id, new_chat_id)
         self._hint(old_chat_id, new_chat_id, routed=bool(moved))
@@ -84,16 +81,3 @@ def _current_id(chat_id: int, moves: dict[int, int]) -> int:
         chat_id = moves[chat_id]
         seen.add(chat_id)
     return chat_id
-
-
-def _load_aliases(conn: sqlite3.Connection) -> dict[int, int]:
-    return dict(conn.execute("SELECT old_chat_id, new_chat_id FROM chat_aliases").fetchall())
-
-
-def _record_move(conn: sqlite3.Connection, old: int, new: int, now: float) -> None:
-    conn.execute(
-        "INSERT OR REPLACE INTO chat_aliases (old_chat_id, new_chat_id, migrated_at)"
-        " VALUES (?, ?, ?)",
-        (old, new, now),
-    )
-    mute_sql.move_chat(conn, old, new)

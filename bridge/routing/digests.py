@@ -11,17 +11,15 @@ been quiet for a while, or `window` seconds after its first held event.
 from __future__ import annotations
 
 import html
-import json
 import logging
-import sqlite3
 import time
 from collections import defaultdict, deque
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bridge.config import Settings
 from bridge.payloads import Payload
-from bridge.queue.store import Store
+from bridge.queue.models import Digest, DigestItem
+from bridge.queue.storage import Storage
 from bridge.routing.targets import Target
 from bridge.routing.topics import matches
 
@@ -63,42 +61,10 @@ class DigestPolicy:
         return any(matches(topic, pattern) for pattern in self.topics)
 
 
-@dataclass(frozen=True)
-class HeldItem:
-    """One event held back for a digest."""
-
-    target: Target
-    topic: str
-    title: str
-    event_id: int
-
-
-@dataclass(frozen=True)
-class Digest:
-    """A burst ready to be sent as one message."""
-
-    chat_id: int
-    thread_id: int | None
-    topic: str
-    silent: bool
-    language: str | None
-    count: int
-    titles: tuple[str, ...]
-    first_at: float
-    last_at: float
-    last_event_id: int
-    item_ids: tuple[int, ...]
-
-    @property
-    def minutes(self) -> int:
-        """How long the burst lasted, in whole minutes (at least 1)."""
-        return max(1, round((self.last_at - self.first_at) / 60))
-
-
 class Digests:
     """Counts recent events per chat and topic, holds the excess, and flushes digests."""
 
-    def __init__(self, store: Store, policy: DigestPolicy) -> None:
+    def __init__(self, store: Storage, policy: DigestPolicy) -> None:
         self._store = store
         self._policy = policy
         self._recent: dict[_Key, deque[float]] = defaultdict(deque)
@@ -120,12 +86,15 @@ class Digests:
     async def due(self, now: float | None = None) -> list[Digest]:
         """Bursts whose digest should go out now."""
         moment = time.time() if now is None else now
-        return await self._store.call(_due_digests, moment, self._policy)
+        return await self._store.due_digests(
+            quiet_since=moment - self._policy.quiet,
+            started_before=moment - self._policy.window,
+            titles=NAMES_SHOWN,
+        )
 
     async def commit(self, digest: Digest, text: str) -> None:
         """Queue the digest's message and drop its items, in one transaction."""
-        await self._store.call(_commit_digest, digest, text, time.time())
-        self._store.messages_waiting.set()
+        await self._store.commit_digest(digest, text)
 
 
 def title_of(payload: Payload) -> str:
@@ -140,24 +109,16 @@ def title_of(payload: Payload) -> str:
     return payload.topic
 
 
-def hold_items(conn: sqlite3.Connection, items: Iterable[HeldItem], now: float) -> None:
-    """Store held items (runs in the routing's transaction)."""
-    conn.executemany(
-        "INSERT INTO digest_items (chat_id, thread_id, topic, silent, language, title, event_id,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                i.target.chat_id,
-                i.target.thread_id,
-                i.topic,
-                int(i.target.silent),
-                i.target.language,
-                i.title,
-                i.event_id,
-                now,
-            )
-            for i in items
-        ],
+def held_item(target: Target, topic: str, title: str, event_id: int) -> DigestItem:
+    """What is stored of an event held back for `target`'s digest."""
+    return DigestItem(
+        chat_id=target.chat_id,
+        thread_id=target.thread_id,
+        topic=topic,
+        silent=target.silent,
+        language=target.language,
+        title=title,
+        event_id=event_id,
     )
 
 
@@ -172,55 +133,3 @@ def digest_text(digest: Digest) -> str:
         f"in about {minutes} min (a burst, sent as one message)\n"
         f"{shown}{rest}."
     )
-
-
-def _due_digests(conn: sqlite3.Connection, now: float, policy: DigestPolicy) -> list[Digest]:
-    buckets = conn.execute(
-        "SELECT chat_id, thread_id, topic, MAX(silent), MAX(language), COUNT(*),"
-        " MIN(created_at), MAX(created_at), MAX(event_id), json_group_array(id)"
-        " FROM digest_items GROUP BY chat_id, thread_id, topic"
-        " HAVING MAX(created_at) <= ? OR MIN(created_at) <= ?",
-        (now - policy.quiet, now - policy.window),
-    ).fetchall()
-    digests = []
-    for chat, thread, topic, silent, language, count, first, last, event_id, ids in buckets:
-        titles = conn.execute(
-            "SELECT title FROM digest_items WHERE chat_id = ? AND thread_id IS ? AND topic = ?"
-            " ORDER BY id LIMIT ?",
-            (chat, thread, topic, NAMES_SHOWN),
-        ).fetchall()
-        digests.append(
-            Digest(
-                chat_id=chat,
-                thread_id=thread,
-                topic=topic,
-                silent=bool(silent),
-                language=language,
-                count=count,
-                titles=tuple(t[0] for t in titles),
-                first_at=first,
-                last_at=last,
-                last_event_id=event_id,
-                item_ids=tuple(sorted(json.loads(ids))),
-            )
-        )
-    return digests
-
-
-def _commit_digest(conn: sqlite3.Connection, digest: Digest, text: str, now: float) -> None:
-    conn.execute(
-        "INSERT INTO messages (event_id, chat_id, thread_id, topic, text, silent, run_at,"
-        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            digest.last_event_id,
-            digest.chat_id,
-            digest.thread_id,
-            digest.topic,
-            text,
-            int(digest.silent),
-            now,
-            now,
-            now,
-        ),
-    )
-    conn.executemany("DELETE FROM digest_items WHERE id = ?", [(i,) for i in digest.item_ids])

@@ -8,16 +8,13 @@ before the mute and still waiting is skipped, not sent.
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
 
-from bridge.queue.store import Store
+from bridge.queue.models import MuteRecord
+from bridge.queue.storage import Storage
 from bridge.routing.topics import matches
-
-# SQLite keys cannot hold NULL usefully; 0 is "no forum topic" (real thread ids start at 2).
-_NO_THREAD = 0
 
 
 @dataclass(frozen=True)
@@ -48,12 +45,12 @@ class Mute:
 class Mutes:
     """Every mute of the bridge; changes are written through to the database."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Storage) -> None:
         self._store = store
         self._mutes: dict[tuple[int, int | None, str], Mute] = {}
 
     async def load(self) -> None:
-        rows = await self._store.call(_load, time.time())
+        rows = [Mute(*astuple(record)) for record in await self._store.mutes()]
         self._mutes = {(m.chat_id, m.thread_id, m.pattern): m for m in rows}
 
     def muting(
@@ -83,19 +80,19 @@ class Mutes:
     async def mute(self, mute: Mute) -> None:
         """Add a mute, replacing one of the same pattern in the same place."""
         now = time.time()
-        await self._store.call(_insert, mute, now)
+        await self._store.save_mute(_record(mute))
         self._mutes = {k: m for k, m in self._mutes.items() if m.active(now)}
         self._mutes[(mute.chat_id, mute.thread_id, mute.pattern)] = mute
 
     async def lift(self, mutes: list[Mute]) -> None:
-        await self._store.call(_delete, mutes)
+        await self._store.delete_mutes([_record(m) for m in mutes])
         for mute in mutes:
             self._mutes.pop((mute.chat_id, mute.thread_id, mute.pattern), None)
 
     def follow(self, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: its mutes now belong to the new id (in memory).
 
-        The database side is `move_chat`, run in the same transaction as the chat alias.
+        The database side is part of the store's `record_chat_move`.
         """
         for key, mute in list(self._mutes.items()):
             if mute.chat_id == old_chat_id:
@@ -104,38 +101,5 @@ class Mutes:
                 self._mutes[(new_chat_id, mute.thread_id, mute.pattern)] = moved
 
 
-def move_chat(conn: sqlite3.Connection, old_chat_id: int, new_chat_id: int) -> None:
-    """Move a chat's mutes to its new id (runs on the DB thread)."""
-    conn.execute(
-        "INSERT OR REPLACE INTO mutes (chat_id, thread_id, pattern, until, muted_by, created_at)"
-        " SELECT ?, thread_id, pattern, until, muted_by, created_at FROM mutes WHERE chat_id = ?",
-        (new_chat_id, old_chat_id),
-    )
-    conn.execute("DELETE FROM mutes WHERE chat_id = ?", (old_chat_id,))
-
-
-def _load(conn: sqlite3.Connection, now: float) -> list[Mute]:
-    conn.execute("DELETE FROM mutes WHERE until IS NOT NULL AND until <= ?", (now,))
-    rows = conn.execute(
-        "SELECT chat_id, thread_id, pattern, until, muted_by FROM mutes ORDER BY created_at"
-    ).fetchall()
-    return [
-        Mute(chat, None if thread == _NO_THREAD else thread, pattern, until, by)
-        for chat, thread, pattern, until, by in rows
-    ]
-
-
-def _insert(conn: sqlite3.Connection, mute: Mute, now: float) -> None:
-    conn.execute("DELETE FROM mutes WHERE until IS NOT NULL AND until <= ?", (now,))
-    conn.execute(
-        "INSERT OR REPLACE INTO mutes (chat_id, thread_id, pattern, until, muted_by, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (mute.chat_id, mute.thread_id or _NO_THREAD, mute.pattern, mute.until, mute.muted_by, now),
-    )
-
-
-def _delete(conn: sqlite3.Connection, mutes: list[Mute]) -> None:
-    conn.executemany(
-        "DELETE FROM mutes WHERE chat_id = ? AND thread_id = ? AND pattern = ?",
-        [(m.chat_id, m.thread_id or _NO_THREAD, m.pattern) for m in mutes],
-    )
+def _record(mute: Mute) -> MuteRecord:
+    return MuteRecord(mute.chat_id, mute.thread_id, mute.pattern, mute.until, mute.muted_by)

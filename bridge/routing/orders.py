@@ -7,10 +7,10 @@ order turns that stream into "pending → processing" once, and silence otherwis
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from bridge.payloads import Payload, PayloadKind
+from bridge.queue.models import OrderState
 
 
 @dataclass(frozen=True)
@@ -28,16 +28,6 @@ class StatusChange:
         return self.current and self.before != self.after
 
 
-@dataclass(frozen=True)
-class OrderState:
-    """The status of an order as one payload shows it."""
-
-    store: str
-    order_id: str
-    status: str
-    modified: str
-
-
 def order_state(store: str, payload: Payload) -> OrderState | None:
     """The order status a payload carries, if it is an order with an id and a status."""
     if payload.kind is not PayloadKind.RESOURCE or payload.resource != "order":
@@ -53,27 +43,11 @@ def order_state(store: str, payload: Payload) -> OrderState | None:
     )
 
 
-def recall(conn: sqlite3.Connection, state: OrderState) -> StatusChange:
-    """Compare `state` with the last status seen for its order (runs on the DB thread)."""
-    row = conn.execute(
-        "SELECT status, modified FROM order_statuses WHERE store = ? AND order_id = ?",
-        (state.store, state.order_id),
-    ).fetchone()
-    if row is None:
+def compare(state: OrderState, seen: tuple[str, str] | None) -> StatusChange:
+    """Compare `state` with the last status seen for its order, and that status's date."""
+    if seen is None:
         return StatusChange(None, state.status)
-    before, seen_modified = row
+    before, seen_modified = seen
     # Both come from WooCommerce in one ISO 8601 format, so text order is time order.
     stale = bool(state.modified and seen_modified and state.modified < seen_modified)
     return StatusChange(before, state.status, current=not stale)
-
-
-def remember(conn: sqlite3.Connection, state: OrderState, event_id: int) -> None:
-    """Store `state` as the order's last known status, unless a newer one is known."""
-    conn.execute(
-        "INSERT INTO order_statuses (store, order_id, status, modified, event_id)"
-        " VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT (store, order_id) DO UPDATE SET"
-        " status = excluded.status, modified = excluded.modified, event_id = excluded.event_id"
-        " WHERE excluded.modified >= order_statuses.modified OR excluded.modified = ''",
-        (state.store, state.order_id, state.status, state.modified, event_id),
-    )

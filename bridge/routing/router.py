@@ -8,19 +8,24 @@ it learns from an event is committed together with the event's messages.
 from __future__ import annotations
 
 import asyncio
-import functools
+import dataclasses
 import logging
-import sqlite3
 import time
-from collections.abc import Callable
 
 from bridge.payloads import Payload, PayloadKind, parse_payload
-from bridge.queue.models import EventState, OutgoingMessage, Routing, StoredEvent
-from bridge.queue.store import Store, StoreError
+from bridge.queue.models import (
+    Digest,
+    DigestItem,
+    EventState,
+    OutgoingMessage,
+    Routing,
+    StoredEvent,
+)
+from bridge.queue.storage import Storage, StoreError
 from bridge.render.renderer import Renderer, last_resort_text
 from bridge.routing import orders
 from bridge.routing.chats import Chats
-from bridge.routing.digests import Digest, Digests, HeldItem, digest_text, hold_items, title_of
+from bridge.routing.digests import Digests, digest_text, held_item, title_of
 from bridge.routing.mutes import Mutes
 from bridge.routing.orders import StatusChange
 from bridge.routing.targets import Routes
@@ -32,9 +37,6 @@ log = logging.getLogger(__name__)
 IGNORED_ORDER_STATUSES = frozenset({"checkout-draft"})
 _STORE_RETRY_SECONDS = 1.0
 
-#: what routing an event taught the router, written in the routing's own transaction
-_Learned = Callable[[sqlite3.Connection], None] | None
-
 
 def decide(
     event: StoredEvent,
@@ -44,7 +46,7 @@ def decide(
     change: StatusChange | None = None,
     mutes: Mutes | None = None,
     digests: Digests | None = None,
-) -> tuple[Routing, list[HeldItem]]:
+) -> tuple[Routing, list[DigestItem]]:
     """The messages for one event, and what is held for a digest instead.
 
     A target that muted the topic still gets its messages, kept as skipped.
@@ -57,14 +59,14 @@ def decide(
         else None
     )
     messages: list[OutgoingMessage] = []
-    held: list[HeldItem] = []
+    held: list[DigestItem] = []
     now = time.time()
     label = renderer.options.label_of(event.store)
     for target in routes.targets_for(payload, change, event.store):
         mute = mutes.muting(target.chat_id, target.thread_id, event.topic, now) if mutes else None
         if mute is None and digests is not None and digests.should_hold(target, event.topic, now):
             title = f"[{label}] {title_of(payload)}" if label else title_of(payload)
-            held.append(HeldItem(target, event.topic, title, event.id))
+            held.append(held_item(target, event.topic, title, event.id))
             continue
         rendered = renderer.render(
             payload, event.id, target.language, template_change, store=event.store
@@ -118,7 +120,7 @@ class Router:
     """Routes new events until cancelled."""
 
     def __init__(
-        self, store: Store, chats: Chats, renderer: Renderer, digests: Digests | None = None
+        self, store: Storage, chats: Chats, renderer: Renderer, digests: Digests | None = None
     ) -> None:
         self._store = store
         self._chats = chats
@@ -147,19 +149,19 @@ class Router:
         """Route every event waiting now; returns how many."""
         events = await self._store.new_events()
         for event in events:
-            learned: _Learned = None
             try:
-                routing, learned = await self._route(event)
+                routing = await self._route(event)
             except StoreError:
                 raise
             except Exception:
                 # A bug here must not stall the queue, nor drop the event silently.
                 log.exception("routing event #%d (%s) failed", event.id, event.topic)
                 routing = fallback_routing(event, self._chats.routes)
-            await self._store.commit_routing(routing, now=time.time(), also=learned)
+            await self._store.commit_routing(routing, now=time.time())
         return len(events)
 
-    async def _route(self, event: StoredEvent) -> tuple[Routing, _Learned]:
+    async def _route(self, event: StoredEvent) -> Routing:
+        """The event's routing, with what it taught: written in the routing's transaction."""
         payload = parse_payload(event.topic, event.body)
         if payload.kind is PayloadKind.UNREADABLE:
             log.warning("event #%d (%s) is %s", event.id, event.topic, payload.problem)
@@ -168,9 +170,12 @@ class Router:
             first = await self._store.seen_state(key)
             if first is not None:
                 note = f"same state as event #{first}"
-                return Routing(event.id, EventState.DUPLICATE, note=note), None
+                return Routing(event.id, EventState.DUPLICATE, note=note)
         state = orders.order_state(event.store, payload)
-        change = await self._store.call(orders.recall, state) if state is not None else None
+        change = None
+        if state is not None:
+            seen = await self._store.order_status(state.store, state.order_id)
+            change = orders.compare(state, seen)
         routing, held = decide(
             event,
             payload,
@@ -180,12 +185,8 @@ class Router:
             self._chats.mutes,
             self._digests,
         )
-        writes: list[Callable[[sqlite3.Connection], object]] = []
-        if state is not None and change is not None and change.current:
-            writes.append(functools.partial(orders.remember, state=state, event_id=event.id))
-        if held:
-            writes.append(functools.partial(hold_items, items=held, now=time.time()))
-        return routing, _all(writes)
+        remembered = state if change is not None and change.current else None
+        return dataclasses.replace(routing, order_state=remembered, digest_items=tuple(held))
 
     def _digest_text(self, digest: Digest) -> str:
         """The digest in its chat's language; a plain English one if the template fails."""
@@ -214,15 +215,3 @@ class Router:
             except StoreError as exc:
                 log.error("cannot send digests, retrying: %s", exc)
             await asyncio.sleep(interval)
-
-
-def _all(writes: list[Callable[[sqlite3.Connection], object]]) -> _Learned:
-    """One callback running every write, or None if there are none."""
-    if not writes:
-        return None
-
-    def run(conn: sqlite3.Connection) -> None:
-        for write in writes:
-            write(conn)
-
-    return run

@@ -12,10 +12,10 @@ import hashlib
 import html
 import json
 import logging
-import sqlite3
 import time
 
-from bridge.queue.store import Store
+from bridge.queue.models import IncomingEvent, OutgoingMessage
+from bridge.queue.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +25,13 @@ ALERT_TOPIC = "bridge.chat_failed"
 class ChatAlerts:
     """Remembers failed chats and queues one alert per failure."""
 
-    def __init__(self, store: Store, alert_chat_id: int | None) -> None:
+    def __init__(self, store: Storage, alert_chat_id: int | None) -> None:
         self._store = store
         self._alert_chat_id = alert_chat_id
         self._failed: set[int] = set()
 
     async def load(self) -> None:
-        self._failed = set(await self._store.call(_failed_chats))
+        self._failed = set(await self._store.failed_chats())
 
     async def chat_failed(self, chat_id: int, error: str) -> None:
         """Record that `chat_id` refuses messages; alert if it is news."""
@@ -39,7 +39,9 @@ class ChatAlerts:
             return
         self._failed.add(chat_id)
         target = self._alert_chat_id if self._alert_chat_id != chat_id else None
-        await self._store.call(_record_failure, chat_id, error, target, alert_text(chat_id, error))
+        now = time.time()
+        alert = None if target is None else _alert(chat_id, error, target, now)
+        await self._store.record_failed_chat(chat_id, error, now, alert)
         if target is None:
             log.critical(
                 "chat %s refuses messages (%s): its messages are kept as dead letters. "
@@ -50,13 +52,12 @@ class ChatAlerts:
             )
         else:
             log.error("chat %s refuses messages (%s); admins alerted in %s", chat_id, error, target)
-            self._store.messages_waiting.set()
 
     async def chat_ok(self, chat_id: int) -> None:
         """A message reached `chat_id`: a later failure is news again."""
         if chat_id in self._failed:
             self._failed.discard(chat_id)
-            await self._store.call(_forget_failure, chat_id)
+            await self._store.forget_failed_chat(chat_id)
 
 
 def alert_text(chat_id: int, error: str) -> str:
@@ -68,34 +69,15 @@ def alert_text(chat_id: int, error: str) -> str:
     )
 
 
-def _failed_chats(conn: sqlite3.Connection) -> list[int]:
-    return [row[0] for row in conn.execute("SELECT chat_id FROM failed_chats")]
-
-
-def _forget_failure(conn: sqlite3.Connection, chat_id: int) -> None:
-    conn.execute("DELETE FROM failed_chats WHERE chat_id = ?", (chat_id,))
-
-
-def _record_failure(
-    conn: sqlite3.Connection, chat_id: int, error: str, alert_chat: int | None, text: str
-) -> None:
-    now = time.time()
-    conn.execute(
-        "INSERT OR REPLACE INTO failed_chats (chat_id, error, failed_at) VALUES (?, ?, ?)",
-        (chat_id, error, now),
-    )
-    if alert_chat is None:
-        return
-    # The alert travels through the queue like any message: durable, paced, retried.
+def _alert(
+    chat_id: int, error: str, alert_chat: int, now: float
+) -> tuple[IncomingEvent, OutgoingMessage]:
+    """The alert's own event and message: it travels through the queue like any message,
+    durable, paced and retried."""
     body = json.dumps({"chat_id": chat_id, "error": error, "at": now}).encode()
     key = hashlib.sha256(b"alert\0" + body).hexdigest()
-    event_id = conn.execute(
-        "INSERT INTO events (store, topic, body_key, body, received_at, state)"
-        " VALUES ('bridge', ?, ?, ?, ?, 'routed') RETURNING id",
-        (ALERT_TOPIC, key, body, now),
-    ).fetchone()[0]
-    conn.execute(
-        "INSERT INTO messages (event_id, chat_id, topic, text, run_at, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (event_id, alert_chat, ALERT_TOPIC, text, now, now, now),
+    event = IncomingEvent("bridge", ALERT_TOPIC, body, key, now)
+    message = OutgoingMessage(
+        chat_id=alert_chat, topic=ALERT_TOPIC, text=alert_text(chat_id, error)
     )
+    return event, message

@@ -22,7 +22,7 @@ from telegram.constants import ParseMode
 from bridge.bot.runner import BotRunner
 from bridge.metrics import Metrics
 from bridge.queue.models import QueuedMessage
-from bridge.queue.store import Store, StoreError
+from bridge.queue.storage import Storage, StoreError
 from bridge.render.telegram_html import visible_text
 from bridge.send.alerts import ChatAlerts
 from bridge.send.backoff import RetryPolicy
@@ -51,7 +51,7 @@ class Sender:
 
     def __init__(
         self,
-        store: Store,
+        store: Storage,
         bot: BotRunner,
         policy: RetryPolicy,
         limiter: RateLimiter,

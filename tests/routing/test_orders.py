@@ -4,26 +4,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bridge.queue.models import OrderState
 from bridge.queue.store import Store
-from bridge.routing.orders import OrderState, StatusChange, recall, remember
+from bridge.routing.orders import StatusChange, compare
+
+
+async def recall(store: Store, state: OrderState) -> StatusChange:
+    """What the router sees: `state` against the order's last stored status."""
+    return compare(state, await store.order_status(state.store, state.order_id))
 
 
 async def test_remembers_the_last_status_per_shop_and_order(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "db.sqlite3")
     try:
         first = OrderState("https://a.example/", "727", "pending", "2024-01-01T10:00:00")
-        assert await store.call(recall, first) == StatusChange(None, "pending")
-        await store.call(remember, first, 1)
+        assert await recall(store, first) == StatusChange(None, "pending")
+        await store.remember_order_status(first, 1)
 
         paid = OrderState("https://a.example/", "727", "processing", "2024-01-01T10:05:00")
-        assert await store.call(recall, paid) == StatusChange("pending", "processing")
-        await store.call(remember, paid, 2)
+        assert await recall(store, paid) == StatusChange("pending", "processing")
+        await store.remember_order_status(paid, 2)
 
         again = OrderState("https://a.example/", "727", "processing", "2024-01-01T10:06:00")
-        assert not (await store.call(recall, again)).changed
+        assert not (await recall(store, again)).changed
 
         other_shop = OrderState("https://b.example/", "727", "processing", "2024-01-01T10:05:00")
-        assert await store.call(recall, other_shop) == StatusChange(None, "processing")
+        assert await recall(store, other_shop) == StatusChange(None, "processing")
     finally:
         await store.close()
 
@@ -32,13 +38,13 @@ async def test_a_late_delivery_changes_nothing(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "db.sqlite3")
     try:
         newer = OrderState("s", "1", "completed", "2024-01-01T12:00:00")
-        await store.call(remember, newer, 2)
+        await store.remember_order_status(newer, 2)
         older = OrderState("s", "1", "processing", "2024-01-01T11:00:00")
-        change = await store.call(recall, older)
+        change = await recall(store, older)
         assert change.before == "completed"
         assert not change.current
         assert not change.changed
-        await store.call(remember, older, 1)  # ignored: a newer status is known
-        assert (await store.call(recall, newer)).before == "completed"
+        await store.remember_order_status(older, 1)  # ignored: a newer status is known
+        assert (await recall(store, newer)).before == "completed"
     finally:
         await store.close()
