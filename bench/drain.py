@@ -33,8 +33,8 @@ from bench.load import FIRST_NUMBER, order_bodies
 from bridge.queue.models import EventState, OutgoingMessage, Routing
 from bridge.queue.store import Store
 from bridge.send.ratelimit import Limits
-from bridge.stubs.telegram import FloodLimits
 from bridge.webhook.intake import incoming_event
+from tests.fakes.telegram import FloodLimits
 
 TARGET_SHARE = 0.95
 

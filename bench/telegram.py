@@ -1,4 +1,4 @@
-"""Serve the stand-in Telegram (bridge/stubs/telegram.py) in a process of its own.
+"""Serve the stand-in Telegram (tests/fakes/telegram.py) in a process of its own.
 
     python -m bench.telegram --port 8081 [--flood]
 
@@ -15,7 +15,7 @@ import re
 
 from aiohttp import web
 
-from bridge.stubs.telegram import FakeTelegram, FloodLimits
+from tests.fakes.telegram import FakeTelegram, FloodLimits
 
 _NUMBER = re.compile(r"#(\d+)")
 

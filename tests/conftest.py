@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bridge.app import create_app
 from bridge.config import Settings
-from bridge.stubs.telegram import FakeTelegram
+from tests.fakes.telegram import FakeTelegram
 from tests.helpers import CHAT_ID, SECRET
 
 

@@ -17,8 +17,8 @@ from aiohttp.test_utils import TestClient
 
 from bridge.keys import BOT, SETTINGS, STORE
 from bridge.queue.store import Store
-from bridge.stubs.deliveries import delivery_headers
-from bridge.stubs.telegram import FakeTelegram, SentMessage
+from tests.fakes.deliveries import delivery_headers
+from tests.fakes.telegram import FakeTelegram, SentMessage
 
 PAYLOADS = Path(__file__).parent / "fixtures" / "payloads"
 SECRET = "test_secret"

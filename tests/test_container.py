@@ -24,8 +24,8 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bridge.stubs.telegram import FakeTelegram
 from bridge.webhook.signature import sign
+from tests.fakes.telegram import FakeTelegram
 from tests.helpers import CHAT_ID, SECRET, free_port, readme_block, wire
 
 REPO = Path(__file__).resolve().parents[1]

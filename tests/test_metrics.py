@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from bridge.config import Settings
-from bridge.stubs.telegram import FakeTelegram, Reply
+from tests.fakes.telegram import FakeTelegram, Reply
 from tests.helpers import deliver, eventually, wire, write_config
 
 

@@ -20,8 +20,8 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bridge.stubs.deliveries import delivery_headers
-from bridge.stubs.telegram import FakeTelegram, Reply
+from tests.fakes.deliveries import delivery_headers
+from tests.fakes.telegram import FakeTelegram, Reply
 from tests.helpers import CHAT_ID, SECRET, free_port, numbered_order, order_numbers
 
 

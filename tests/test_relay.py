@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from bridge.config import Settings
 from bridge.keys import SETTINGS
-from bridge.stubs.telegram import FakeTelegram, Reply
+from tests.fakes.telegram import FakeTelegram, Reply
 from tests.helpers import CHAT_ID, bot_ready, deliver, eventually, wire
 
 StartBridge = Callable[..., Awaitable[TestClient]]

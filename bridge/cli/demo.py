@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bridge.demo import main
+from bridge.demo.run import main
 from bridge.logs import setup_logging
 from bridge.render.i18n import BUILTIN_LANGUAGES
 

@@ -173,11 +173,6 @@ def visible_text(html: str) -> str:
     return "".join(tok.text for tok in _tokenize(html))
 
 
-def to_plain_text(html: str) -> str:
-    """The text to resend without parse mode when Telegram refused ``html``."""
-    return visible_text(html)
-
-
 def visible_length(html: str) -> int:
     """Length of the visible text as Telegram counts it, in UTF-16 code units."""
     return _utf16_len(visible_text(html))

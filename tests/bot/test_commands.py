@@ -7,7 +7,7 @@ import logging
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bridge.stubs.telegram import FakeTelegram
+from tests.fakes.telegram import FakeTelegram
 from tests.helpers import (
     ADMIN,
     FORUM_CHAT,

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 
 from bridge.bot.mutes import UsageError, callback_data, parse_duration, topic_of
 from bridge.config import Settings
-from bridge.stubs.telegram import FakeTelegram, Reply
+from tests.fakes.telegram import FakeTelegram, Reply
 from tests.helpers import (
     ADMIN,
     FORUM_CHAT,

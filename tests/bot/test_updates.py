@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bridge.config import ConfigError, Settings, load_settings
-from bridge.stubs.telegram import FakeTelegram
+from tests.fakes.telegram import FakeTelegram
 from tests.helpers import CHAT_ID, bot_ready
 
 StartBridge = Callable[..., Awaitable[TestClient]]

@@ -12,7 +12,7 @@ from pathlib import Path
 from aiohttp.test_utils import TestClient
 
 from bridge.config import Settings
-from bridge.stubs.telegram import FakeTelegram
+from tests.fakes.telegram import FakeTelegram
 from tests.helpers import CHAT_ID, deliver, eventually, wire
 
 StartBridge = Callable[..., Awaitable[TestClient]]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bridge.stubs.woocommerce import FakeStore, create_app
+from tests.fakes.woocommerce import FakeStore, create_app
 
 KEY, SECRET = "ck_" + "a" * 40, "cs_" + "b" * 40
 DELIVERY = "https://bridge.example.com/webhook"

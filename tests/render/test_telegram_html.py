@@ -15,7 +15,6 @@ from bridge.render.telegram_html import (
     TelegramHTMLError,
     split_message,
     strip_to_text,
-    to_plain_text,
     validate,
     visible_length,
     visible_text,
@@ -147,7 +146,7 @@ def test_validate_counts_length_in_utf16_after_entities() -> None:
     assert caught.value.position == 3 + limit // 2  # offset of the emoji past the limit
 
 
-# --- visible_text, visible_length, to_plain_text --------------------------------------------
+# --- visible_text, visible_length -------------------------------------------------------------
 
 
 def test_visible_text_drops_tags_and_decodes_entities() -> None:
@@ -172,11 +171,10 @@ def test_visible_length_counts_utf16_code_units(html: str, length: int) -> None:
     assert visible_length(html) == length
 
 
-def test_to_plain_text_never_raises_and_keeps_what_telegram_could_not_parse() -> None:
-    assert to_plain_text("<b>1 < 2 & <p>ok</p></b>") == "1 < 2 & <p>ok</p>"
-    assert to_plain_text("<b>unclosed &nbsp;") == "unclosed &nbsp;"
-    valid = "<i>A &amp; B</i>"
-    assert to_plain_text(valid) == visible_text(valid) == "A & B"
+def test_visible_text_never_raises_and_keeps_what_telegram_could_not_parse() -> None:
+    assert visible_text("<b>1 < 2 & <p>ok</p></b>") == "1 < 2 & <p>ok</p>"
+    assert visible_text("<b>unclosed &nbsp;") == "unclosed &nbsp;"
+    assert visible_text("<i>A &amp; B</i>") == "A & B"
 
 
 # --- split_message -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bridge.config import Settings
-from bridge.stubs.telegram import FakeTelegram, Reply
+from tests.fakes.telegram import FakeTelegram, Reply
 from tests.helpers import (
     ADMIN,
     ORDERS_CHAT,

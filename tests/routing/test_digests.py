@@ -9,7 +9,7 @@ from pathlib import Path
 from aiohttp.test_utils import TestClient
 
 from bridge.config import Settings
-from bridge.stubs.telegram import FakeTelegram
+from tests.fakes.telegram import FakeTelegram
 from tests.helpers import CHAT_ID, db_rows, deliver, eventually, numbered_order, wire, write_config
 
 StartBridge = Callable[..., Awaitable[TestClient]]

@@ -9,7 +9,7 @@ from pathlib import Path
 from aiohttp.test_utils import TestClient
 
 from bridge.config import Settings
-from bridge.stubs.telegram import FakeTelegram
+from tests.fakes.telegram import FakeTelegram
 from tests.helpers import db_rows, deliver, eventually, order_body, wire, write_routes
 
 StartBridge = Callable[..., Awaitable[TestClient]]

@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bridge.config import Settings
-from bridge.stubs.telegram import FakeTelegram
+from tests.fakes.telegram import FakeTelegram
 from tests.helpers import CHAT_ID, deliver, eventually, numbered_order, store_of
 
 StartBridge = Callable[..., Awaitable[TestClient]]

@@ -8,7 +8,7 @@ from pathlib import Path
 from aiohttp.test_utils import TestClient
 
 from bridge.config import Settings
-from bridge.stubs.telegram import FakeTelegram, FloodLimits, Reply
+from tests.fakes.telegram import FakeTelegram, FloodLimits, Reply
 from tests.helpers import (
     ADMIN,
     ORDERS_CHAT,

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 
 from bridge.config import Settings
 from bridge.keys import SETTINGS
-from bridge.stubs.telegram import FakeTelegram
+from tests.fakes.telegram import FakeTelegram
 from tests.helpers import deliver, eventually, wire
 
 StartBridge = Callable[..., Awaitable[TestClient]]

@@ -14,9 +14,9 @@ from aiohttp.test_utils import TestServer
 from aiohttp.typedefs import Handler
 from yarl import URL
 
-from bridge.stubs.woocommerce import FakeStore, create_app
 from bridge.woo import oauth
 from bridge.woo.rest import RegisterAction, WooApiError, WooClient, WooConfigError
+from tests.fakes.woocommerce import FakeStore, create_app
 
 HOOK_URL = "https://bridge.example.com/woo"
 SECRET = "WebhookSecret0123456789abcdef"

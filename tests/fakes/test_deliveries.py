@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from bridge.stubs.deliveries import delivery_headers, wire_bytes
 from bridge.webhook.signature import verify
+from tests.fakes.deliveries import delivery_headers, wire_bytes
 from tests.helpers import PAYLOADS, SECRET
 
 

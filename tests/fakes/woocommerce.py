@@ -6,7 +6,7 @@ codes, secrets kept but never returned, and API keys accepted by Basic auth or
 ``consumer_key``/``consumer_secret`` only over TLS, by an OAuth 1.0a signature over plain http.
 It delivers nothing: no ping, no payloads.
 
-Run ``python -m bridge.stubs.woocommerce`` for a store on http://127.0.0.1:8081.
+Run ``python -m tests.fakes.woocommerce`` for a store on http://127.0.0.1:8081.
 """
 
 import base64

@@ -23,10 +23,10 @@ from pydantic import SecretStr
 
 from bridge.app import create_app
 from bridge.config import Settings
+from bridge.demo.deliveries import delivery_headers, ping_body, wire_bytes
+from bridge.demo.telegram import DemoTelegram, SentMessage
 from bridge.render.samples import resource_body
-from bridge.render.telegram_html import to_plain_text
-from bridge.stubs.deliveries import delivery_headers, ping_body, wire_bytes
-from bridge.stubs.telegram import FakeTelegram, SentMessage
+from bridge.render.telegram_html import visible_text
 
 SECRET = "demo-webhook-secret"  # noqa: S105 - the demo signs its own sample deliveries
 STORE_URL = "https://shop.example.com"
@@ -88,7 +88,7 @@ def steps() -> list[Step]:
 
 async def run_demo(language: str, show_html: bool, say: Callable[[str], None]) -> int:
     """Run the demo, writing what happens through `say`; returns the exit status."""
-    fake = FakeTelegram(token="123456:DEMO")  # noqa: S106 - the stand-in's own token
+    fake = DemoTelegram(token="123456:DEMO")  # noqa: S106 - the stand-in's own token
     telegram = web.AppRunner(fake.app(), access_log=None)
     await telegram.setup()
     telegram_port = _free_port()
@@ -137,7 +137,7 @@ def _show(sent: list[SentMessage], show_html: bool, say: Callable[[str], None]) 
         say(f"\n── Telegram chat “{name}” ({chat_id}): {len(messages)} message(s) ──")
         for message in messages:
             say("")
-            say(message.text if show_html else to_plain_text(message.text))
+            say(message.text if show_html else visible_text(message.text))
             for label, link in _buttons(message.reply_markup):
                 say(f"[ {label} ] → {link}")
             if message.silent:

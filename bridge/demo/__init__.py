@@ -1,0 +1,1 @@
+"""`woo-bridge demo`: the real bridge against a small stand-in for Telegram."""

@@ -1,1 +1,0 @@
-"""Local stand-ins for Telegram and WooCommerce, for the tests and the demo."""
