@@ -1,7 +1,8 @@
-"""A local stand-in for the Telegram Bot API, for the tests and `woo-bridge demo`.
+"""A local stand-in for the Telegram Bot API, for the tests and the benchmarks.
 
 It answers the methods the bridge uses the way Telegram does, including when things
-go wrong: it refuses HTML Telegram would refuse, over-long texts and local button
+go wrong: it refuses HTML Telegram would refuse (by its own rules, in
+telegram_html.py, not the bridge's), empty and over-long texts and local button
 URLs, enforces the flood limits with 429 and retry_after, and can be told to fail
 (400, 403, 429, 5xx, migrate) or hang.
 """
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bridge.render.telegram_html import TelegramHTMLError, validate, visible_length
+from tests.fakes.telegram_html import Unparsable, shown_text, utf16_length
 
 _JSON_FIELDS = {"reply_markup", "link_preview_options", "commands", "allowed_updates", "scope"}
 
@@ -333,15 +334,14 @@ class FakeTelegram:
             return _error(403, "Forbidden: bot was kicked from the group chat")
         if chat_id in self.missing_chats:
             return _error(400, "Bad Request: chat not found")
+        shown = text
         if parse_mode == "HTML":
             try:
-                validate(text)
-            except TelegramHTMLError as exc:
+                shown = shown_text(text)
+            except Unparsable as exc:
                 return _error(400, f"Bad Request: can't parse entities: {exc}")
-            length = visible_length(text)
-        else:
-            length = len(text.encode("utf-16-le")) // 2
-        if length == 0:
+        length = utf16_length(shown)
+        if not shown.strip():
             return _error(400, "Bad Request: message text is empty")
         if length > 4096:
             return _error(400, "Bad Request: message is too long")
