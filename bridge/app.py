@@ -15,10 +15,13 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from yarl import URL
 
+from bridge import wiring
 from bridge.bot.commands import COMMANDS, StaffCommands
-from bridge.bot.runner import BotRunner, WebhookMode, build_application
+from bridge.bot.runner import BotRunner, build_application
 from bridge.bot.updates import receive_update
 from bridge.config import Settings
+from bridge.config_routes import load_routes
+from bridge.config_stores import load_stores
 from bridge.health import healthz, metrics_endpoint, readyz
 from bridge.keys import (
     BOT,
@@ -33,19 +36,15 @@ from bridge.keys import (
 )
 from bridge.lifecycle import Lifecycle
 from bridge.metrics import Metrics
-from bridge.queue.retention import Retention, prune_forever
+from bridge.queue.retention import prune_forever
 from bridge.queue.store import Store
-from bridge.render.renderer import Renderer
 from bridge.routing.chats import Chats
-from bridge.routing.digests import DigestPolicy, Digests
+from bridge.routing.digests import Digests
 from bridge.routing.router import Router
-from bridge.routing.targets import Routes
 from bridge.send.alerts import ChatAlerts
-from bridge.send.backoff import RetryPolicy
-from bridge.send.ratelimit import Limits, RateLimiter
+from bridge.send.ratelimit import RateLimiter
 from bridge.send.sender import Sender
 from bridge.webhook import handler
-from bridge.webhook.stores import Stores
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +62,12 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> web.Ap
     app[SETTINGS] = settings
     app[LIFECYCLE] = lifecycle or Lifecycle()
     app[METRICS] = Metrics()
-    stores = Stores.from_settings(settings)
+    stores = load_stores(settings)
     app[STORES] = stores
-    renderer = Renderer.from_settings(settings, stores.urls())
+    renderer = wiring.renderer(settings, stores.urls())
     renderer.compile_all()
     app[RENDERER] = renderer
-    app[ROUTES] = Routes.from_settings(settings, stores.names)
+    app[ROUTES] = load_routes(settings, stores.names)
     app.cleanup_ctx.extend([store_ctx, chats_ctx, bot_ctx, worker_ctx])
     for path in WEBHOOK_PATHS:
         # A redirect would count as delivered and lose the event; an unknown store gets 404.
@@ -101,20 +100,16 @@ async def chats_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    application, requests = build_application(settings)
-    StaffCommands(settings, app[STORE], app[LIFECYCLE], app[CHATS]).register(application)
-    webhook = None
-    if settings.telegram_webhook_url and settings.telegram_webhook_secret:
-        webhook = WebhookMode(
-            settings.telegram_webhook_url, settings.telegram_webhook_secret.get_secret_value()
-        )
+    application, requests = build_application(wiring.telegram_connection(settings))
+    staff = StaffCommands(settings.telegram_admin_ids, app[STORE], app[LIFECYCLE], app[CHATS])
+    staff.register(application)
     runner = BotRunner(
         application,
         requests,
         COMMANDS,
         settings.bridge_poll_timeout_seconds,
         retry=(settings.bridge_retry_base_seconds, settings.bridge_retry_max_seconds),
-        webhook=webhook,
+        webhook=wiring.webhook_mode(settings),
     )
     app[BOT] = runner
     runner.start()
@@ -130,7 +125,7 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
             "%d message(s) were being sent when the bridge stopped; sending again", recovered
         )
     chats = app[CHATS]
-    policy = DigestPolicy.from_settings(settings)
+    policy = wiring.digest_policy(settings)
     digests = Digests(store, policy) if policy is not None else None
     router = Router(store, chats, app[RENDERER], digests)
     alerts = ChatAlerts(store, settings.telegram_alert_chat_id)
@@ -138,14 +133,14 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
     sender = Sender(
         store,
         app[BOT],
-        RetryPolicy.from_settings(settings),
-        RateLimiter(Limits.from_settings(settings)),
+        wiring.retry_policy(settings),
+        RateLimiter(wiring.limits(settings)),
         settings.bridge_send_concurrency,
         alerts,
         app[METRICS],
         gate=chats,
     )
-    retention = Retention.from_settings(settings)
+    retention = wiring.retention(settings)
     tasks = [
         asyncio.create_task(router.run(), name="router"),
         asyncio.create_task(router.flush_digests_forever(), name="digests"),

@@ -1,7 +1,7 @@
 """The BRIDGE_CONFIG file: one TOML file with a [settings] table, [[stores]] and [[routes]].
 
 Its [settings] are the lowest source of settings (below the environment, .env and Docker
-secrets); the stores and routes are read by bridge.webhook.stores and bridge.routing.config.
+secrets); the stores and routes are read by bridge.config_stores and bridge.config_routes.
 """
 
 from __future__ import annotations

@@ -6,13 +6,13 @@ from aiohttp import web
 
 from bridge.bot.runner import BotRunner
 from bridge.config import Settings
+from bridge.config_stores import Stores
 from bridge.lifecycle import Lifecycle
 from bridge.metrics import Metrics
 from bridge.queue.store import Store
 from bridge.render.renderer import Renderer
 from bridge.routing.chats import Chats
 from bridge.routing.targets import Routes
-from bridge.webhook.stores import Stores
 
 SETTINGS = web.AppKey("settings", Settings)
 LIFECYCLE = web.AppKey("lifecycle", Lifecycle)

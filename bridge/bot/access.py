@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from telegram import Message, Update
 
-from bridge.config import Settings
 from bridge.routing.chats import Chats
 
 log = logging.getLogger(__name__)
@@ -39,8 +38,9 @@ class Place:
 class Access:
     """Answers "may this update be handled here?" for the command handlers."""
 
-    def __init__(self, settings: Settings, chats: Chats) -> None:
-        self._admins = settings.telegram_admin_ids
+    def __init__(self, admins: frozenset[int], chats: Chats) -> None:
+        """`admins` are the Telegram user ids of TELEGRAM_ADMIN_IDS."""
+        self._admins = admins
         self._chats = chats
         self._ignored: set[int] = set()
 

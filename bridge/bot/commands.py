@@ -17,7 +17,6 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 from bridge import __version__
 from bridge.bot.access import REFUSAL, Access, Place
 from bridge.bot.mutes import MuteCommands, short_duration
-from bridge.config import Settings
 from bridge.lifecycle import Lifecycle
 from bridge.queue.storage import Storage
 from bridge.routing.chats import Chats
@@ -40,11 +39,11 @@ class StaffCommands:
     """Handlers for the staff commands, bound to the bridge's state."""
 
     def __init__(
-        self, settings: Settings, store: Storage, lifecycle: Lifecycle, chats: Chats
+        self, admins: frozenset[int], store: Storage, lifecycle: Lifecycle, chats: Chats
     ) -> None:
         self._store = store
         self._lifecycle = lifecycle
-        self._access = Access(settings, chats)
+        self._access = Access(admins, chats)
         self._mutes = MuteCommands(self._access, chats)
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]

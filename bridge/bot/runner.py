@@ -13,14 +13,12 @@ import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from telegram import BotCommand, Update
+from telegram import Bot, BotCommand, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
-
-from bridge.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +34,28 @@ class WebhookMode:
     secret_token: str
 
 
-def build_application(settings: Settings) -> tuple[Application, list[HTTPXRequest]]:  # type: ignore[type-arg]
+@dataclass(frozen=True)
+class Connection:
+    """How to reach the Bot API."""
+
+    token: str = field(repr=False)  # never in a log line
+    #: the Bot API's root, e.g. https://api.telegram.org
+    api_base_url: str
+    #: seconds for one request (a long poll gets the poll timeout on top)
+    timeout: float
+    #: sends at the same time, each on its own connection
+    concurrency: int
+    poll_timeout: int
+    #: updates arrive by webhook on the bridge's own server, not by polling
+    webhook: bool = False
+
+
+def build_application(connection: Connection) -> tuple[Application, list[HTTPXRequest]]:  # type: ignore[type-arg]
     """The Application, and the HTTP clients it uses (closed by the runner)."""
-    timeout = settings.bridge_send_timeout_seconds
+    timeout = connection.timeout
     requests = [
         HTTPXRequest(
-            connection_pool_size=settings.bridge_send_concurrency + 4,
+            connection_pool_size=connection.concurrency + 4,
             connect_timeout=timeout,
             read_timeout=timeout,
             write_timeout=timeout,
@@ -51,17 +65,17 @@ def build_application(settings: Settings) -> tuple[Application, list[HTTPXReques
             connection_pool_size=1,
             connect_timeout=timeout,
             # a long poll holds the request open for the poll timeout, plus slack
-            read_timeout=settings.bridge_poll_timeout_seconds + timeout,
+            read_timeout=connection.poll_timeout + timeout,
             write_timeout=timeout,
         ),
     ]
-    root = settings.telegram_api_base_url
+    root = connection.api_base_url
     builder = ApplicationBuilder()
-    if settings.telegram_webhook_url:
+    if connection.webhook:
         # Updates arrive on the bridge's own HTTP server; no poller.
         builder = builder.updater(None)
     application = (
-        builder.token(settings.telegram_bot_token.get_secret_value())
+        builder.token(connection.token)
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
         .request(requests[0])
@@ -95,6 +109,12 @@ class BotRunner:
         self.ready = asyncio.Event()
         #: why the bot is not ready, for /healthz
         self.problem: str | None = "starting"
+
+    @property
+    def bot(self) -> Bot:
+        """The Bot API client, for sending."""
+        bot: Bot = self.application.bot
+        return bot
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._start(), name="telegram-start")

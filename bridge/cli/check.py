@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import SecretStr
 from yarl import URL
 
+from bridge import wiring
 from bridge.cli.common import EXIT_CONFIG
 from bridge.config import (
     ConfigError,
@@ -29,12 +30,13 @@ from bridge.config import (
     setting_origins,
 )
 from bridge.config_file import ORIGINS, read_config_file
+from bridge.config_routes import load_routes
+from bridge.config_stores import DEFAULT_STORE, Stores, WooStore, load_stores
 from bridge.render.i18n import BUILTIN_LANGUAGES, LOCALE_DIR, candidates, catalogue_codes
 from bridge.render.renderer import DIGEST_TEMPLATE, Renderer, RenderOptions
 from bridge.render.samples import sample_for
 from bridge.render.templates import TemplateProblem, builtin_templates_dir, template_line
 from bridge.routing.targets import Routes
-from bridge.webhook.stores import DEFAULT_STORE, Stores, WooStore
 from bridge.woo.validate import topic_problem
 
 NAME = "check"
@@ -87,20 +89,20 @@ class Context:
     def load_file(self, settings: Settings) -> None:
         """The stores and the routes; each reports its problems even if the other has some."""
         try:
-            self.stores = Stores.from_settings(settings)
+            self.stores = load_stores(settings)
             names = list(self.stores.names)
         except ConfigError as exc:
             self.file_problems += exc.problems
             names = _declared_stores(settings)
         try:
-            self.routes = Routes.from_settings(settings, names)
+            self.routes = load_routes(settings, names)
         except ConfigError as exc:
             self.file_problems += exc.problems
 
     def renderer(self) -> Renderer:
         if self.messages is None:
             return Renderer(RenderOptions())
-        return Renderer.from_settings(self.messages)
+        return wiring.renderer(self.messages)
 
 
 Check = Callable[[Context], list[Finding]]

@@ -12,11 +12,11 @@ import json
 import sys
 from pathlib import Path
 
+from bridge import wiring
 from bridge.cli.common import EXIT_CONFIG
 from bridge.config import ConfigError, load_message_settings
 from bridge.payloads import parse_payload
 from bridge.render.i18n import BUILTIN_LANGUAGES, normalize_language
-from bridge.render.renderer import Renderer
 from bridge.render.telegram_html import visible_text
 from bridge.render.templates import TemplateProblem
 from bridge.woo.validate import topic_problem
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(exc.problems, EXIT_CONFIG)
     except ValueError as exc:
         return _fail([f"--language: {exc}"], EXIT_CONFIG)
-    renderer = Renderer.from_settings(settings)
+    renderer = wiring.renderer(settings)
     try:
         renderer.compile_all()
     except TemplateProblem as exc:

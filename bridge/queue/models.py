@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+#: the store of events delivered to /webhook, the only store before there were several
+DEFAULT_STORE = "default"
+
 
 class EventState(StrEnum):
     """Where an accepted webhook is on its way to messages."""

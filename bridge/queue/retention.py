@@ -7,7 +7,6 @@ import logging
 import time
 from dataclasses import dataclass
 
-from bridge.config import Settings
 from bridge.queue.storage import Storage, StoreError
 
 log = logging.getLogger(__name__)
@@ -25,14 +24,6 @@ class Retention:
     dead_days: float = 30.0
     #: how often to prune
     interval_seconds: float = 3600.0
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Retention:
-        return cls(
-            finished_days=settings.bridge_retention_days,
-            dead_days=settings.bridge_dead_letter_retention_days,
-            interval_seconds=settings.bridge_prune_interval_seconds,
-        )
 
 
 async def prune_forever(store: Storage, retention: Retention) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jinja2
 from babel import Locale
@@ -44,9 +44,6 @@ from bridge.render.templates import (
     template_problems,
 )
 from bridge.render.views import template_context
-
-if TYPE_CHECKING:
-    from bridge.config import MessageSettings
 
 log = logging.getLogger(__name__)
 
@@ -89,21 +86,6 @@ class RenderOptions:
     #: starts with its store's name
     store_urls: Mapping[str, URL | None] = field(default_factory=dict)
 
-    @classmethod
-    def from_settings(
-        cls, settings: MessageSettings, store_urls: Mapping[str, URL | None] | None = None
-    ) -> RenderOptions:
-        store = settings.woocommerce_store_url
-        return cls(
-            language=settings.bridge_language,
-            timezone=settings.timezone,
-            store_url=URL(store) if store else None,
-            order_admin_urls=settings.woocommerce_order_admin_urls,
-            currency=settings.woocommerce_currency,
-            override_dir=settings.bridge_templates_dir,
-            store_urls=dict(store_urls or {}),
-        )
-
     def url_of(self, store: str | None) -> URL | None:
         """The address of `store`; a store no longer configured has none."""
         if store is None or not self.store_urls:
@@ -125,12 +107,6 @@ class Renderer:
         self._environments: dict[tuple[str, bool], jinja2.Environment] = {}
         self._translations: dict[tuple[str, bool], gettext.NullTranslations] = {}
         self._unknown_languages: set[str] = set()
-
-    @classmethod
-    def from_settings(
-        cls, settings: MessageSettings, store_urls: Mapping[str, URL | None] | None = None
-    ) -> Renderer:
-        return cls(RenderOptions.from_settings(settings, store_urls))
 
     # --- start-up checks ----------------------------------------------------------------
 

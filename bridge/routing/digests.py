@@ -16,7 +16,6 @@ import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
 
-from bridge.config import Settings
 from bridge.payloads import Payload
 from bridge.queue.models import Digest, DigestItem
 from bridge.queue.storage import Storage
@@ -40,17 +39,6 @@ class DigestPolicy:
     #: events of one topic to one chat sent one by one within `window` before holding
     threshold: int = 10
     window: float = 300.0
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> DigestPolicy | None:
-        """The policy, or None when BRIDGE_DIGEST_TOPICS is empty (digests off)."""
-        if not settings.bridge_digest_topics:
-            return None
-        return cls(
-            topics=settings.bridge_digest_topics,
-            threshold=settings.bridge_digest_threshold,
-            window=settings.bridge_digest_window_seconds,
-        )
 
     @property
     def quiet(self) -> float:

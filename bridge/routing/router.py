@@ -14,6 +14,7 @@ import time
 
 from bridge.payloads import Payload, PayloadKind, parse_payload
 from bridge.queue.models import (
+    DEFAULT_STORE,
     Digest,
     DigestItem,
     EventState,
@@ -29,7 +30,6 @@ from bridge.routing.digests import Digests, digest_text, held_item, title_of
 from bridge.routing.mutes import Mutes
 from bridge.routing.orders import StatusChange
 from bridge.routing.targets import Routes
-from bridge.webhook.stores import DEFAULT_STORE
 
 log = logging.getLogger(__name__)
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from bridge.config import Settings
 from bridge.payloads import Payload, PayloadKind
 from bridge.routing.orders import StatusChange
 from bridge.routing.topics import expand, matches
@@ -99,16 +98,6 @@ class Routes:
         self._routes = list(routes)
         #: where the routes were configured, for hints to the shop owner
         self.source = source
-
-    @classmethod
-    def from_settings(cls, settings: Settings, stores: Collection[str]) -> Routes:
-        """BRIDGE_CONFIG's routes, or TELEGRAM_CHAT_ID for every topic; raises ConfigError.
-
-        `stores` are the names of the stores the bridge serves, which routes may name.
-        """
-        from bridge.routing.config import load_routes  # the file reader builds Routes itself
-
-        return load_routes(settings, stores)
 
     @property
     def configured(self) -> bool:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from bridge.config import Settings
-
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -20,15 +18,6 @@ class RetryPolicy:
     cap: float = 300.0
     max_attempts: int = 500
     max_age: float = 3 * 24 * 3600.0
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RetryPolicy:
-        return cls(
-            base=settings.bridge_retry_base_seconds,
-            cap=settings.bridge_retry_max_seconds,
-            max_attempts=settings.bridge_retry_max_attempts,
-            max_age=settings.bridge_retry_max_age_seconds,
-        )
 
     def delay(self, attempts: int, rng: random.Random | None = None) -> float:
         """Seconds to wait after the `attempts`-th failed try (1 for the first)."""

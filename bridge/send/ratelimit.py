@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from bridge.config import Settings
-
 
 @dataclass(frozen=True)
 class Limits:
@@ -22,16 +20,6 @@ class Limits:
     #: the length of the overall and group windows; tests shrink it with the limits
     second: float = 1.0
     minute: float = 60.0
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Limits:
-        return cls(
-            overall_per_second=settings.bridge_rate_overall_per_second,
-            chat_interval=settings.bridge_rate_chat_interval_seconds,
-            group_per_minute=settings.bridge_rate_group_per_minute,
-            minute=settings.bridge_rate_group_window_seconds,
-            second=settings.bridge_rate_overall_window_seconds,
-        )
 
 
 class RateLimiter:

@@ -16,10 +16,9 @@ import logging
 import time
 from typing import Protocol
 
-from telegram import InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 
-from bridge.bot.runner import BotRunner
 from bridge.metrics import Metrics
 from bridge.queue.models import QueuedMessage
 from bridge.queue.storage import Storage, StoreError
@@ -38,6 +37,16 @@ _STORE_RETRY_SECONDS = 1.0
 _IDLE_SECONDS = 5.0
 
 
+class TelegramBot(Protocol):
+    """The bot the sender sends with (bridge.bot.runner.BotRunner)."""
+
+    #: set once the bot can send
+    ready: asyncio.Event
+
+    @property
+    def bot(self) -> Bot: ...
+
+
 class SendGate(Protocol):
     """What the sender asks about chats: whether to send at all, and where a chat moved."""
 
@@ -52,7 +61,7 @@ class Sender:
     def __init__(
         self,
         store: Storage,
-        bot: BotRunner,
+        bot: TelegramBot,
         policy: RetryPolicy,
         limiter: RateLimiter,
         concurrency: int,
@@ -163,7 +172,7 @@ class Sender:
             if message.reply_markup
             else None
         )
-        await self._bot.application.bot.send_message(
+        await self._bot.bot.send_message(
             chat_id=message.chat_id,
             text=message.text,
             parse_mode=ParseMode.HTML,

@@ -7,6 +7,7 @@ import time
 
 from aiohttp import web
 
+from bridge.config_stores import DEFAULT_STORE, WooStore
 from bridge.keys import METRICS, SETTINGS, STORE, STORES
 from bridge.queue.store import StoreError
 from bridge.webhook.intake import (
@@ -17,7 +18,6 @@ from bridge.webhook.intake import (
     is_ping,
 )
 from bridge.webhook.signature import matching_secret
-from bridge.webhook.stores import DEFAULT_STORE, WooStore
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from typing import Any
 
 from bridge.config import ConfigError, Settings
 from bridge.config_file import read_config_file
+from bridge.config_stores import DEFAULT_STORE
 from bridge.routing.targets import OrderUpdates, Route, Routes, Target
 from bridge.routing.topics import expand, pattern_problem
-from bridge.webhook.stores import DEFAULT_STORE
 
 ROUTE_KEYS = (
     "name",

@@ -19,9 +19,9 @@ from yarl import URL
 
 from bridge.config import ConfigError, Settings
 from bridge.config_file import read_config_file
+from bridge.queue.models import DEFAULT_STORE as DEFAULT_STORE
 from bridge.woo.validate import WooConfigError, store_url
 
-DEFAULT_STORE = "default"
 WEBHOOK_PATH = "/webhook"
 STORE_KEYS = (
     "name",
@@ -68,28 +68,6 @@ class Stores:
     def __init__(self, stores: Iterable[WooStore]) -> None:
         self._stores = {store.name: store for store in stores}
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Stores:
-        """The default store (if its secret is set) and the file's [[stores]]; raises
-        ConfigError with one line per problem."""
-        stores = []
-        secret = settings.woocommerce_webhook_secret
-        if secret is not None:
-            url = settings.woocommerce_store_url
-            stores.append(
-                WooStore(
-                    DEFAULT_STORE,
-                    secret,
-                    settings.woocommerce_webhook_previous_secret,
-                    URL(url) if url else None,
-                    set_in="WOOCOMMERCE_WEBHOOK_SECRET",
-                    previous_set_in="WOOCOMMERCE_WEBHOOK_PREVIOUS_SECRET",
-                )
-            )
-        if settings.bridge_config is not None:
-            stores.extend(read_stores(settings.bridge_config))
-        return cls(stores)
-
     def get(self, name: str) -> WooStore | None:
         return self._stores.get(name)
 
@@ -106,6 +84,28 @@ class Stores:
 
     def __len__(self) -> int:
         return len(self._stores)
+
+
+def load_stores(settings: Settings) -> Stores:
+    """The default store (if its secret is set) and the file's [[stores]]; raises
+    ConfigError with one line per problem."""
+    stores = []
+    secret = settings.woocommerce_webhook_secret
+    if secret is not None:
+        url = settings.woocommerce_store_url
+        stores.append(
+            WooStore(
+                DEFAULT_STORE,
+                secret,
+                settings.woocommerce_webhook_previous_secret,
+                URL(url) if url else None,
+                set_in="WOOCOMMERCE_WEBHOOK_SECRET",
+                previous_set_in="WOOCOMMERCE_WEBHOOK_PREVIOUS_SECRET",
+            )
+        )
+    if settings.bridge_config is not None:
+        stores.extend(read_stores(settings.bridge_config))
+    return Stores(stores)
 
 
 def read_stores(path: Path) -> list[WooStore]:

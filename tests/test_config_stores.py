@@ -9,14 +9,14 @@ import pytest
 from yarl import URL
 
 from bridge.config import ConfigError, Settings
-from bridge.webhook.stores import Stores
+from bridge.config_stores import Stores, load_stores
 from tests.helpers import readme_block, write_config
 
 Make = Callable[..., Settings]
 
 
 def stores_from(make_settings: Make, path: Path, **overrides: object) -> Stores:
-    return Stores.from_settings(make_settings(bridge_config=path, **overrides))
+    return load_stores(make_settings(bridge_config=path, **overrides))
 
 
 def problems_for(make_settings: Make, tmp_path: Path, text: str, **secret_files: str) -> list[str]:
@@ -27,7 +27,7 @@ def problems_for(make_settings: Make, tmp_path: Path, text: str, **secret_files:
 
 
 def test_the_default_store_is_the_variables(make_settings: Make) -> None:
-    stores = Stores.from_settings(
+    stores = load_stores(
         make_settings(
             woocommerce_webhook_secret="now",
             woocommerce_webhook_previous_secret="before",

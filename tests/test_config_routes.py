@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from bridge.config import ConfigError, Settings
-from bridge.routing.config import load_routes
+from bridge.config_routes import load_routes
 from bridge.routing.targets import OrderUpdates, Target
 from tests.helpers import write_routes
 
-README = Path(__file__).parents[2] / "README.md"
+README = Path(__file__).parents[1] / "README.md"
 
 
 def readme_example() -> str:
@@ -194,7 +194,7 @@ def test_serve_refuses_an_invalid_file(tmp_path: Path) -> None:
         cwd=tmp_path,
         env={
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "PYTHONPATH": str(Path(__file__).parents[2]),
+            "PYTHONPATH": str(Path(__file__).parents[1]),
             "TELEGRAM_BOT_TOKEN": "123456:SECRET-TOKEN-VALUE",
             "WOOCOMMERCE_WEBHOOK_SECRET": "abc",
             "BRIDGE_CONFIG": str(path),

@@ -1,0 +1,97 @@
+"""Settings into objects: the one place (with app.py and the CLI) that reads Settings.
+
+Feature packages take plain values and small option types; what each setting becomes is
+decided here, so that no package below the app has to know the settings' names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from yarl import URL
+
+from bridge.bot.runner import Connection, WebhookMode
+from bridge.config import MessageSettings, Settings
+from bridge.queue.retention import Retention
+from bridge.render.renderer import Renderer, RenderOptions
+from bridge.routing.digests import DigestPolicy
+from bridge.send.backoff import RetryPolicy
+from bridge.send.ratelimit import Limits
+
+
+def render_options(
+    settings: MessageSettings, store_urls: Mapping[str, URL | None] | None = None
+) -> RenderOptions:
+    store = settings.woocommerce_store_url
+    return RenderOptions(
+        language=settings.bridge_language,
+        timezone=settings.timezone,
+        store_url=URL(store) if store else None,
+        order_admin_urls=settings.woocommerce_order_admin_urls,
+        currency=settings.woocommerce_currency,
+        override_dir=settings.bridge_templates_dir,
+        store_urls=dict(store_urls or {}),
+    )
+
+
+def renderer(
+    settings: MessageSettings, store_urls: Mapping[str, URL | None] | None = None
+) -> Renderer:
+    return Renderer(render_options(settings, store_urls))
+
+
+def telegram_connection(settings: Settings) -> Connection:
+    return Connection(
+        token=settings.telegram_bot_token.get_secret_value(),
+        api_base_url=settings.telegram_api_base_url,
+        timeout=settings.bridge_send_timeout_seconds,
+        concurrency=settings.bridge_send_concurrency,
+        poll_timeout=settings.bridge_poll_timeout_seconds,
+        webhook=bool(settings.telegram_webhook_url),
+    )
+
+
+def webhook_mode(settings: Settings) -> WebhookMode | None:
+    """Updates by webhook when both TELEGRAM_WEBHOOK_URL and its secret are set."""
+    if settings.telegram_webhook_url and settings.telegram_webhook_secret:
+        secret = settings.telegram_webhook_secret.get_secret_value()
+        return WebhookMode(settings.telegram_webhook_url, secret)
+    return None
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        base=settings.bridge_retry_base_seconds,
+        cap=settings.bridge_retry_max_seconds,
+        max_attempts=settings.bridge_retry_max_attempts,
+        max_age=settings.bridge_retry_max_age_seconds,
+    )
+
+
+def limits(settings: Settings) -> Limits:
+    return Limits(
+        overall_per_second=settings.bridge_rate_overall_per_second,
+        chat_interval=settings.bridge_rate_chat_interval_seconds,
+        group_per_minute=settings.bridge_rate_group_per_minute,
+        minute=settings.bridge_rate_group_window_seconds,
+        second=settings.bridge_rate_overall_window_seconds,
+    )
+
+
+def digest_policy(settings: Settings) -> DigestPolicy | None:
+    """The policy, or None when BRIDGE_DIGEST_TOPICS is empty (digests off)."""
+    if not settings.bridge_digest_topics:
+        return None
+    return DigestPolicy(
+        topics=settings.bridge_digest_topics,
+        threshold=settings.bridge_digest_threshold,
+        window=settings.bridge_digest_window_seconds,
+    )
+
+
+def retention(settings: Settings) -> Retention:
+    return Retention(
+        finished_days=settings.bridge_retention_days,
+        dead_days=settings.bridge_dead_letter_retention_days,
+        interval_seconds=settings.bridge_prune_interval_seconds,
+    )
