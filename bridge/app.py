@@ -18,11 +18,9 @@ from yarl import URL
 from bridge import wiring
 from bridge.bot.commands import COMMANDS, StaffCommands
 from bridge.bot.runner import BotRunner, build_application
-from bridge.bot.updates import receive_update
 from bridge.config import Settings
 from bridge.config_routes import load_routes
 from bridge.config_stores import load_stores
-from bridge.health import healthz, metrics_endpoint, readyz
 from bridge.keys import (
     BOT,
     CHATS,
@@ -44,7 +42,9 @@ from bridge.routing.router import Router
 from bridge.send.alerts import ChatAlerts
 from bridge.send.ratelimit import RateLimiter
 from bridge.send.sender import Sender
-from bridge.webhook import handler
+from bridge.views import webhook as handler
+from bridge.views.health import healthz, metrics_endpoint, readyz
+from bridge.views.telegram import receive_update
 
 log = logging.getLogger(__name__)
 

@@ -245,7 +245,7 @@ async def test_without_the_default_store_webhook_says_where_to_deliver(
 async def test_the_previous_secret_is_accepted_and_logged_at_info(
     stores: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bridge.webhook.handler")
+    caplog.set_level(logging.INFO, logger="bridge.views.webhook")
     body = wire("order")
     assert (
         await deliver(stores, "order.created", body, path="/webhook/vn", secret="vn_secret")
@@ -266,7 +266,7 @@ async def test_the_default_store_rotates_with_the_previous_secret_variable(
     make_settings: Callable[..., Settings],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bridge.webhook.handler")
+    caplog.set_level(logging.INFO, logger="bridge.views.webhook")
     client = await start_bridge(
         make_settings(woocommerce_webhook_secret="new", woocommerce_webhook_previous_secret=SECRET)
     )
