@@ -6,7 +6,6 @@ The variable names are a public contract: shop owners put them in their compose 
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
@@ -82,7 +81,9 @@ def _layers(
     """The sources below the constructor's arguments, highest first, each with its origin."""
     layers = [("env", env_settings), (".env", dotenv_settings)]
     # Only when present: a missing directory is normal outside Docker, not worth a warning.
-    secrets_dir = Path(os.environ.get("BRIDGE_SECRETS_DIR", DOCKER_SECRETS_DIR))
+    # Read from the environment's source, like every variable (not from .env).
+    env_vars = env_settings.env_vars if isinstance(env_settings, EnvSettingsSource) else {}
+    secrets_dir = Path(env_vars.get("bridge_secrets_dir") or DOCKER_SECRETS_DIR)
     if secrets_dir.is_dir():
         layers.append(("secret", SecretsSettingsSource(settings_cls, secrets_dir=secrets_dir)))
     path = _config_path(init_settings, env_settings, dotenv_settings)
@@ -342,6 +343,19 @@ class Settings(StorageSettings, MessageSettings):
         return value.rstrip("/")
 
 
+class WooApiSettings(_Layered):
+    """What `woo-bridge woo` needs: the store's REST API key, and the webhooks' secret.
+
+    The key is not a setting of the bridge: it is read from the environment, .env or a
+    Docker secret, never from the BRIDGE_CONFIG file's [settings].
+    """
+
+    bridge_config: Path | None = None
+    woocommerce_consumer_key: SecretStr | None = None
+    woocommerce_consumer_secret: SecretStr | None = None
+    woocommerce_webhook_secret: SecretStr | None = None
+
+
 def setting_origins(env_file: str | Path | None = ".env") -> dict[str, str]:
     """Where each setting's value comes from (one of ORIGINS), by field name.
 
@@ -373,6 +387,11 @@ def load_storage_settings(env_file: str | Path | None = ".env") -> StorageSettin
 def load_message_settings(env_file: str | Path | None = ".env") -> MessageSettings:
     """Only what rendering needs: works without the bot token and the webhook secret."""
     return _load(MessageSettings, env_file)
+
+
+def load_woo_api_settings(env_file: str | Path | None = ".env") -> WooApiSettings:
+    """The REST API key and the webhooks' secret, for `woo-bridge woo`."""
+    return _load(WooApiSettings, env_file)
 
 
 def _load(kind: type[S], env_file: str | Path | None) -> S:

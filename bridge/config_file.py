@@ -6,7 +6,9 @@ secrets); the stores and routes are read by bridge.config_stores and bridge.conf
 
 from __future__ import annotations
 
+import copy
 import difflib
+import functools
 import tomllib
 from collections.abc import Collection
 from pathlib import Path
@@ -31,15 +33,27 @@ ORIGINS = ("env", ".env", "secret", "file", "default")
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
-    """The BRIDGE_CONFIG file, parsed; raises ConfigError saying what to fix."""
+    """The BRIDGE_CONFIG file, parsed; raises ConfigError saying what to fix.
+
+    The settings, the stores and the routes each ask for the file, while it is parsed
+    once per content: the parse is cached by the text, so an edited file is read anew.
+    """
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(
             [f"BRIDGE_CONFIG: cannot read {path} ({exc.strerror or exc}); check the path"]
         ) from None
     except UnicodeDecodeError:
         raise ConfigError([f"{path}: is not UTF-8 text; save it as UTF-8"]) from None
+    # A copy: the cached parse must stay as the file says, whatever a caller does.
+    return copy.deepcopy(_parse(path, text))
+
+
+@functools.lru_cache(maxsize=4)
+def _parse(path: Path, text: str) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: is not valid TOML: {exc}"]) from None
     unknown = [key for key in data if key not in FILE_TABLES]

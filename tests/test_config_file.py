@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
 
+from bridge.app import create_app
 from bridge.config import ConfigError, load_message_settings, load_settings, load_storage_settings
 from tests.helpers import readme_block
 
@@ -82,3 +84,28 @@ def test_the_readme_example_sets_what_it_says(
     assert settings.telegram_admin_ids == frozenset({12345, 67890})
     monkeypatch.setenv("BRIDGE_LANGUAGE", "pt_BR")  # the environment wins over the file
     assert load_settings(env_file=None).bridge_language == "pt_BR"
+
+
+def test_the_file_is_parsed_once_per_start(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Settings, stores and routes all read the file; its TOML is parsed once."""
+    config = tmp_path / "bridge.toml"
+    config.write_text(
+        '[settings]\nbridge_language = "vi"\n\n'
+        '[[stores]]\nname = "shop-parsed-once"\nsecret = "s"\n\n'
+        '[[routes]]\nchat_id = -1001\ntopics = ["order.*"]\n'
+    )
+    monkeypatch.setenv("BRIDGE_CONFIG", str(config))
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    monkeypatch.setenv("BRIDGE_DATA_DIR", str(tmp_path / "data"))
+    parses: list[str] = []
+    loads = tomllib.loads
+
+    def counting(text: str) -> dict[str, object]:
+        parses.append(text)
+        return loads(text)
+
+    monkeypatch.setattr(tomllib, "loads", counting)
+    settings = load_settings(env_file=None)
+    create_app(settings)
+    assert settings.bridge_language == "vi"
+    assert len(parses) == 1

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 
 import aiohttp
+from yarl import URL
 
-from bridge.cli.common import EXIT_CONFIG
+from bridge.cli.common import EXIT_CONFIG, report_problems
+from bridge.config import ConfigError, WooApiSettings, load_woo_api_settings
+from bridge.config_stores import WEBHOOK_PATH, read_stores
 from bridge.woo.reachability import delivery_problem
 from bridge.woo.rest import RegisterAction, WooApiError, WooClient, WooConfigError
 
@@ -43,19 +45,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _store_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store-url", required=True, help="the shop's address, https://...")
+    parser.add_argument("--key", help="REST API consumer key ck_... (or WOOCOMMERCE_CONSUMER_KEY)")
     parser.add_argument(
-        "--key",
-        default=os.environ.get("WOOCOMMERCE_CONSUMER_KEY"),
-        help="REST API consumer key ck_... (or WOOCOMMERCE_CONSUMER_KEY)",
-    )
-    parser.add_argument(
-        "--secret",
-        default=os.environ.get("WOOCOMMERCE_CONSUMER_SECRET"),
-        help="REST API consumer secret cs_... (or WOOCOMMERCE_CONSUMER_SECRET)",
+        "--secret", help="REST API consumer secret cs_... (or WOOCOMMERCE_CONSUMER_SECRET)"
     )
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        settings = load_woo_api_settings()
+    except ConfigError as exc:
+        report_problems(exc)
+        return EXIT_CONFIG
+    # Like the bridge: the environment, .env and Docker secrets; the arguments win.
+    if args.key is None and settings.woocommerce_consumer_key is not None:
+        args.key = settings.woocommerce_consumer_key.get_secret_value()
+    if args.secret is None and settings.woocommerce_consumer_secret is not None:
+        args.secret = settings.woocommerce_consumer_secret.get_secret_value()
     if not args.key or not args.secret:
         print(
             "Give the REST API key with --key ck_... --secret cs_... (or WOOCOMMERCE_CONSUMER_KEY"
@@ -65,7 +71,12 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_CONFIG
     try:
-        return asyncio.run(_register(args) if args.action == "register" else _status(args))
+        if args.action == "register":
+            return asyncio.run(_register(args, settings))
+        return asyncio.run(_status(args))
+    except ConfigError as exc:
+        report_problems(exc)
+        return EXIT_CONFIG
     except WooConfigError as exc:
         print(f"woo-bridge: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -74,11 +85,28 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
-async def _register(args: argparse.Namespace) -> int:
-    secret = os.environ.get("WOOCOMMERCE_WEBHOOK_SECRET", "")
+def webhook_secret(settings: WooApiSettings, delivery_url: str) -> str | None:
+    """The secret the bridge verifies deliveries to `delivery_url` with.
+
+    A URL ending in /webhook/<name> of a [[stores]] entry gets that store's secret; any
+    other, WOOCOMMERCE_WEBHOOK_SECRET. Raises ConfigError if the file has mistakes.
+    """
+    parts = URL(delivery_url).path.rstrip("/").rsplit("/", 2)
+    if settings.bridge_config is not None and len(parts) == 3 and f"/{parts[1]}" == WEBHOOK_PATH:
+        for store in read_stores(settings.bridge_config):
+            if store.name == parts[2]:
+                return store.secret.get_secret_value()
+    secret = settings.woocommerce_webhook_secret
+    return secret.get_secret_value() if secret is not None else None
+
+
+async def _register(args: argparse.Namespace, settings: WooApiSettings) -> int:
+    secret = webhook_secret(settings, args.delivery_url)
     if not secret:
         print(
-            "Set WOOCOMMERCE_WEBHOOK_SECRET (the secret the bridge verifies) before registering.",
+            "Set WOOCOMMERCE_WEBHOOK_SECRET (the secret the bridge verifies) before registering,"
+            " or name a store of BRIDGE_CONFIG's [[stores]] in the delivery URL"
+            " (.../webhook/<name>).",
             file=sys.stderr,
         )
         return EXIT_CONFIG

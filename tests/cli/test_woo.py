@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from aiohttp.test_utils import TestServer
 from tests.fakes.woocommerce import FakeStore, create_app
 
 KEY, SECRET = "ck_" + "a" * 40, "cs_" + "b" * 40
+REPO = Path(__file__).resolve().parents[2]
 DELIVERY = "https://bridge.example.com/webhook"
 
 
@@ -23,9 +25,23 @@ async def store(aiohttp_server: Any) -> tuple[FakeStore, TestServer]:
 
 
 async def woo(
-    server: TestServer, *args: str, env: dict[str, str] | None = None
+    server: TestServer,
+    *args: str,
+    env: dict[str, str | None] | None = None,
+    cwd: Path | None = None,
 ) -> tuple[int, str, str]:
-    """Run `woo-bridge woo ...` as a child process (it runs its own event loop)."""
+    """Run `woo-bridge woo ...` as a child process (it runs its own event loop).
+
+    A variable given as None in `env` is left out of the child's environment.
+    """
+    environment: dict[str, str | None] = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(REPO),
+        "WOOCOMMERCE_CONSUMER_KEY": KEY,
+        "WOOCOMMERCE_CONSUMER_SECRET": SECRET,
+        "WOOCOMMERCE_WEBHOOK_SECRET": "whsec",
+        **(env or {}),
+    }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -34,13 +50,8 @@ async def woo(
         *args,
         "--store-url",
         str(server.make_url("")),
-        env={
-            "PATH": os.environ.get("PATH", ""),
-            "WOOCOMMERCE_CONSUMER_KEY": KEY,
-            "WOOCOMMERCE_CONSUMER_SECRET": SECRET,
-            "WOOCOMMERCE_WEBHOOK_SECRET": "whsec",
-            **(env or {}),
-        },
+        env={name: value for name, value in environment.items() if value is not None},
+        cwd=cwd,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -91,3 +102,36 @@ async def test_missing_key_says_where_to_make_one(store: tuple[FakeStore, TestSe
     status, _, err = await woo(server, "status", env={"WOOCOMMERCE_CONSUMER_KEY": ""})
     assert status == 2
     assert "REST API" in err
+
+
+async def test_the_key_and_secret_come_from_dotenv_like_the_bridge_settings(
+    store: tuple[FakeStore, TestServer], tmp_path: Path
+) -> None:
+    fake, server = store
+    (tmp_path / ".env").write_text(
+        f"WOOCOMMERCE_CONSUMER_KEY={KEY}\nWOOCOMMERCE_CONSUMER_SECRET={SECRET}\n"
+        "WOOCOMMERCE_WEBHOOK_SECRET=from-dotenv\n"
+    )
+    unset: dict[str, str | None] = dict.fromkeys(
+        ("WOOCOMMERCE_CONSUMER_KEY", "WOOCOMMERCE_CONSUMER_SECRET", "WOOCOMMERCE_WEBHOOK_SECRET")
+    )
+    args = ("register", "--delivery-url", DELIVERY, "--topics", "order.created")
+    status, _, err = await woo(server, *args, env=unset, cwd=tmp_path)
+    assert status == 0, err
+    assert [h.secret for h in fake.webhooks.values()] == ["from-dotenv"]
+
+
+async def test_a_store_of_the_config_file_registers_with_its_own_secret(
+    store: tuple[FakeStore, TestServer], tmp_path: Path
+) -> None:
+    fake, server = store
+    (tmp_path / "vn_secret").write_text("vn-secret\n")
+    config = tmp_path / "bridge.toml"
+    config.write_text('[[stores]]\nname = "shop-vn"\nsecret_file = "vn_secret"\n')
+    url = "https://bridge.example.com/webhook/shop-vn"
+    args = ("register", "--delivery-url", url, "--topics", "order.created")
+    status, _, err = await woo(server, *args, env={"BRIDGE_CONFIG": str(config)}, cwd=tmp_path)
+    assert status == 0, err
+    # Not WOOCOMMERCE_WEBHOOK_SECRET: the bridge checks /webhook/shop-vn with shop-vn's.
+    assert [h.secret for h in fake.webhooks.values()] == ["vn-secret"]
+    assert "vn-secret" not in err
