@@ -18,12 +18,14 @@ from yarl import URL
 from bridge import wiring
 from bridge.bot.commands import COMMANDS, StaffCommands
 from bridge.bot.runner import BotRunner, build_application
+from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.config import Settings
 from bridge.config_routes import load_routes
 from bridge.config_stores import load_stores
 from bridge.keys import (
     BOT,
     CHATS,
+    CLOCK,
     LIFECYCLE,
     METRICS,
     RENDERER,
@@ -52,14 +54,17 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATHS = ("/webhook", "/webhook/", "/webhook/{store}", "/webhook/{store}/")
 
 
-def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> web.Application:
+def create_app(
+    settings: Settings, lifecycle: Lifecycle | None = None, *, clock: Clock = SYSTEM_CLOCK
+) -> web.Application:
     """Build the bridge. Templates, stores and routes are read here, so a broken one fails
-    at once.
+    at once. `clock` tells the store and the workers the time (tests move it).
 
     Raises TemplateProblem or ConfigError (from the BRIDGE_CONFIG file).
     """
     app = web.Application(client_max_size=settings.bridge_max_body_bytes)
     app[SETTINGS] = settings
+    app[CLOCK] = clock
     app[LIFECYCLE] = lifecycle or Lifecycle()
     app[METRICS] = Metrics()
     stores = load_stores(settings)
@@ -87,6 +92,7 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
         settings.database_path,
         settings.bridge_db_synchronous,
         settings.bridge_db_busy_timeout_seconds,
+        clock=app[CLOCK],
     )
     app[STORE] = store
     yield
@@ -94,14 +100,16 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def chats_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[CHATS] = await Chats.open(app[STORE], app[ROUTES])
+    app[CHATS] = await Chats.open(app[STORE], app[ROUTES], app[CLOCK])
     yield
 
 
 async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     application, requests = build_application(wiring.telegram_connection(settings))
-    staff = StaffCommands(settings.telegram_admin_ids, app[STORE], app[LIFECYCLE], app[CHATS])
+    staff = StaffCommands(
+        settings.telegram_admin_ids, app[STORE], app[LIFECYCLE], app[CHATS], clock=app[CLOCK]
+    )
     staff.register(application)
     runner = BotRunner(
         application,
@@ -126,26 +134,28 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
         )
     chats = app[CHATS]
     policy = wiring.digest_policy(settings)
-    digests = Digests(store, policy) if policy is not None else None
-    router = Router(store, chats, app[RENDERER], digests)
-    alerts = ChatAlerts(store, settings.telegram_alert_chat_id)
+    clock = app[CLOCK]
+    digests = Digests(store, policy, clock) if policy is not None else None
+    router = Router(store, chats, app[RENDERER], digests, clock=clock)
+    alerts = ChatAlerts(store, settings.telegram_alert_chat_id, clock)
     await alerts.load()
     sender = Sender(
         store,
         app[BOT],
-        wiring.retry_policy(settings),
-        RateLimiter(wiring.limits(settings)),
-        settings.bridge_send_concurrency,
-        alerts,
-        app[METRICS],
+        policy=wiring.retry_policy(settings),
+        limiter=RateLimiter(wiring.limits(settings)),
+        concurrency=settings.bridge_send_concurrency,
+        alerts=alerts,
+        metrics=app[METRICS],
         gate=chats,
+        clock=clock,
     )
     retention = wiring.retention(settings)
     tasks = [
         asyncio.create_task(router.run(), name="router"),
         asyncio.create_task(router.flush_digests_forever(), name="digests"),
         asyncio.create_task(sender.run(), name="sender"),
-        asyncio.create_task(prune_forever(store, retention), name="pruner"),
+        asyncio.create_task(prune_forever(store, retention, clock), name="pruner"),
     ]
     for task in tasks:
         task.add_done_callback(_log_crash)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bridge.bot.runner import BotRunner
+from bridge.clock import Clock
 from bridge.config import Settings
 from bridge.config_stores import Stores
 from bridge.lifecycle import Lifecycle
@@ -17,6 +18,8 @@ from bridge.routing.targets import Routes
 SETTINGS = web.AppKey("settings", Settings)
 LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
 STORE = web.AppKey("store", Store)
+#: wall and monotonic time for the store and the workers; tests inject one they move
+CLOCK = web.AppKey("clock", Clock)
 RENDERER = web.AppKey("renderer", Renderer)
 BOT = web.AppKey("bot", BotRunner)
 METRICS = web.AppKey("metrics", Metrics)

@@ -11,6 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bridge.app import create_app
+from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.config import Settings
 from tests.fakes.telegram import FakeTelegram
 from tests.helpers import CHAT_ID, SECRET
@@ -80,8 +81,8 @@ async def start_bridge(
     Depends on `telegram` first so that the stand-in outlives every bridge.
     """
 
-    async def start(custom: Settings | None = None) -> TestClient:
-        client: TestClient = await aiohttp_client(create_app(custom or settings))
+    async def start(custom: Settings | None = None, clock: Clock = SYSTEM_CLOCK) -> TestClient:
+        client: TestClient = await aiohttp_client(create_app(custom or settings, clock=clock))
         return client
 
     return start

@@ -8,7 +8,6 @@ private chat), and speak only of the chat they are sent in.
 from __future__ import annotations
 
 import html
-import time
 
 from telegram import BotCommand, Message, Update
 from telegram.constants import ParseMode
@@ -17,6 +16,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 from bridge import __version__
 from bridge.bot.access import REFUSAL, Access, Place
 from bridge.bot.mutes import MuteCommands, short_duration
+from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.lifecycle import Lifecycle
 from bridge.queue.storage import Storage
 from bridge.routing.chats import Chats
@@ -39,9 +39,16 @@ class StaffCommands:
     """Handlers for the staff commands, bound to the bridge's state."""
 
     def __init__(
-        self, admins: frozenset[int], store: Storage, lifecycle: Lifecycle, chats: Chats
+        self,
+        admins: frozenset[int],
+        store: Storage,
+        lifecycle: Lifecycle,
+        chats: Chats,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._store = store
+        self._clock = clock
         self._lifecycle = lifecycle
         self._access = Access(admins, chats)
         self._mutes = MuteCommands(self._access, chats)
@@ -98,7 +105,7 @@ class StaffCommands:
         message, chat_id, scope = where
         stats = await self._store.stats(chat_id)
         last = (
-            f"{short_duration(time.time() - stats.last_sent_at)} ago"
+            f"{short_duration(self._clock.time() - stats.last_sent_at)} ago"
             if stats.last_sent_at
             else "never"
         )
@@ -108,7 +115,7 @@ class StaffCommands:
             f"Events not routed yet: {stats.events_waiting}\n"
             f"Last message sent: {last}\n"
             f"Dead letters: {stats.dead}\n"
-            f"Uptime: {short_duration(time.time() - self._lifecycle.started_at)}",
+            f"Uptime: {short_duration(self._clock.time() - self._lifecycle.started_at)}",
             parse_mode=ParseMode.HTML,
             do_quote=False,
         )
@@ -128,7 +135,7 @@ class StaffCommands:
         if total == 0:
             await message.reply_text(f"No dead letters for {scope}.", do_quote=False)
             return
-        now = time.time()
+        now = self._clock.time()
         lines = [f"<b>{total} dead letter(s) for {scope}</b>; the latest:"]
         for letter in latest:
             error = html.escape((letter.last_error or "")[:200], quote=False)

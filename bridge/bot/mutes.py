@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-import time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
@@ -90,6 +89,9 @@ class MuteCommands:
         self._access = access
         self._chats = chats
 
+    def _now(self) -> float:
+        return self._chats.mutes.clock.time()
+
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         application.add_handler(CommandHandler("topics", self.topics))
         application.add_handler(CommandHandler("mute", self.mute))
@@ -123,7 +125,7 @@ class MuteCommands:
         how_long = (
             "until /unmute"
             if mute.until is None
-            else f"for {short_duration(mute.until - time.time())}"
+            else f"for {short_duration(mute.until - self._now())}"
         )
         await _reply(
             message,
@@ -148,7 +150,7 @@ class MuteCommands:
                 f"No topic this chat receives matches {pattern}; "
                 f"it receives: {', '.join(topics) or 'nothing'}."
             )
-        until = time.time() + parse_duration(args[1]) if len(args) == 2 else None
+        until = self._now() + parse_duration(args[1]) if len(args) == 2 else None
         return Mute(place.chat_id, place.thread_id, pattern, until, user_id)
 
     async def unmute(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -234,7 +236,7 @@ class MuteCommands:
                 "the shop's messages.",
                 None,
             )
-        now = time.time()
+        now = self._now()
         lines = ["<b>Topics sent here</b>"]
         buttons = []
         for topic in topics:

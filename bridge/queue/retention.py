@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass
 
+from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.queue.storage import Storage, StoreError
 
 log = logging.getLogger(__name__)
@@ -26,10 +26,10 @@ class Retention:
     interval_seconds: float = 3600.0
 
 
-async def prune_forever(store: Storage, retention: Retention) -> None:
+async def prune_forever(store: Storage, retention: Retention, clock: Clock = SYSTEM_CLOCK) -> None:
     """Prune now and then every `interval_seconds`, until cancelled."""
     while True:
-        now = time.time()
+        now = clock.time()
         try:
             messages, events = await store.prune(
                 finished_before=now - retention.finished_days * DAY,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.queue.models import QueuedMessage
 from bridge.queue.storage import Storage
 from bridge.routing.mutes import Mutes
@@ -30,9 +31,9 @@ class Chats:
         self.mutes = mutes
 
     @classmethod
-    async def open(cls, store: Storage, routes: Routes) -> Chats:
+    async def open(cls, store: Storage, routes: Routes, clock: Clock = SYSTEM_CLOCK) -> Chats:
         """Load mutes and chat moves, and point the routes at the chats' current ids."""
-        mutes = Mutes(store)
+        mutes = Mutes(store, clock)
         await mutes.load()
         chats = cls(store, routes, mutes)
         moves = await store.chat_moves()

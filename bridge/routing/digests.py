@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import html
 import logging
-import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
 
+from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.payloads import Payload
 from bridge.queue.models import Digest, DigestItem
 from bridge.queue.storage import Storage
@@ -52,8 +52,9 @@ class DigestPolicy:
 class Digests:
     """Counts recent events per chat and topic, holds the excess, and flushes digests."""
 
-    def __init__(self, store: Storage, policy: DigestPolicy) -> None:
+    def __init__(self, store: Storage, policy: DigestPolicy, clock: Clock = SYSTEM_CLOCK) -> None:
         self._store = store
+        self._clock = clock
         self._policy = policy
         self._recent: dict[_Key, deque[float]] = defaultdict(deque)
 
@@ -73,7 +74,7 @@ class Digests:
 
     async def due(self, now: float | None = None) -> list[Digest]:
         """Bursts whose digest should go out now."""
-        moment = time.time() if now is None else now
+        moment = self._clock.time() if now is None else now
         return await self._store.due_digests(
             quiet_since=moment - self._policy.quiet,
             started_before=moment - self._policy.window,

@@ -8,10 +8,10 @@ before the mute and still waiting is skipped, not sent.
 
 from __future__ import annotations
 
-import time
 from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
 
+from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.queue.models import MuteRecord
 from bridge.queue.storage import Storage
 from bridge.routing.topics import matches
@@ -45,8 +45,10 @@ class Mute:
 class Mutes:
     """Every mute of the bridge; changes are written through to the database."""
 
-    def __init__(self, store: Storage) -> None:
+    def __init__(self, store: Storage, clock: Clock = SYSTEM_CLOCK) -> None:
         self._store = store
+        #: what "now" is for every mute; the staff commands ask it too
+        self.clock = clock
         self._mutes: dict[tuple[int, int | None, str], Mute] = {}
 
     async def load(self) -> None:
@@ -57,7 +59,7 @@ class Mutes:
         self, chat_id: int, thread_id: int | None, topic: str, now: float | None = None
     ) -> Mute | None:
         """The mute that silences `topic` in this chat and thread now, if any."""
-        now = time.time() if now is None else now
+        now = self.clock.time() if now is None else now
         for mute in self._mutes.values():
             if (
                 mute.chat_id == chat_id
@@ -70,7 +72,7 @@ class Mutes:
 
     def of(self, chat_id: int, thread_id: int | None, now: float | None = None) -> list[Mute]:
         """The mutes in force in this chat and thread."""
-        now = time.time() if now is None else now
+        now = self.clock.time() if now is None else now
         return [
             m
             for m in self._mutes.values()
@@ -79,7 +81,7 @@ class Mutes:
 
     async def mute(self, mute: Mute) -> None:
         """Add a mute, replacing one of the same pattern in the same place."""
-        now = time.time()
+        now = self.clock.time()
         await self._store.save_mute(_record(mute))
         self._mutes = {k: m for k, m in self._mutes.items() if m.active(now)}
         self._mutes[(mute.chat_id, mute.thread_id, mute.pattern)] = mute

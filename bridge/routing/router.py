@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import time
 
+from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.payloads import Payload, PayloadKind, parse_payload
 from bridge.queue.models import (
     DEFAULT_STORE,
@@ -41,8 +41,10 @@ _STORE_RETRY_SECONDS = 1.0
 def decide(
     event: StoredEvent,
     payload: Payload,
+    *,
     routes: Routes,
     renderer: Renderer,
+    now: float,
     change: StatusChange | None = None,
     mutes: Mutes | None = None,
     digests: Digests | None = None,
@@ -60,7 +62,6 @@ def decide(
     )
     messages: list[OutgoingMessage] = []
     held: list[DigestItem] = []
-    now = time.time()
     label = renderer.options.label_of(event.store)
     for target in routes.targets_for(payload, change, event.store):
         mute = mutes.muting(target.chat_id, target.thread_id, event.topic, now) if mutes else None
@@ -120,9 +121,16 @@ class Router:
     """Routes new events until cancelled."""
 
     def __init__(
-        self, store: Storage, chats: Chats, renderer: Renderer, digests: Digests | None = None
+        self,
+        store: Storage,
+        chats: Chats,
+        renderer: Renderer,
+        digests: Digests | None = None,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._store = store
+        self._clock = clock
         self._chats = chats
         self._renderer = renderer
         self._digests = digests
@@ -157,7 +165,7 @@ class Router:
                 # A bug here must not stall the queue, nor drop the event silently.
                 log.exception("routing event #%d (%s) failed", event.id, event.topic)
                 routing = fallback_routing(event, self._chats.routes)
-            await self._store.commit_routing(routing, now=time.time())
+            await self._store.commit_routing(routing, now=self._clock.time())
         return len(events)
 
     async def _route(self, event: StoredEvent) -> Routing:
@@ -179,11 +187,12 @@ class Router:
         routing, held = decide(
             event,
             payload,
-            self._chats.routes,
-            self._renderer,
-            change,
-            self._chats.mutes,
-            self._digests,
+            routes=self._chats.routes,
+            renderer=self._renderer,
+            now=self._clock.time(),
+            change=change,
+            mutes=self._chats.mutes,
+            digests=self._digests,
         )
         remembered = state if change is not None and change.current else None
         return dataclasses.replace(routing, order_state=remembered, digest_items=tuple(held))

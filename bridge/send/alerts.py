@@ -12,8 +12,8 @@ import hashlib
 import html
 import json
 import logging
-import time
 
+from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.queue.models import IncomingEvent, OutgoingMessage
 from bridge.queue.storage import Storage
 
@@ -25,8 +25,11 @@ ALERT_TOPIC = "bridge.chat_failed"
 class ChatAlerts:
     """Remembers failed chats and queues one alert per failure."""
 
-    def __init__(self, store: Storage, alert_chat_id: int | None) -> None:
+    def __init__(
+        self, store: Storage, alert_chat_id: int | None, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
         self._store = store
+        self._clock = clock
         self._alert_chat_id = alert_chat_id
         self._failed: set[int] = set()
 
@@ -39,7 +42,7 @@ class ChatAlerts:
             return
         self._failed.add(chat_id)
         target = self._alert_chat_id if self._alert_chat_id != chat_id else None
-        now = time.time()
+        now = self._clock.time()
         alert = None if target is None else _alert(chat_id, error, target, now)
         await self._store.record_failed_chat(chat_id, error, now, alert)
         if target is None:

@@ -13,12 +13,12 @@ import contextlib
 import html
 import json
 import logging
-import time
 from typing import Protocol
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 
+from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.metrics import Metrics
 from bridge.queue.models import QueuedMessage
 from bridge.queue.storage import Storage, StoreError
@@ -62,12 +62,14 @@ class Sender:
         self,
         store: Storage,
         bot: TelegramBot,
+        *,
         policy: RetryPolicy,
         limiter: RateLimiter,
         concurrency: int,
         alerts: ChatAlerts,
         metrics: Metrics,
         gate: SendGate | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._store = store
         self._bot = bot
@@ -77,6 +79,7 @@ class Sender:
         self._alerts = alerts
         self._metrics = metrics
         self._gate = gate
+        self._clock = clock
         self._in_flight: dict[asyncio.Task[None], int] = {}
         self._stopping = False
 
@@ -87,10 +90,10 @@ class Sender:
                 wake_at = await self._dispatch_due()
             except StoreError as exc:
                 log.error("cannot read the queue, retrying: %s", exc)
-                wake_at = time.time() + _STORE_RETRY_SECONDS
+                wake_at = self._clock.time() + _STORE_RETRY_SECONDS
             if wake_at is None:
                 continue  # dispatched something; look for more at once
-            timeout = max(0.0, wake_at - time.time())
+            timeout = max(0.0, wake_at - self._clock.time())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._store.messages_waiting.wait(), timeout)
 
@@ -98,7 +101,7 @@ class Sender:
         """Start sends for due messages; None if any started, else when to look again."""
         # Cleared before reading, so a change committed meanwhile wakes the next wait.
         self._store.messages_waiting.clear()
-        now = time.time()
+        now = self._clock.time()
         blocked = self._limiter.blocked_chats(now)
         busy = set(blocked) | set(self._in_flight.values())
         free = min(self._concurrency - len(self._in_flight), self._limiter.overall_capacity(now))
@@ -148,7 +151,7 @@ class Sender:
         try:
             if skip is not None:
                 log.info("message %d to chat %s not sent: %s", message.id, message.chat_id, skip)
-                await self._store.mark_skipped(message.id, skip, time.time())
+                await self._store.mark_skipped(message.id, skip, self._clock.time())
                 return
             try:
                 await self._send(message)
@@ -157,7 +160,7 @@ class Sender:
                 self._metrics.sends.labels(outcome.action.value).inc()
                 await self._handle_failure(message, outcome)
             else:
-                now = time.time()
+                now = self._clock.time()
                 self._metrics.sends.labels("sent").inc()
                 self._metrics.send_latency.observe(now - message.created_at)
                 await self._store.mark_sent(message.id, now)
@@ -184,7 +187,7 @@ class Sender:
         )
 
     async def _handle_failure(self, message: QueuedMessage, outcome: Outcome) -> None:
-        now = time.time()
+        now = self._clock.time()
         store = self._store
         match outcome.action:
             case Action.WAIT:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from aiohttp.test_utils import TestClient
 
 from bridge.bot.mutes import UsageError, callback_data, parse_duration, topic_of
 from bridge.config import Settings
+from tests.fakes.clock import ShiftedClock
 from tests.fakes.telegram import FakeTelegram, Reply
 from tests.helpers import (
     ADMIN,
@@ -143,11 +143,14 @@ async def test_others_than_admins_cannot_change_mutes(
 
 
 async def test_mute_with_a_duration_ends_on_time(
-    shop: TestClient, fake_telegram: FakeTelegram
+    start_bridge: StartBridge, shop_settings: Settings, fake_telegram: FakeTelegram
 ) -> None:
-    fake_telegram.send_command("/mute product.* 1s", chat_id=STOCK_CHAT, user_id=ADMIN)
+    clock = ShiftedClock()
+    shop = await start_bridge(shop_settings, clock=clock)
+    await bot_ready(shop)
+    fake_telegram.send_command("/mute product.* 2h", chat_id=STOCK_CHAT, user_id=ADMIN)
     [reply] = await replies(fake_telegram, STOCK_CHAT, 1)
-    assert reply.text.startswith("🔕 Muted <code>product.*</code> here for")
+    assert reply.text.startswith("🔕 Muted <code>product.*</code> here for 2h")
     assert "product.created, product.updated" in reply.text
 
     await deliver(shop, "product.created", wire("product"))
@@ -155,7 +158,7 @@ async def test_mute_with_a_duration_ends_on_time(
     [(chat, _, reason)] = skipped(shop)
     assert chat == STOCK_CHAT
     assert reason.startswith("muted: product.* until ")
-    await asyncio.sleep(1.1)
+    clock.advance(2 * 3600 + 1)  # two hours later, without waiting for them
     await deliver(shop, "product.deleted", b'{"id": 19}')
     [_, message] = await replies(fake_telegram, STOCK_CHAT, 2)
     assert "19" in message.text
