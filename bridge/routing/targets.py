@@ -122,11 +122,6 @@ class Routes:
     def names_chat(self, chat_id: int) -> bool:
         return any(r.target.chat_id == chat_id for r in self._routes)
 
-    def threads_of(self, chat_id: int) -> list[int | None]:
-        """The forum topics of a chat that routes post to (None: the chat itself)."""
-        threads = (r.target.thread_id for r in self._routes if r.target.chat_id == chat_id)
-        return list(dict.fromkeys(threads))
-
     def topics_for(self, chat_id: int, thread_id: int | None) -> list[str]:
         """Every topic this chat (or forum topic) receives, known topics first."""
         topics: list[str] = []

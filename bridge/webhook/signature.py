@@ -26,11 +26,6 @@ def wp_specialchars_decode(secret: str) -> str:
     return _WP_ENTITIES.sub(lambda m: _WP_DECODED.get(m.group(0).lower(), "'"), secret)
 
 
-def verify(body: bytes, signature: str | None, secret: str) -> bool:
-    """True if `signature` is WooCommerce's signature of the raw `body` under `secret`."""
-    return matching_secret(body, signature, [secret]) is not None
-
-
 def matching_secret(body: bytes, signature: str | None, secrets: Sequence[str]) -> int | None:
     """The index of the first of `secrets` under which `signature` signs the raw `body`.
 

@@ -98,7 +98,6 @@ def test_what_a_chat_receives() -> None:
     )
     assert routes.names_chat(-1)
     assert not routes.names_chat(-2)
-    assert routes.threads_of(-1) == [None, 5]
     assert routes.topics_for(-1, None) == [
         "order.created",
         "order.updated",
