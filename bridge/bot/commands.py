@@ -15,7 +15,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bridge import __version__
 from bridge.bot.access import REFUSAL, Access, Place
-from bridge.bot.mutes import MuteCommands, short_duration
+from bridge.bot.mute_commands import MuteCommands, short_duration
 from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.lifecycle import Lifecycle
 from bridge.queue.storage import Storage

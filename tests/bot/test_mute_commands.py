@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bridge.bot.mutes import UsageError, callback_data, parse_duration, topic_of
+from bridge.bot.mute_commands import UsageError, callback_data, parse_duration, topic_of
 from bridge.config import Settings
 from tests.fakes.clock import ShiftedClock
 from tests.fakes.telegram import FakeTelegram, Reply
