@@ -16,7 +16,7 @@ from typing import Any
 from bridge.payloads import Payload
 from bridge.render.formatting import Formatter, to_decimal
 from bridge.render.labels import DISCOUNT_TYPES, ORDER_STATUSES, PRODUCT_STATUSES, STOCK_STATUSES
-from bridge.render.telegram_html import strip_to_text
+from bridge.render.store_text import strip_to_text
 
 #: how many characters of a description a message shows
 DESCRIPTION_CHARS = 300
