@@ -4,11 +4,12 @@ Every statement runs on a single dedicated thread, so writes are serialised with
 locks and the event loop never blocks on disk. Webhooks that arrive together are
 committed together (group commit): one fsync acknowledges them all.
 
-The Store is the only place that runs SQL (its statements are in bridge.queue.sql):
-the rest of the bridge calls its named operations, which a second backend can offer
-too. It also sets its own wake-ups, so no write path can forget one.
-
-Longer than 300 lines on purpose: one method per operation of the queue, each short.
+The store is the only place that runs SQL (its statements are in bridge.queue.sql):
+the rest of the bridge calls its named operations (bridge.queue.storage.Storage), which
+a second backend can offer too. It also sets its own wake-ups, so no write path can
+forget one. Here: intake, routing commits, claims and their outcomes, inspection and
+retention; what routing remembers is in routing_memory.py, the connection's helpers in
+sqlite_base.py.
 """
 
 from __future__ import annotations
@@ -18,32 +19,27 @@ import json
 import logging
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Literal
 
 from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.queue import sql
 from bridge.queue.models import (
     Accepted,
     DeadLetter,
-    Digest,
-    DigestItem,
     IncomingEvent,
     MessageStatus,
-    MuteRecord,
-    OrderState,
-    OutgoingMessage,
     QueuedMessage,
     QueueStats,
     Routing,
     StoredEvent,
 )
+from bridge.queue.routing_memory import RoutingMemory
 from bridge.queue.schema import MIGRATIONS
+from bridge.queue.sqlite_base import transaction
 from bridge.queue.storage import StoreError as StoreError
-
-T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -51,21 +47,15 @@ log = logging.getLogger(__name__)
 INTAKE_ERROR_MEMORY_SECONDS = 60.0
 
 
-class Store:
+class Store(RoutingMemory):
     """The queue's Storage on SQLite. Create with `await Store.open(path)`."""
 
     def __init__(
         self, conn: sqlite3.Connection, executor: ThreadPoolExecutor, clock: Clock = SYSTEM_CLOCK
     ) -> None:
-        self._conn = conn
-        self._executor = executor
-        self._clock = clock
+        super().__init__(conn, executor, clock)
         self._intake: list[tuple[IncomingEvent, asyncio.Future[Accepted]]] = []
         self._flusher: asyncio.Task[None] | None = None
-        #: set when a new event is committed; the router waits on it
-        self.events_waiting = asyncio.Event()
-        #: set when messages become sendable or change state; the sender waits on it
-        self.messages_waiting = asyncio.Event()
         #: why the last attempt to store an event failed, and when; None once one succeeds
         self.intake_error: tuple[str, float] | None = None
 
@@ -91,21 +81,6 @@ class Store:
             await asyncio.shield(self._flusher)
         await self._run(self._conn.close)
         self._executor.shutdown(wait=True)
-
-    async def _run(self, fn: Callable[..., T], *args: object) -> T:
-        loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(self._executor, fn, *args)
-        except sqlite3.Error as exc:
-            raise StoreError(str(exc)) from exc
-
-    async def _in_transaction(self, fn: Callable[..., T], *args: object) -> T:
-        """Run `fn(*args)` on the database thread inside one transaction."""
-        return await self._run(self._transaction, fn, args)
-
-    def _transaction(self, fn: Callable[..., T], args: tuple[object, ...]) -> T:
-        with transaction(self._conn):
-            return fn(*args)
 
     # --- intake -------------------------------------------------------------------------
 
@@ -187,156 +162,6 @@ class Store:
         if r.digest_items:
             self._hold_digest_items(r.digest_items, now)
 
-    def _insert_messages(
-        self, event_id: int, messages: Iterable[OutgoingMessage], now: float
-    ) -> None:
-        self._conn.executemany(
-            sql.INSERT_MESSAGE,
-            [
-                (
-                    event_id,
-                    m.chat_id,
-                    m.thread_id,
-                    m.topic,
-                    m.text,
-                    m.reply_markup,
-                    int(m.silent),
-                    MessageStatus.PENDING if m.skip_reason is None else MessageStatus.SKIPPED,
-                    m.skip_reason,
-                    now,
-                    now,
-                    now,
-                )
-                for m in messages
-            ],
-        )
-
-    # --- order states -------------------------------------------------------------------
-
-    async def order_status(self, store: str, order_id: str) -> tuple[str, str] | None:
-        """The last status seen for an order, and the date_modified that showed it."""
-        rows = await self._run(self._query, sql.ORDER_STATUS, (store, order_id))
-        return (rows[0][0], rows[0][1]) if rows else None
-
-    async def remember_order_status(self, state: OrderState, event_id: int) -> None:
-        """Store `state` as the order's last known status, unless a newer one is known."""
-        await self._in_transaction(self._remember_order_status, state, event_id)
-
-    def _remember_order_status(self, state: OrderState, event_id: int) -> None:
-        self._conn.execute(
-            sql.REMEMBER_ORDER_STATUS,
-            (state.store, state.order_id, state.status, state.modified, event_id),
-        )
-
-    # --- digests ------------------------------------------------------------------------
-
-    def _hold_digest_items(self, items: Iterable[DigestItem], now: float) -> None:
-        self._conn.executemany(
-            sql.HOLD_DIGEST_ITEM,
-            [
-                (
-                    i.chat_id,
-                    i.thread_id,
-                    i.topic,
-                    int(i.silent),
-                    i.language,
-                    i.title,
-                    i.event_id,
-                    now,
-                )
-                for i in items
-            ],
-        )
-
-    async def due_digests(
-        self, *, quiet_since: float, started_before: float, titles: int
-    ) -> list[Digest]:
-        """Bursts with no item since `quiet_since`, or begun before `started_before`, with
-        the first `titles` titles of each."""
-        return await self._in_transaction(self._due_digests, quiet_since, started_before, titles)
-
-    def _due_digests(self, quiet_since: float, started_before: float, limit: int) -> list[Digest]:
-        buckets = self._conn.execute(sql.DUE_DIGESTS, (quiet_since, started_before)).fetchall()
-        digests = []
-        for chat, thread, topic, silent, language, count, first, last, event_id, ids in buckets:
-            titles = self._conn.execute(sql.DIGEST_TITLES, (chat, thread, topic, limit))
-            digests.append(
-                Digest(
-                    chat_id=chat,
-                    thread_id=thread,
-                    topic=topic,
-                    silent=bool(silent),
-                    language=language,
-                    count=count,
-                    titles=tuple(t[0] for t in titles.fetchall()),
-                    first_at=first,
-                    last_at=last,
-                    last_event_id=event_id,
-                    item_ids=tuple(sorted(json.loads(ids))),
-                )
-            )
-        return digests
-
-    async def commit_digest(self, digest: Digest, text: str) -> None:
-        """Queue the digest's message and drop its items, in one transaction."""
-        await self._in_transaction(self._commit_digest, digest, text, self._clock.time())
-        self.messages_waiting.set()
-
-    def _commit_digest(self, digest: Digest, text: str, now: float) -> None:
-        message = OutgoingMessage(
-            chat_id=digest.chat_id,
-            thread_id=digest.thread_id,
-            topic=digest.topic,
-            text=text,
-            silent=digest.silent,
-        )
-        self._insert_messages(digest.last_event_id, [message], now)
-        self._conn.executemany(sql.DELETE_DIGEST_ITEM, [(i,) for i in digest.item_ids])
-
-    # --- mutes and chats that moved -----------------------------------------------------
-
-    async def mutes(self) -> list[MuteRecord]:
-        """Every mute still in force, oldest first (ended ones are deleted)."""
-        return await self._in_transaction(self._mutes, self._clock.time())
-
-    def _mutes(self, now: float) -> list[MuteRecord]:
-        self._conn.execute(sql.DROP_ENDED_MUTES, (now,))
-        rows = self._conn.execute(sql.MUTES).fetchall()
-        return [
-            MuteRecord(chat, None if thread == _NO_THREAD else thread, pattern, until, by)
-            for chat, thread, pattern, until, by in rows
-        ]
-
-    async def save_mute(self, mute: MuteRecord) -> None:
-        """Add a mute, replacing one of the same pattern in the same place."""
-        await self._in_transaction(self._save_mute, mute, self._clock.time())
-
-    def _save_mute(self, m: MuteRecord, now: float) -> None:
-        self._conn.execute(sql.DROP_ENDED_MUTES, (now,))
-        self._conn.execute(
-            sql.SAVE_MUTE,
-            (m.chat_id, m.thread_id or _NO_THREAD, m.pattern, m.until, m.muted_by, now),
-        )
-
-    async def delete_mutes(self, mutes: Iterable[MuteRecord]) -> None:
-        rows = [(m.chat_id, m.thread_id or _NO_THREAD, m.pattern) for m in mutes]
-        await self._in_transaction(self._conn.executemany, sql.DELETE_MUTE, rows)
-
-    async def chat_moves(self) -> dict[int, int]:
-        """Groups that became supergroups: old id to new id."""
-        return dict(await self._run(self._query, sql.CHAT_MOVES, ()))
-
-    async def record_chat_move(self, old_chat_id: int, new_chat_id: int) -> None:
-        """Remember that a chat moved, and move its mutes along, in one transaction."""
-        await self._in_transaction(
-            self._record_chat_move, old_chat_id, new_chat_id, self._clock.time()
-        )
-
-    def _record_chat_move(self, old: int, new: int, now: float) -> None:
-        self._conn.execute(sql.RECORD_CHAT_MOVE, (old, new, now))
-        self._conn.execute(sql.MOVE_MUTES, (new, old))
-        self._conn.execute(sql.DELETE_CHAT_MUTES, (old,))
-
     # --- sending ------------------------------------------------------------------------
 
     async def recover_in_flight(self) -> int:
@@ -395,44 +220,6 @@ class Store:
     async def mark_dead(self, message_id: int, error: str, now: float) -> None:
         await self._run(self._execute, sql.MARK_DEAD, (error, now, message_id))
         self.messages_waiting.set()
-
-    # --- alerts -------------------------------------------------------------------------
-
-    async def failed_chats(self) -> list[int]:
-        """Chats known to refuse messages."""
-        return [row[0] for row in await self._run(self._query, sql.FAILED_CHATS, ())]
-
-    async def forget_failed_chat(self, chat_id: int) -> None:
-        await self._run(self._execute, sql.FORGET_FAILED_CHAT, (chat_id,))
-
-    async def record_failed_chat(
-        self,
-        chat_id: int,
-        error: str,
-        now: float,
-        alert: tuple[IncomingEvent, OutgoingMessage] | None = None,
-    ) -> None:
-        """Remember that a chat refuses messages; queue the alert event and its message."""
-        await self._in_transaction(self._record_failed_chat, chat_id, error, now, alert)
-        if alert is not None:
-            self.messages_waiting.set()
-
-    def _record_failed_chat(
-        self,
-        chat_id: int,
-        error: str,
-        now: float,
-        alert: tuple[IncomingEvent, OutgoingMessage] | None,
-    ) -> None:
-        self._conn.execute(sql.RECORD_FAILED_CHAT, (chat_id, error, now))
-        if alert is None:
-            return
-        event, message = alert
-        event_id = self._conn.execute(
-            sql.INSERT_ROUTED_EVENT,
-            (event.store, event.topic, event.body_key, event.body, event.received_at),
-        ).fetchone()[0]
-        self._insert_messages(event_id, [message], now)
 
     # --- inspection ---------------------------------------------------------------------
 
@@ -498,19 +285,6 @@ class Store:
         events = self._conn.execute(sql.PRUNE_EVENTS, (finished_before,)).rowcount
         return messages, events
 
-    # --- helpers ------------------------------------------------------------------------
-
-    def _query(self, statement: str, params: Sequence[object]) -> list[Any]:
-        return self._conn.execute(statement, params).fetchall()
-
-    def _execute(self, statement: str, params: Sequence[object]) -> int:
-        with transaction(self._conn):
-            return self._conn.execute(statement, params).rowcount
-
-
-# SQLite keys cannot hold NULL usefully; 0 is "no forum topic" (real thread ids start at 2).
-_NO_THREAD = 0
-
 
 def _describe(stored: list[tuple[IncomingEvent, Accepted]]) -> str:
     """`accepted order.created of store shop as event #5`, or a summary of a larger commit."""
@@ -521,26 +295,6 @@ def _describe(stored: list[tuple[IncomingEvent, Accepted]]) -> str:
     first, last = stored[0][1].event_id, stored[-1][1].event_id
     listed = ", ".join(f"{count} {kind}" for kind, count in kinds.most_common())
     return f"accepted {len(stored)} events, #{first} to #{last}: {listed}"
-
-
-class transaction:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error.
-
-    IMMEDIATE takes the write lock up front, so a transaction never fails half-way
-    when it upgrades from reading to writing.
-    """
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    def __enter__(self) -> None:
-        self._conn.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self._conn.execute("COMMIT")
-        elif self._conn.in_transaction:
-            self._conn.execute("ROLLBACK")
 
 
 def _connect(path: Path, synchronous: str, busy_timeout: float) -> sqlite3.Connection:

@@ -1,0 +1,189 @@
+"""What routing remembers between events, in the SQLite store: order statuses, digests
+held back, mutes, chats that moved, and chats that refuse messages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from bridge.queue import sql
+from bridge.queue.models import (
+    Digest,
+    DigestItem,
+    IncomingEvent,
+    MuteRecord,
+    OrderState,
+    OutgoingMessage,
+)
+from bridge.queue.sqlite_base import SQLiteBase
+
+# SQLite keys cannot hold NULL usefully; 0 is "no forum topic" (real thread ids start at 2).
+_NO_THREAD = 0
+
+
+class RoutingMemory(SQLiteBase):
+    """The store's operations on what routing and the staff commands remember."""
+
+    # --- order states -------------------------------------------------------------------
+
+    async def order_status(self, store: str, order_id: str) -> tuple[str, str] | None:
+        """The last status seen for an order, and the date_modified that showed it."""
+        rows = await self._run(self._query, sql.ORDER_STATUS, (store, order_id))
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    async def remember_order_status(self, state: OrderState, event_id: int) -> None:
+        """Store `state` as the order's last known status, unless a newer one is known."""
+        await self._in_transaction(self._remember_order_status, state, event_id)
+
+    def _remember_order_status(self, state: OrderState, event_id: int) -> None:
+        self._conn.execute(
+            sql.REMEMBER_ORDER_STATUS,
+            (state.store, state.order_id, state.status, state.modified, event_id),
+        )
+
+    # --- digests ------------------------------------------------------------------------
+
+    def _hold_digest_items(self, items: Iterable[DigestItem], now: float) -> None:
+        self._conn.executemany(
+            sql.HOLD_DIGEST_ITEM,
+            [
+                (
+                    i.chat_id,
+                    i.thread_id,
+                    i.topic,
+                    int(i.silent),
+                    i.language,
+                    i.title,
+                    i.event_id,
+                    now,
+                )
+                for i in items
+            ],
+        )
+
+    async def due_digests(
+        self, *, quiet_since: float, started_before: float, titles: int
+    ) -> list[Digest]:
+        """Bursts with no item since `quiet_since`, or begun before `started_before`, with
+        the first `titles` titles of each."""
+        return await self._in_transaction(self._due_digests, quiet_since, started_before, titles)
+
+    def _due_digests(self, quiet_since: float, started_before: float, limit: int) -> list[Digest]:
+        buckets = self._conn.execute(sql.DUE_DIGESTS, (quiet_since, started_before)).fetchall()
+        digests = []
+        for chat, thread, topic, silent, language, count, first, last, event_id, ids in buckets:
+            titles = self._conn.execute(sql.DIGEST_TITLES, (chat, thread, topic, limit))
+            digests.append(
+                Digest(
+                    chat_id=chat,
+                    thread_id=thread,
+                    topic=topic,
+                    silent=bool(silent),
+                    language=language,
+                    count=count,
+                    titles=tuple(t[0] for t in titles.fetchall()),
+                    first_at=first,
+                    last_at=last,
+                    last_event_id=event_id,
+                    item_ids=tuple(sorted(json.loads(ids))),
+                )
+            )
+        return digests
+
+    async def commit_digest(self, digest: Digest, text: str) -> None:
+        """Queue the digest's message and drop its items, in one transaction."""
+        await self._in_transaction(self._commit_digest, digest, text, self._clock.time())
+        self.messages_waiting.set()
+
+    def _commit_digest(self, digest: Digest, text: str, now: float) -> None:
+        message = OutgoingMessage(
+            chat_id=digest.chat_id,
+            thread_id=digest.thread_id,
+            topic=digest.topic,
+            text=text,
+            silent=digest.silent,
+        )
+        self._insert_messages(digest.last_event_id, [message], now)
+        self._conn.executemany(sql.DELETE_DIGEST_ITEM, [(i,) for i in digest.item_ids])
+
+    # --- mutes and chats that moved -----------------------------------------------------
+
+    async def mutes(self) -> list[MuteRecord]:
+        """Every mute still in force, oldest first (ended ones are deleted)."""
+        return await self._in_transaction(self._mutes, self._clock.time())
+
+    def _mutes(self, now: float) -> list[MuteRecord]:
+        self._conn.execute(sql.DROP_ENDED_MUTES, (now,))
+        rows = self._conn.execute(sql.MUTES).fetchall()
+        return [
+            MuteRecord(chat, None if thread == _NO_THREAD else thread, pattern, until, by)
+            for chat, thread, pattern, until, by in rows
+        ]
+
+    async def save_mute(self, mute: MuteRecord) -> None:
+        """Add a mute, replacing one of the same pattern in the same place."""
+        await self._in_transaction(self._save_mute, mute, self._clock.time())
+
+    def _save_mute(self, m: MuteRecord, now: float) -> None:
+        self._conn.execute(sql.DROP_ENDED_MUTES, (now,))
+        self._conn.execute(
+            sql.SAVE_MUTE,
+            (m.chat_id, m.thread_id or _NO_THREAD, m.pattern, m.until, m.muted_by, now),
+        )
+
+    async def delete_mutes(self, mutes: Iterable[MuteRecord]) -> None:
+        rows = [(m.chat_id, m.thread_id or _NO_THREAD, m.pattern) for m in mutes]
+        await self._in_transaction(self._conn.executemany, sql.DELETE_MUTE, rows)
+
+    async def chat_moves(self) -> dict[int, int]:
+        """Groups that became supergroups: old id to new id."""
+        return dict(await self._run(self._query, sql.CHAT_MOVES, ()))
+
+    async def record_chat_move(self, old_chat_id: int, new_chat_id: int) -> None:
+        """Remember that a chat moved, and move its mutes along, in one transaction."""
+        await self._in_transaction(
+            self._record_chat_move, old_chat_id, new_chat_id, self._clock.time()
+        )
+
+    def _record_chat_move(self, old: int, new: int, now: float) -> None:
+        self._conn.execute(sql.RECORD_CHAT_MOVE, (old, new, now))
+        self._conn.execute(sql.MOVE_MUTES, (new, old))
+        self._conn.execute(sql.DELETE_CHAT_MUTES, (old,))
+
+    # --- alerts -------------------------------------------------------------------------
+
+    async def failed_chats(self) -> list[int]:
+        """Chats known to refuse messages."""
+        return [row[0] for row in await self._run(self._query, sql.FAILED_CHATS, ())]
+
+    async def forget_failed_chat(self, chat_id: int) -> None:
+        await self._run(self._execute, sql.FORGET_FAILED_CHAT, (chat_id,))
+
+    async def record_failed_chat(
+        self,
+        chat_id: int,
+        error: str,
+        now: float,
+        alert: tuple[IncomingEvent, OutgoingMessage] | None = None,
+    ) -> None:
+        """Remember that a chat refuses messages; queue the alert event and its message."""
+        await self._in_transaction(self._record_failed_chat, chat_id, error, now, alert)
+        if alert is not None:
+            self.messages_waiting.set()
+
+    def _record_failed_chat(
+        self,
+        chat_id: int,
+        error: str,
+        now: float,
+        alert: tuple[IncomingEvent, OutgoingMessage] | None,
+    ) -> None:
+        self._conn.execute(sql.RECORD_FAILED_CHAT, (chat_id, error, now))
+        if alert is None:
+            return
+        event, message = alert
+        event_id = self._conn.execute(
+            sql.INSERT_ROUTED_EVENT,
+            (event.store, event.topic, event.body_key, event.body, event.received_at),
+        ).fetchone()[0]
+        self._insert_messages(event_id, [message], now)
