@@ -2,6 +2,8 @@
 file's [settings] table, validated once at startup.
 
 The variable names are a public contract: shop owners put them in their compose files.
+Over 300 lines because the settings are one class with one validator per rule, each with
+the message a shop owner needs; the file's stores and routes are read elsewhere.
 """
 
 from __future__ import annotations

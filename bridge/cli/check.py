@@ -5,6 +5,8 @@ from) and the stores with their delivery paths. Then each check runs on its own 
 what it found, so that a wrong setting does not hide a broken template. Every problem says
 what to do. The exit status is non-zero when any finding is an error; warnings name what
 works but probably not as intended.
+
+Over 300 lines because it is one command of independent checks, each a short function.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ something Telegram would refuse, is replaced by the built-in template for the to
 by the default template, and by a fixed text if need be. A long order loses the end of its
 item list ("… and 12 more items") so that it fits one message; anything else too long for
 one message is split into parts.
+
+Over 300 lines because the fallbacks above are one chain; the template context
+(views.py), formatting and Telegram HTML live in modules of their own.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Register and inspect a store's webhooks through WooCommerce's REST API (``/wc/v3/webhooks``).
 
 The caller owns the ``aiohttp.ClientSession``; one ``WooClient`` talks to one store. Nothing here
-ever puts the consumer secret into a URL, a message or a log.
+ever puts the consumer secret into a URL, a message or a log. Over 300 lines because it is one
+client: authentication, paging, register and status, each short.
 """
 
 import base64
