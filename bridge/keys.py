@@ -10,14 +10,15 @@ from bridge.config import Settings
 from bridge.config_stores import Stores
 from bridge.lifecycle import Lifecycle
 from bridge.metrics import Metrics
-from bridge.queue.store import Store
+from bridge.queue.storage import Storage
 from bridge.render.renderer import Renderer
 from bridge.routing.chats import Chats
 from bridge.routing.targets import Routes
 
 SETTINGS = web.AppKey("settings", Settings)
 LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
-STORE = web.AppKey("store", Store)
+#: the queue's storage, typed by its protocol: the views need no particular backend
+STORE: web.AppKey[Storage] = web.AppKey("store")
 #: wall and monotonic time for the store and the workers; tests inject one they move
 CLOCK = web.AppKey("clock", Clock)
 RENDERER = web.AppKey("renderer", Renderer)

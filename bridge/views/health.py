@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.exposition import generate_latest
 
 from bridge.keys import BOT, METRICS, STORE
-from bridge.queue.store import StoreError
+from bridge.queue.storage import StoreError
 
 
 async def _checks(app: web.Application) -> dict[str, str]:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import time
 
 from aiohttp import web
 
 from bridge.config_stores import DEFAULT_STORE, WooStore
-from bridge.keys import METRICS, SETTINGS, STORE, STORES
-from bridge.queue.store import StoreError
+from bridge.keys import CLOCK, METRICS, SETTINGS, STORE, STORES
+from bridge.queue.storage import StoreError
 from bridge.webhook.intake import (
     SIGNATURE_HEADER,
     TOPIC_HEADER,
@@ -79,7 +78,7 @@ async def receive(request: web.Request) -> web.Response:
             request.headers.get(TOPIC_HEADER, "-"),
         )
 
-    event = incoming_event(store.name, request.headers, body, time.time())
+    event = incoming_event(store.name, request.headers, body, request.app[CLOCK].time())
     try:
         accepted = await request.app[STORE].accept(event)
     except StoreError as exc:
