@@ -19,12 +19,14 @@ from bridge.bot.commands import COMMANDS, StaffCommands
 from bridge.bot.runner import BotRunner, WebhookMode, build_application
 from bridge.bot.updates import receive_update
 from bridge.config import Settings
+from bridge.guard import request_guard, server_options
 from bridge.health import healthz, metrics_endpoint, readyz
 from bridge.keys import (
     BOT,
     CHATS,
     LIFECYCLE,
     METRICS,
+    REFUSALS,
     RENDERER,
     ROUTES,
     SETTINGS,
@@ -33,8 +35,10 @@ from bridge.keys import (
 )
 from bridge.lifecycle import Lifecycle
 from bridge.metrics import Metrics
+from bridge.observability import gauges_ctx, metrics_listener_ctx
 from bridge.queue.retention import Retention, prune_forever
 from bridge.queue.store import Store
+from bridge.refusals import RefusalLog
 from bridge.render.renderer import Renderer
 from bridge.routing.chats import Chats
 from bridge.routing.digests import DigestPolicy, Digests
@@ -59,8 +63,14 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> web.Ap
 
     Raises TemplateProblem or ConfigError (from the BRIDGE_CONFIG file).
     """
-    app = web.Application(client_max_size=settings.bridge_max_body_bytes)
+    app = web.Application(
+        client_max_size=settings.bridge_max_body_bytes,
+        handler_args=server_options(settings),
+        middlewares=[request_guard],
+    )
     app[SETTINGS] = settings
+    interval = settings.bridge_refusal_log_interval_seconds
+    app[REFUSALS] = RefusalLog(logging.getLogger("bridge.refusals"), interval)
     app[LIFECYCLE] = lifecycle or Lifecycle()
     app[METRICS] = Metrics()
     stores = Stores.from_settings(settings)
@@ -70,6 +80,7 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> web.Ap
     app[RENDERER] = renderer
     app[ROUTES] = Routes.from_settings(settings, stores.names)
     app.cleanup_ctx.extend([store_ctx, chats_ctx, bot_ctx, worker_ctx])
+    app.cleanup_ctx.extend([gauges_ctx, metrics_listener_ctx])
     for path in WEBHOOK_PATHS:
         # A redirect would count as delivered and lose the event; an unknown store gets 404.
         app.router.add_post(path, handler.receive)
@@ -78,7 +89,8 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> web.Ap
         app.router.add_post(URL(settings.telegram_webhook_url).path, receive_update)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics_endpoint)
+    if settings.bridge_metrics_port is None:
+        app.router.add_get("/metrics", metrics_endpoint)
     return app
 
 

@@ -32,6 +32,7 @@ from pydantic_settings import (
     SecretsSettingsSource,
     SettingsConfigDict,
 )
+from yarl import URL
 
 # Re-exported: every caller catches ConfigError from here; the file reader raises it too.
 from bridge.config_file import ConfigError as ConfigError
@@ -46,6 +47,8 @@ DOCKER_SECRETS_DIR = "/run/secrets"
 
 S = TypeVar("S", bound=BaseSettings)
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+#: paths the bridge serves for something else than Telegram (besides /webhook...)
+_OWN_PATHS = {"/healthz": "health checks", "/readyz": "health checks", "/metrics": "metrics"}
 
 
 _CONFIG = SettingsConfigDict(
@@ -219,6 +222,17 @@ class Settings(StorageSettings, MessageSettings):
     bridge_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     bridge_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     bridge_log_format: Literal["plain", "json"] = "plain"
+    # Hardening against bad clients (README "Security"): refusals are logged once per
+    # reason per interval; slow or idle connections are closed; connections are bounded.
+    bridge_refusal_log_interval_seconds: float = Field(default=60.0, ge=0)
+    bridge_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    bridge_body_timeout_seconds: float = Field(default=10.0, gt=0)
+    bridge_max_connections: int = Field(default=1000, ge=1)
+    # /metrics (and a copy of /healthz and /readyz) on an address of their own; the
+    # queue's gauges are refreshed in the background, never per scrape.
+    bridge_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    bridge_metrics_host: str | None = None
+    bridge_metrics_refresh_seconds: float = Field(default=15.0, gt=0)
 
     # Delivery tuning. Tests shrink these; shops rarely need to.
     bridge_retry_base_seconds: float = Field(default=2.0, gt=0)
@@ -316,6 +330,14 @@ class Settings(StorageSettings, MessageSettings):
     def _webhook_url(cls, value: str | None) -> str | None:
         if value and not value.startswith("https://"):
             raise ValueError("must be an https:// URL that Telegram can reach")
+        if value:
+            path = URL(value).path
+            if path == "/webhook" or path.startswith("/webhook/") or path in _OWN_PATHS:
+                raise ValueError(
+                    f"its path {path} is served for {_OWN_PATHS.get(path, 'WooCommerce')}, so "
+                    "staff commands would never arrive; give Telegram a path of its own, e.g. "
+                    f"https://{URL(value).host}/telegram"
+                )
         return value or None
 
     @field_validator("telegram_webhook_secret")
@@ -324,6 +346,15 @@ class Settings(StorageSettings, MessageSettings):
         if value is not None and not _SECRET_TOKEN.fullmatch(value.get_secret_value()):
             raise ValueError("use 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value
+
+    @model_validator(mode="after")
+    def _metrics_port(self) -> Settings:
+        if self.bridge_metrics_port == self.bridge_port:
+            raise ValueError(
+                "BRIDGE_METRICS_PORT is BRIDGE_PORT; choose another port, or leave "
+                "BRIDGE_METRICS_PORT unset to serve /metrics beside the webhooks"
+            )
+        return self
 
     @model_validator(mode="after")
     def _webhook_pair(self) -> Settings:

@@ -9,6 +9,7 @@ from bridge.config import Settings
 from bridge.lifecycle import Lifecycle
 from bridge.metrics import Metrics
 from bridge.queue.store import Store
+from bridge.refusals import RefusalLog
 from bridge.render.renderer import Renderer
 from bridge.routing.chats import Chats
 from bridge.routing.targets import Routes
@@ -25,3 +26,5 @@ ROUTES = web.AppKey("routes", Routes)
 CHATS = web.AppKey("chats", Chats)
 #: the WooCommerce stores, each at its own delivery path
 STORES = web.AppKey("stores", Stores)
+#: refusals are logged once per reason per interval (README "Security")
+REFUSALS = web.AppKey("refusals", RefusalLog)

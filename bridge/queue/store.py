@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sqlite3
 import time
 from collections import Counter
@@ -77,12 +78,23 @@ class StoreError(Exception):
     """The database could not be read or written."""
 
 
+class DatabaseMissing(StoreError):
+    """The file the bridge opened is no longer at its path (deleted or replaced)."""
+
+
 class Store:
     """Async access to the queue. Create with `await Store.open(path)`."""
 
-    def __init__(self, conn: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, executor: ThreadPoolExecutor, path: Path | None = None
+    ) -> None:
         self._conn = conn
         self._executor = executor
+        # The file as opened: deleting (or replacing) it while the connection is open
+        # would let intake commit into a file that no longer exists, lost at the restart.
+        self._path = path
+        self._identity = _identity(path) if path is not None else None
+        self._missing_logged = False
         self._intake: list[tuple[IncomingEvent, asyncio.Future[Accepted]]] = []
         self._flusher: asyncio.Task[None] | None = None
         #: set when a new event is committed; the router waits on it
@@ -106,7 +118,7 @@ class Store:
         except (sqlite3.Error, OSError) as exc:
             executor.shutdown(wait=False)
             raise StoreError(f"cannot open the database {path}: {exc}") from exc
-        return cls(conn, executor)
+        return cls(conn, executor, path)
 
     async def close(self) -> None:
         if self._flusher is not None:
@@ -171,7 +183,31 @@ class Store:
 
     def _insert_events(self, events: Sequence[IncomingEvent]) -> list[Accepted]:
         with transaction(self._conn):
-            return [self._insert_event(event) for event in events]
+            accepted = [self._insert_event(event) for event in events]
+            # Checked inside the transaction: on a missing file it rolls back, unacknowledged.
+            self._check_file()
+            return accepted
+
+    def _check_file(self) -> None:
+        """Raise DatabaseMissing unless the opened file is still the one at its path.
+
+        One stat(): microseconds, on the database thread, once per commit.
+        """
+        if self._path is None or self._identity is None:
+            return
+        if _identity(self._path) == self._identity:
+            return
+        if not self._missing_logged:
+            self._missing_logged = True
+            log.critical(
+                "the database file %s was deleted or replaced while the bridge ran: webhooks "
+                "now get 503; messages already queued are still sent. Restart the bridge "
+                "(after restoring a backup of the file, if you have one)",
+                self._path,
+            )
+        raise DatabaseMissing(
+            f"the database file {self._path} was deleted or replaced; restart the bridge"
+        )
 
     def _insert_event(self, e: IncomingEvent) -> Accepted:
         row = self._conn.execute(
@@ -388,6 +424,7 @@ class Store:
         too full for a real event, but a failure must not stick forever either, or a
         readiness check could keep away the traffic that would clear it.
         """
+        await self._run(self._check_file)
         await self._run(
             self._execute,
             "INSERT OR REPLACE INTO health (id, checked_at) VALUES (1, ?)",
@@ -460,6 +497,15 @@ class transaction:
             self._conn.execute("COMMIT")
         elif self._conn.in_transaction:
             self._conn.execute("ROLLBACK")
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The device and inode of the file at `path`, None if there is none."""
+    try:
+        stat = os.stat(path)
+    except OSError:  # gone, or no longer reachable: either way not the file opened
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 def _connect(path: Path, synchronous: str, busy_timeout: float) -> sqlite3.Connection:
