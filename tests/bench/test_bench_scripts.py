@@ -54,6 +54,11 @@ def run_bench(module: str, *args: str) -> str:
             ["RSS idle MiB", "RSS after 40 events MiB"],
         ),
         ("startup", ["--runs", "1"], ["launch to /healthz 200 s"]),
+        (
+            "scrape",
+            ["--queued", "20", "--requests", "20", "--rate", "100", "--scrapers", "2"],
+            ["webhook p99 ms", "scrape p50 ms"],
+        ),
     ],
 )
 def test_benchmark_runs_and_prints_its_figures(
