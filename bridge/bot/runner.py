@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -20,12 +21,15 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tel
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
-from bridge.config import Settings
+from bridge.config import DEFAULT_TELEGRAM_API, Settings
+from bridge.redact import masked_url
 
 log = logging.getLogger(__name__)
 
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+# python-telegram-bot ends the text of an unexpected HTTP answer with its status: "... (407)"
+_HTTP_STATUS = re.compile(r"\((\d{3})\)$")
 
 
 @dataclass(frozen=True)
@@ -39,9 +43,12 @@ class WebhookMode:
 def build_application(settings: Settings) -> tuple[Application, list[HTTPXRequest]]:  # type: ignore[type-arg]
     """The Application, and the HTTP clients it uses (closed by the runner)."""
     timeout = settings.bridge_send_timeout_seconds
+    # Both clients, so that long polling goes through the proxy as well as the sends.
+    proxy = settings.proxy_url
     requests = [
         HTTPXRequest(
             connection_pool_size=settings.bridge_send_concurrency + 4,
+            proxy=proxy,
             connect_timeout=timeout,
             read_timeout=timeout,
             write_timeout=timeout,
@@ -49,6 +56,7 @@ def build_application(settings: Settings) -> tuple[Application, list[HTTPXReques
         ),
         HTTPXRequest(
             connection_pool_size=1,
+            proxy=proxy,
             connect_timeout=timeout,
             # a long poll holds the request open for the poll timeout, plus slack
             read_timeout=settings.bridge_poll_timeout_seconds + timeout,
@@ -72,6 +80,64 @@ def build_application(settings: Settings) -> tuple[Application, list[HTTPXReques
     return application, requests
 
 
+@dataclass(frozen=True)
+class Route:
+    """How the bridge reaches Telegram, in words that are safe to print."""
+
+    #: TELEGRAM_API_BASE_URL, which never contains the token
+    base_url: str
+    #: TELEGRAM_PROXY_URL with its credentials masked, or None
+    proxy: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Route:
+        proxy = settings.proxy_url
+        return cls(settings.telegram_api_base_url, masked_url(proxy) if proxy else None)
+
+    def unreachable(self, method: str, exc: Exception) -> str:
+        """One line for a network failure, built from class names only: a library's error
+        text may quote the request URL, and with it the token."""
+        causes = _cause_names(exc)
+        if self.proxy is not None:
+            return (
+                f"cannot reach Telegram through the proxy TELEGRAM_PROXY_URL={self.proxy} "
+                f"({method}: {causes}); check that the proxy runs, accepts this host and its "
+                "credentials, and can reach Telegram"
+            )
+        return (
+            f"Telegram unreachable at {self.base_url} ({method}: {causes}); where Telegram is "
+            "blocked, set TELEGRAM_PROXY_URL or point TELEGRAM_API_BASE_URL at a relay"
+        )
+
+
+def _cause_names(exc: BaseException) -> str:
+    """The exception's class and its causes' classes, e.g. `NetworkError < ConnectError`,
+    with the HTTP status when there was one (e.g. a proxy's 407)."""
+    names: list[str] = []
+    current: BaseException | None = exc
+    while current is not None and len(names) < 4:
+        names.append(type(current).__name__)
+        current = current.__cause__
+    status = _HTTP_STATUS.search(str(exc))
+    return " < ".join(names) + (f", HTTP {status.group(1)}" if status else "")
+
+
+def _rejection(exc: InvalidToken, base_url: str) -> tuple[str, str]:
+    """The status word and the line for Telegram answering 401 or 404 to getMe."""
+    current: BaseException | None = exc
+    while current is not None:
+        if isinstance(current, TelegramError) and "not found" in current.message.lower():
+            return "not found", (
+                f"Telegram answered 404 Not Found at {base_url}: TELEGRAM_API_BASE_URL does not "
+                "serve the Bot API there, or TELEGRAM_BOT_TOKEN is malformed"
+            )
+        current = current.__cause__
+    return "unauthorized", (
+        "Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized; revoked or mistyped); get a "
+        "valid one from @BotFather"
+    )
+
+
 class BotRunner:
     """Starts the bot in the background and says whether it is ready."""
 
@@ -83,8 +149,10 @@ class BotRunner:
         poll_timeout: int,
         retry: tuple[float, float] = (1.0, 60.0),
         webhook: WebhookMode | None = None,
+        route: Route | None = None,
     ) -> None:
         self.application = application
+        self._route = route or Route(DEFAULT_TELEGRAM_API)
         self._requests = requests
         self._commands = commands
         self._poll_timeout = poll_timeout
@@ -93,26 +161,25 @@ class BotRunner:
         self._task: asyncio.Task[None] | None = None
         #: set once the bot can send; the sender waits for it
         self.ready = asyncio.Event()
-        #: why the bot is not ready, for /healthz
-        self.problem: str | None = "starting"
+        #: one word for /healthz and /readyz: ok, starting, unreachable, unauthorized,
+        #: not found; the details go to the log only
+        self.status = "starting"
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._start(), name="telegram-start")
 
     async def _start(self) -> None:
         try:
-            await self._until_done(
-                self.application.initialize,
-                f"Telegram unreachable at {self.application.bot.base_url}",
-            )
-        except InvalidToken:
-            self.problem = "Telegram rejected TELEGRAM_BOT_TOKEN; get a valid one from @BotFather"
-            log.critical("%s. Webhooks are still accepted and kept.", self.problem)
+            await self._until_done(self.application.initialize, "getMe")
+        except InvalidToken as exc:
+            # Its text quotes the token ("The token `...` was rejected"): never print it.
+            self.status, line = _rejection(exc, self._route.base_url)
+            log.critical("%s. Webhooks are still accepted and kept.", line)
             return
         try:
             await self.application.bot.set_my_commands(self._commands)
         except TelegramError as exc:
-            log.warning("could not register the command menu with Telegram: %s", exc)
+            log.warning("could not register the command menu with Telegram: %s", _cause_names(exc))
         await self.application.start()
         if self._webhook is not None:
             webhook = self._webhook
@@ -123,7 +190,7 @@ class BotRunner:
                     secret_token=webhook.secret_token,
                     allowed_updates=ALLOWED_UPDATES,
                 ),
-                f"could not register the Telegram webhook {webhook.url}",
+                "setWebhook",
             )
         else:
             assert self.application.updater is not None
@@ -132,11 +199,11 @@ class BotRunner:
                 allowed_updates=ALLOWED_UPDATES,
                 error_callback=_polling_error,
             )
-        self.problem = None
+        self.status = "ok"
         self.ready.set()
         log.info("Telegram bot @%s is running", self.application.bot.username)
 
-    async def _until_done(self, call: Callable[[], Awaitable[object]], failing: str) -> None:
+    async def _until_done(self, call: Callable[[], Awaitable[object]], method: str) -> None:
         """Await `call()` until Telegram answers, backing off; other errors propagate."""
         delay = self._retry_first
         while True:
@@ -144,8 +211,9 @@ class BotRunner:
                 await call()
                 return
             except (NetworkError, RetryAfter) as exc:
-                self.problem = f"{failing}: {exc}"
-                log.warning("%s; retrying in %.1f s", self.problem, delay)
+                self.status = "unreachable"
+                line = self._route.unreachable(method, exc)
+                log.warning("%s; retrying in %.1f s", line, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._retry_cap)
 
@@ -167,9 +235,8 @@ class BotRunner:
 
 def _polling_error(exc: TelegramError) -> None:
     # Must not be a coroutine function (python-telegram-bot calls it synchronously).
+    # Class names only: the error's text may quote the request URL.
     if isinstance(exc, Conflict):
-        log.error(
-            "another process polls this bot's updates (%s); run one bridge per bot token", exc
-        )
+        log.error("another process polls this bot's updates; run one bridge per bot token")
     else:
-        log.warning("polling Telegram for commands failed, retrying: %s", exc)
+        log.warning("polling Telegram for commands failed, retrying: %s", _cause_names(exc))
