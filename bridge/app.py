@@ -17,7 +17,8 @@ from yarl import URL
 
 from bridge import redact
 from bridge.bot.commands import COMMANDS, StaffCommands
-from bridge.bot.runner import BotRunner, Route, WebhookMode, build_application
+from bridge.bot.reach import Reach
+from bridge.bot.runner import BotRunner, WebhookMode, build_application
 from bridge.bot.updates import receive_update
 from bridge.config import Settings
 from bridge.health import healthz, metrics_endpoint, readyz
@@ -119,7 +120,7 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         settings.bridge_poll_timeout_seconds,
         retry=(settings.bridge_retry_base_seconds, settings.bridge_retry_max_seconds),
         webhook=webhook,
-        route=Route.from_settings(settings),
+        reach=Reach.from_settings(settings),
     )
     app[BOT] = runner
     runner.start()

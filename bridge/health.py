@@ -27,11 +27,29 @@ async def _checks(app: web.Application) -> dict[str, str]:
         checks["database"] = "ok"
     except StoreError as exc:
         # Status words only: these endpoints need no login. The details go to the log.
-        checks["database"] = "failing"
+        checks["database"] = _database_word(str(exc))
         log.warning("health check: the database is failing: %s", exc)
     bot = app[BOT]
     checks["telegram"] = "ok" if bot.ready.is_set() else bot.status
     return checks
+
+
+def _database_word(error: str) -> str:
+    """SQLite's error as one word: what the owner has to fix, without the error's text."""
+    text = error.lower()
+    for needle, word in _DATABASE_WORDS:
+        if needle in text:
+            return word
+    return "failing"
+
+
+_DATABASE_WORDS = (
+    ("full", "full"),
+    ("locked", "locked"),
+    ("readonly", "unwritable"),
+    ("read-only", "unwritable"),
+    ("unable to open", "unwritable"),
+)
 
 
 async def healthz(request: web.Request) -> web.Response:

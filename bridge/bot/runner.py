@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -21,15 +20,13 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tel
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
+from bridge.bot.reach import Reach, cause_names
 from bridge.config import DEFAULT_TELEGRAM_API, Settings
-from bridge.redact import masked_url
 
 log = logging.getLogger(__name__)
 
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
-# python-telegram-bot ends the text of an unexpected HTTP answer with its status: "... (407)"
-_HTTP_STATUS = re.compile(r"\((\d{3})\)$")
 
 
 @dataclass(frozen=True)
@@ -80,64 +77,6 @@ def build_application(settings: Settings) -> tuple[Application, list[HTTPXReques
     return application, requests
 
 
-@dataclass(frozen=True)
-class Route:
-    """How the bridge reaches Telegram, in words that are safe to print."""
-
-    #: TELEGRAM_API_BASE_URL, which never contains the token
-    base_url: str
-    #: TELEGRAM_PROXY_URL with its credentials masked, or None
-    proxy: str | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Route:
-        proxy = settings.proxy_url
-        return cls(settings.telegram_api_base_url, masked_url(proxy) if proxy else None)
-
-    def unreachable(self, method: str, exc: Exception) -> str:
-        """One line for a network failure, built from class names only: a library's error
-        text may quote the request URL, and with it the token."""
-        causes = _cause_names(exc)
-        if self.proxy is not None:
-            return (
-                f"cannot reach Telegram through the proxy TELEGRAM_PROXY_URL={self.proxy} "
-                f"({method}: {causes}); check that the proxy runs, accepts this host and its "
-                "credentials, and can reach Telegram"
-            )
-        return (
-            f"Telegram unreachable at {self.base_url} ({method}: {causes}); where Telegram is "
-            "blocked, set TELEGRAM_PROXY_URL or point TELEGRAM_API_BASE_URL at a relay"
-        )
-
-
-def _cause_names(exc: BaseException) -> str:
-    """The exception's class and its causes' classes, e.g. `NetworkError < ConnectError`,
-    with the HTTP status when there was one (e.g. a proxy's 407)."""
-    names: list[str] = []
-    current: BaseException | None = exc
-    while current is not None and len(names) < 4:
-        names.append(type(current).__name__)
-        current = current.__cause__
-    status = _HTTP_STATUS.search(str(exc))
-    return " < ".join(names) + (f", HTTP {status.group(1)}" if status else "")
-
-
-def _rejection(exc: InvalidToken, base_url: str) -> tuple[str, str]:
-    """The status word and the line for Telegram answering 401 or 404 to getMe."""
-    current: BaseException | None = exc
-    while current is not None:
-        if isinstance(current, TelegramError) and "not found" in current.message.lower():
-            return "not found", (
-                f"Telegram answered 404 Not Found at {base_url}: TELEGRAM_API_BASE_URL does not "
-                "serve the Bot API there, or TELEGRAM_BOT_TOKEN is malformed"
-            )
-        current = current.__cause__
-    return "unauthorized", (
-        "Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized; revoked or mistyped); get a "
-        "valid one from @BotFather"
-    )
-
-
 class BotRunner:
     """Starts the bot in the background and says whether it is ready."""
 
@@ -149,10 +88,10 @@ class BotRunner:
         poll_timeout: int,
         retry: tuple[float, float] = (1.0, 60.0),
         webhook: WebhookMode | None = None,
-        route: Route | None = None,
+        reach: Reach | None = None,
     ) -> None:
         self.application = application
-        self._route = route or Route(DEFAULT_TELEGRAM_API)
+        self._reach = reach or Reach(DEFAULT_TELEGRAM_API)
         self._requests = requests
         self._commands = commands
         self._poll_timeout = poll_timeout
@@ -173,13 +112,13 @@ class BotRunner:
             await self._until_done(self.application.initialize, "getMe")
         except InvalidToken as exc:
             # Its text quotes the token ("The token `...` was rejected"): never print it.
-            self.status, line = _rejection(exc, self._route.base_url)
+            self.status, line = self._reach.rejection(exc)
             log.critical("%s. Webhooks are still accepted and kept.", line)
             return
         try:
             await self.application.bot.set_my_commands(self._commands)
         except TelegramError as exc:
-            log.warning("could not register the command menu with Telegram: %s", _cause_names(exc))
+            log.warning("could not register the command menu with Telegram: %s", cause_names(exc))
         await self.application.start()
         if self._webhook is not None:
             webhook = self._webhook
@@ -197,7 +136,7 @@ class BotRunner:
             await self.application.updater.start_polling(
                 timeout=self._poll_timeout,
                 allowed_updates=ALLOWED_UPDATES,
-                error_callback=_polling_error,
+                error_callback=self._polling_error,
             )
         self.status = "ok"
         self.ready.set()
@@ -212,7 +151,7 @@ class BotRunner:
                 return
             except (NetworkError, RetryAfter) as exc:
                 self.status = "unreachable"
-                line = self._route.unreachable(method, exc)
+                line = self._reach.unreachable(method, exc)
                 log.warning("%s; retrying in %.1f s", line, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._retry_cap)
@@ -232,11 +171,9 @@ class BotRunner:
         for request in self._requests:
             await request.shutdown()
 
-
-def _polling_error(exc: TelegramError) -> None:
-    # Must not be a coroutine function (python-telegram-bot calls it synchronously).
-    # Class names only: the error's text may quote the request URL.
-    if isinstance(exc, Conflict):
-        log.error("another process polls this bot's updates; run one bridge per bot token")
-    else:
-        log.warning("polling Telegram for commands failed, retrying: %s", _cause_names(exc))
+    def _polling_error(self, exc: TelegramError) -> None:
+        # Must not be a coroutine function (python-telegram-bot calls it synchronously).
+        if isinstance(exc, Conflict):
+            log.error("another process polls this bot's updates; run one bridge per bot token")
+        else:
+            log.warning("%s; polling again", self._reach.unreachable("getUpdates", exc))
