@@ -288,6 +288,9 @@ async def test_no_secret_in_any_answer_or_log_line_under_any_fault(
         log = r.log.read_text()
         everything = log + "\n".join(r.answers)
         assert leaks(everything) == [], (r.fault, leaks(everything), everything)
+        answers = "\n".join(r.answers)
+        for private in (str(CHAT_ID), "john.doe@example.com", "John Doe"):
+            assert private not in answers, (r.fault, private, answers)
         assert r.expect_line in log, (r.fault, log)
         assert r.seen == r.telegram, (r.fault, r.seen)
         assert "Traceback" not in log, (r.fault, log)
