@@ -10,6 +10,7 @@ value and any `bot<token>` path segment with a mask before the record is written
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -28,6 +29,15 @@ MASK = "****"
 _BOT_PATH = re.compile(r"bot(\d+):[A-Za-z0-9_-]+")
 # Shorter values would mask ordinary words; Telegram and WooCommerce secrets are longer.
 _SHORTEST = 4
+
+_PROXY_VARIABLES = (
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+)
 
 _secrets: set[str] = set()
 _pattern: re.Pattern[str] | None = None
@@ -55,6 +65,8 @@ def remember_settings(settings: Settings) -> None:
         settings.woocommerce_webhook_secret,
         settings.woocommerce_webhook_previous_secret,
         *url_secrets(settings.proxy_url),
+        # Without TELEGRAM_PROXY_URL, the HTTP client honours these standard variables.
+        *(secret for name in _PROXY_VARIABLES for secret in url_secrets(os.environ.get(name))),
     )
 
 
