@@ -15,7 +15,9 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from yarl import URL
 
+from bridge import redact
 from bridge.bot.commands import COMMANDS, StaffCommands
+from bridge.bot.reach import Reach
 from bridge.bot.runner import BotRunner, WebhookMode, build_application
 from bridge.bot.updates import receive_update
 from bridge.config import Settings
@@ -75,6 +77,9 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> web.Ap
     app[METRICS] = Metrics()
     stores = Stores.from_settings(settings)
     app[STORES] = stores
+    # Every secret this bridge holds is masked in its logs from here on.
+    redact.remember_settings(settings)
+    redact.remember(*(secret for store in stores for secret in store.secrets()))
     renderer = Renderer.from_settings(settings, stores.urls())
     renderer.compile_all()
     app[RENDERER] = renderer
@@ -127,6 +132,7 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         settings.bridge_poll_timeout_seconds,
         retry=(settings.bridge_retry_base_seconds, settings.bridge_retry_max_seconds),
         webhook=webhook,
+        reach=Reach.from_settings(settings),
     )
     app[BOT] = runner
     runner.start()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import is_currency
@@ -21,6 +21,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
@@ -44,6 +45,8 @@ from bridge.woo.validate import store_url
 
 DEFAULT_TELEGRAM_API = "https://api.telegram.org"
 DOCKER_SECRETS_DIR = "/run/secrets"
+#: what TELEGRAM_PROXY_URL may use (socks5h resolves host names at the proxy)
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 
 S = TypeVar("S", bound=BaseSettings)
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -76,6 +79,45 @@ def _config_path(*sources: PydanticBaseSettingsSource) -> Path | None:
     return None
 
 
+class _SecretFiles(SecretsSettingsSource):
+    """Docker secrets, with an unreadable file reported as one line naming it.
+
+    pydantic-settings would raise a SettingsError whose traceback fills a screen, even
+    when the variable is also set in the environment.
+    """
+
+    def __call__(self) -> dict[str, Any]:
+        self._problems: list[str] = []
+        values = super().__call__()
+        if self._problems:
+            raise ConfigError(self._problems)
+        return values
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        try:
+            return super().get_field_value(field, field_name)
+        except (OSError, UnicodeDecodeError) as exc:
+            path = Path(str(self.secrets_dir)) / field_name
+            self._problems.append(
+                f"{field_name.upper()} (Docker secret {path}): {_unreadable(path, exc)}"
+            )
+            return None, field_name, False
+
+
+def _unreadable(path: Path, exc: Exception) -> str:
+    """Why a Docker secret file cannot be read, and what to do; never its content."""
+    if isinstance(exc, UnicodeDecodeError):
+        return "is not UTF-8 text; it must hold the value alone, as text"
+    if isinstance(exc, PermissionError):
+        return (
+            f"cannot be read by this user (uid {os.getuid()}): make it readable, e.g. "
+            f"chown {os.getuid()} {path} && chmod 0400 {path}, or remove it"
+        )
+    return (
+        f"cannot be read ({getattr(exc, 'strerror', None) or type(exc).__name__}); fix or remove it"
+    )
+
+
 def _layers(
     settings_cls: type[BaseSettings],
     init_settings: PydanticBaseSettingsSource,
@@ -87,7 +129,7 @@ def _layers(
     # Only when present: a missing directory is normal outside Docker, not worth a warning.
     secrets_dir = Path(os.environ.get("BRIDGE_SECRETS_DIR", DOCKER_SECRETS_DIR))
     if secrets_dir.is_dir():
-        layers.append(("secret", SecretsSettingsSource(settings_cls, secrets_dir=secrets_dir)))
+        layers.append(("secret", _SecretFiles(settings_cls, secrets_dir=secrets_dir)))
     path = _config_path(init_settings, env_settings, dotenv_settings)
     # Every setting's name is known to the file, also when only some settings are read.
     layers.append(("file", FileSettingsSource(settings_cls, path, known=Settings.model_fields)))
@@ -207,6 +249,9 @@ class Settings(StorageSettings, MessageSettings):
     telegram_bot_token: SecretStr
     telegram_chat_id: int | None = None
     telegram_api_base_url: str = DEFAULT_TELEGRAM_API
+    # Where Telegram is blocked: every Bot API call goes through this proxy. It may carry
+    # credentials, so it is a secret as a whole and shown masked.
+    telegram_proxy_url: SecretStr | None = None
     telegram_admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     telegram_alert_chat_id: int | None = None
     # Telegram updates by webhook instead of long polling (both set, or neither).
@@ -365,6 +410,35 @@ class Settings(StorageSettings, MessageSettings):
             )
         return self
 
+    @field_validator("telegram_proxy_url")
+    @classmethod
+    def _proxy_url(cls, value: SecretStr | None) -> SecretStr | None:
+        text = value.get_secret_value().strip() if value is not None else ""
+        if not text:
+            return None
+        # The value is never echoed: it may carry the proxy's password.
+        scheme, sep, _rest = text.partition("://")
+        if not sep or scheme.lower() not in PROXY_SCHEMES:
+            raise ValueError(
+                "must start with one of " + ", ".join(f"{s}://" for s in PROXY_SCHEMES) + ", "
+                "e.g. socks5://user:password@proxy.example.com:1080"
+            )
+        try:
+            url = URL(text)
+            port = url.port
+        except ValueError:
+            url, port = URL(), None
+        if not url.host or port is None:
+            raise ValueError(
+                "must name the proxy's host and port, e.g. http://proxy.example.com:3128"
+            )
+        return SecretStr(text)
+
+    @property
+    def proxy_url(self) -> str | None:
+        """TELEGRAM_PROXY_URL in clear, for the HTTP client only (never print it)."""
+        return self.telegram_proxy_url.get_secret_value() if self.telegram_proxy_url else None
+
     @field_validator("telegram_api_base_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
@@ -399,6 +473,16 @@ def load_settings(env_file: str | Path | None = ".env") -> Settings:
 def load_storage_settings(env_file: str | Path | None = ".env") -> StorageSettings:
     """Only the database settings, for commands that need nothing else."""
     return _load(StorageSettings, env_file)
+
+
+class _WebhookSecret(_Layered):
+    woocommerce_webhook_secret: SecretStr | None = None
+
+
+def load_webhook_secret(env_file: str | Path | None = ".env") -> str | None:
+    """WOOCOMMERCE_WEBHOOK_SECRET from wherever the bridge reads it, for `woo register`."""
+    secret = _load(_WebhookSecret, env_file).woocommerce_webhook_secret
+    return secret.get_secret_value() if secret is not None else None
 
 
 def load_message_settings(env_file: str | Path | None = ".env") -> MessageSettings:

@@ -29,6 +29,7 @@ from bridge.config import (
     setting_origins,
 )
 from bridge.config_file import ORIGINS, read_config_file
+from bridge.redact import masked_url
 from bridge.render.i18n import BUILTIN_LANGUAGES, LOCALE_DIR, candidates, catalogue_codes
 from bridge.render.renderer import DIGEST_TEMPLATE, Renderer, RenderOptions
 from bridge.render.samples import sample_for
@@ -357,6 +358,9 @@ def shown(name: str, value: object) -> str:
         if name == "telegram_bot_token":
             # The part before the colon is the bot's user id, which is public.
             return f"{value.get_secret_value().partition(':')[0]}:****"
+        if name == "telegram_proxy_url":
+            # Where the proxy is helps; only its credentials are secret.
+            return masked_url(value.get_secret_value())
         return "****"
     if value is None:
         return "(not set)"

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
+from pathlib import Path
 
 import aiohttp
 
 from bridge.cli.common import EXIT_CONFIG
+from bridge.config import ConfigError, load_webhook_secret
 from bridge.woo.reachability import delivery_problem
 from bridge.woo.rest import RegisterAction, WooApiError, WooClient, WooConfigError
 
@@ -36,6 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     register.add_argument(
         "--force", action="store_true", help="register even a URL WooCommerce would refuse"
     )
+    register.add_argument(
+        "--webhook-secret-file",
+        metavar="PATH",
+        help="read the bridge's webhook secret from this file ('-': standard input); default: "
+        "WOOCOMMERCE_WEBHOOK_SECRET, then the bridge's settings (.env, Docker secret)",
+    )
     status = actions.add_parser("status", help="list the store's webhooks; flag the disabled ones")
     _store_arguments(status)
     status.add_argument("--delivery-url", help="only the webhooks that deliver to this URL")
@@ -48,19 +57,45 @@ def _store_arguments(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("WOOCOMMERCE_CONSUMER_KEY"),
         help="REST API consumer key ck_... (or WOOCOMMERCE_CONSUMER_KEY)",
     )
-    parser.add_argument(
+    secret = parser.add_mutually_exclusive_group()
+    secret.add_argument(
+        "--secret-file",
+        metavar="PATH",
+        help="read the REST API consumer secret cs_... from this file ('-': standard input); "
+        "default: WOOCOMMERCE_CONSUMER_SECRET",
+    )
+    secret.add_argument(
         "--secret",
-        default=os.environ.get("WOOCOMMERCE_CONSUMER_SECRET"),
-        help="REST API consumer secret cs_... (or WOOCOMMERCE_CONSUMER_SECRET)",
+        help="the consumer secret itself; avoid it: every user of the host sees it in `ps`",
     )
 
 
+def read_secret(path: str) -> str:
+    """A secret from a file, or from standard input for '-'; surrounding blanks dropped.
+
+    Raises WooConfigError naming the file, never with its content.
+    """
+    try:
+        text = sys.stdin.readline() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+        raise WooConfigError(f"cannot read the secret from {path}: {reason}") from None
+    if not text.strip():
+        raise WooConfigError(f"{'standard input' if path == '-' else path} holds no secret")
+    return text.strip()
+
+
 def run(args: argparse.Namespace) -> int:
+    try:
+        args.secret = _consumer_secret(args)
+    except WooConfigError as exc:
+        print(f"woo-bridge: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     if not args.key or not args.secret:
         print(
-            "Give the REST API key with --key ck_... --secret cs_... (or WOOCOMMERCE_CONSUMER_KEY"
-            " and WOOCOMMERCE_CONSUMER_SECRET). Create one in WooCommerce > Settings > Advanced"
-            " > REST API with Read/Write permission.",
+            "Give the REST API key with WOOCOMMERCE_CONSUMER_KEY=ck_... and "
+            "WOOCOMMERCE_CONSUMER_SECRET=cs_... (or --key ck_... --secret-file PATH). Create one"
+            " in WooCommerce > Settings > Advanced > REST API with Read/Write permission.",
             file=sys.stderr,
         )
         return EXIT_CONFIG
@@ -74,14 +109,39 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
-async def _register(args: argparse.Namespace) -> int:
-    secret = os.environ.get("WOOCOMMERCE_WEBHOOK_SECRET", "")
-    if not secret:
+def _consumer_secret(args: argparse.Namespace) -> str | None:
+    if args.secret_file:
+        return read_secret(args.secret_file)
+    if args.secret:
         print(
-            "Set WOOCOMMERCE_WEBHOOK_SECRET (the secret the bridge verifies) before registering.",
+            "woo-bridge: warning: --secret shows the consumer secret to every user of this host "
+            "(ps, shell history); prefer WOOCOMMERCE_CONSUMER_SECRET or --secret-file",
             file=sys.stderr,
         )
-        return EXIT_CONFIG
+        return str(args.secret)
+    return os.environ.get("WOOCOMMERCE_CONSUMER_SECRET")
+
+
+def _webhook_secret(args: argparse.Namespace) -> str:
+    """The secret the bridge verifies: from the file given, the variable, or the settings."""
+    if args.webhook_secret_file:
+        return read_secret(args.webhook_secret_file)
+    secret = os.environ.get("WOOCOMMERCE_WEBHOOK_SECRET", "")
+    if secret:
+        return secret
+    with contextlib.suppress(ConfigError):
+        # The bridge's own settings: .env, a Docker secret or the BRIDGE_CONFIG file.
+        configured = load_webhook_secret()
+        if configured:
+            return configured
+    raise WooConfigError(
+        "no webhook secret: set WOOCOMMERCE_WEBHOOK_SECRET (the secret the bridge verifies) "
+        "or give --webhook-secret-file PATH ('-' reads standard input) before registering"
+    )
+
+
+async def _register(args: argparse.Namespace) -> int:
+    secret = _webhook_secret(args)
     problem = delivery_problem(args.delivery_url)
     if problem and not args.force:
         print(f"woo-bridge: {problem} (--force registers it anyway)", file=sys.stderr)
