@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bridge.bot.runner import BotRunner
+from bridge.clock import ScheduleClock
 from bridge.config import Settings
 from bridge.lifecycle import Lifecycle
 from bridge.metrics import Metrics
@@ -12,6 +13,7 @@ from bridge.queue.store import Store
 from bridge.render.renderer import Renderer
 from bridge.routing.chats import Chats
 from bridge.routing.targets import Routes
+from bridge.supervisor import Supervisor
 from bridge.webhook.stores import Stores
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -25,3 +27,7 @@ ROUTES = web.AppKey("routes", Routes)
 CHATS = web.AppKey("chats", Chats)
 #: the WooCommerce stores, each at its own delivery path
 STORES = web.AppKey("stores", Stores)
+#: the worker tasks (router, digests, sender, pruner); /readyz asks it which are down
+WORKERS = web.AppKey("workers", Supervisor)
+#: the clock of stored schedules and pacing; tests inject one whose wall time they step
+CLOCK = web.AppKey("clock", ScheduleClock)

@@ -9,6 +9,7 @@ empty objects as `[]`, so no field is assumed to be a dict.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -69,12 +70,20 @@ class Payload:
         return f"{self.topic}|{self.resource_id}|{modified}|{self.status or ''}"
 
 
+# A JSON escape of a UTF-16 surrogate; a lone one decodes to text UTF-8 cannot encode.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def parse_payload(topic: str, body: bytes) -> Payload:
     """Classify and decode a delivery body; never raises."""
     try:
         value = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         return Payload(topic, PayloadKind.UNREADABLE, problem=f"not valid JSON ({exc})")
+    if _SURROGATE_ESCAPE.search(body):
+        # "Widget \ud800" is valid JSON, but its text could neither be stored nor sent.
+        value = _without_surrogates(value)
     if not isinstance(value, dict):
         kind = type(value).__name__
         return Payload(topic, PayloadKind.UNREADABLE, problem=f"JSON {kind}, not an object")
@@ -85,3 +94,14 @@ def parse_payload(topic: str, body: bytes) -> Payload:
     if topic.endswith(".deleted") and set(value) <= {"id"}:
         return Payload(topic, PayloadKind.DELETED, value)
     return Payload(topic, PayloadKind.RESOURCE, value)
+
+
+def _without_surrogates(value: Any) -> Any:
+    """`value` with every lone surrogate replaced by U+FFFD (a pair decodes to one char)."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    return value
