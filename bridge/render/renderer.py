@@ -205,10 +205,12 @@ class Renderer:
             log.exception("cannot prepare event #%d (%s) for its template", event_id, payload.topic)
             return Rendered((last_resort_text(payload.topic, event_id),), "", None, code)
         label = self.options.label_of(store)
+        doubt = payload.topic_doubt()
+        warning = f"The topic {payload.topic} is doubtful: {doubt}." if doubt else ""
         for builtin_only, name in self._attempts(payload):
             try:
                 env = self.environment(code, builtin_only)
-                parts = self._render_parts(env, name, context, label)
+                parts = self._render_parts(env, name, context, label, warning)
             except Exception as exc:
                 # A template is code the shop may have written: whatever it raises, the
                 # event must still reach the chat.
@@ -297,13 +299,25 @@ class Renderer:
         return context, keyboard([(label, url)])
 
     def _render_parts(
-        self, env: jinja2.Environment, name: str, context: dict[str, Any], label: str = ""
+        self,
+        env: jinja2.Environment,
+        name: str,
+        context: dict[str, Any],
+        label: str = "",
+        warning: str = "",
     ) -> tuple[str, ...]:
-        return tuple(split_message(self._fit(env, name, context, label)))
+        return tuple(split_message(self._fit(env, name, context, label, warning)))
 
-    def _fit(self, env: jinja2.Environment, name: str, context: dict[str, Any], label: str) -> str:
+    def _fit(
+        self,
+        env: jinja2.Environment,
+        name: str,
+        context: dict[str, Any],
+        label: str,
+        warning: str = "",
+    ) -> str:
         """Render; if an order is too long for one message, show fewer of its items."""
-        text = _render_text(env, name, context, label)
+        text = _render_text(env, name, context, label, warning)
         items = context["order"]["line_items"]
         if visible_length(text) <= MAX_MESSAGE_LENGTH or len(items) < 2:
             return text
@@ -311,7 +325,7 @@ class Renderer:
         def shown(count: int) -> str:
             order = {**context["order"], "line_items": items[:count]}
             order["more_items"] = len(items) - count
-            return _render_text(env, name, {**context, "order": order}, label)
+            return _render_text(env, name, {**context, "order": order}, label, warning)
 
         best = shown(0)
         if visible_length(best) > MAX_MESSAGE_LENGTH:
@@ -368,12 +382,19 @@ class Renderer:
 
 
 def _render_text(
-    env: jinja2.Environment, name: str, context: dict[str, Any], label: str = ""
+    env: jinja2.Environment,
+    name: str,
+    context: dict[str, Any],
+    label: str = "",
+    warning: str = "",
 ) -> str:
     text = env.get_template(name).render(context)
     text = _BLANK_LINES.sub("\n\n", text).strip()
     if not text:
         raise ValueError("the template rendered nothing")
+    if warning:
+        # Above whatever template: the reader must not take the topic at its word.
+        text = f"⚠️ <i>{escape(warning)}</i>\n{text}"
     if label:
         # Several stores share the chats: the first line says which one the event is from.
         text = f"[{escape(label)}] {text}"

@@ -98,6 +98,9 @@ def decide(
         note = f"no status change ({change.after})"
     if held:
         note = f"held for a digest in {len(held)} chat(s)"
+    doubt = payload.topic_doubt()
+    if doubt:
+        note = f"doubtful topic: {doubt}" + (f"; {note}" if note else "")
     routing = Routing(
         event.id, EventState.ROUTED, tuple(messages), note=note, state_key=state_key(event, payload)
     )
@@ -209,6 +212,9 @@ class Router:
         payload = parse_payload(event.topic, event.body)
         if payload.kind is PayloadKind.UNREADABLE:
             log.warning("event #%d (%s) is %s", event.id, event.topic, payload.problem)
+        doubt = payload.topic_doubt()
+        if doubt:
+            log.warning("event #%d (%s): the topic is doubtful: %s", event.id, event.topic, doubt)
         key = state_key(event, payload)
         if key is not None:
             first = await self._store.seen_state(key)
