@@ -2,9 +2,10 @@
 
 A message is never lost to a template: a template that fails at run time, or renders
 something Telegram would refuse, is replaced by the built-in template for the topic, then
-by the default template, and by a fixed text if need be. A long order loses the end of its
-item list ("… and 12 more items") so that it fits one message; anything else too long for
-one message is split into parts.
+by the default template, and by a fixed text if need be. Free text (notes, names,
+addresses, descriptions) is shortened in the views first; a long order then loses the end
+of its item list ("… and 12 more items") so that it fits one message; anything else too
+long for one message is split into parts, at most MAX_PARTS of them.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: the most messages one event becomes in one chat; a longer text is cut, with a notice,
+#: so that one event cannot hold a chat's queue for minutes
+MAX_PARTS = 3
 DEFAULT_TEMPLATE = "default.html"
 DIGEST_TEMPLATE = "digest.html"
 
@@ -306,7 +310,12 @@ class Renderer:
         label: str = "",
         warning: str = "",
     ) -> tuple[str, ...]:
-        return tuple(split_message(self._fit(env, name, context, label, warning)))
+        parts = split_message(self._fit(env, name, context, label, warning))
+        if len(parts) <= MAX_PARTS:
+            return tuple(parts)
+        left_out = len(parts) - (MAX_PARTS - 1)
+        notice = f"✂️ <i>The rest of this message ({left_out} more parts) was not sent.</i>"
+        return (*parts[: MAX_PARTS - 1], notice)
 
     def _fit(
         self,

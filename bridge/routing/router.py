@@ -209,7 +209,9 @@ class Router:
         await self._store.commit_routing(routing, now=self._clock.now())
 
     async def _route(self, event: StoredEvent) -> tuple[Routing, _Learned]:
-        payload = parse_payload(event.topic, event.body)
+        # Parsing and rendering run in a thread: a 1 MB body, or a shop's template printing
+        # it whole, must not hold the event loop (and with it intake) for seconds.
+        payload = await asyncio.to_thread(parse_payload, event.topic, event.body)
         if payload.kind is PayloadKind.UNREADABLE:
             log.warning("event #%d (%s) is %s", event.id, event.topic, payload.problem)
         doubt = payload.topic_doubt()
@@ -223,7 +225,8 @@ class Router:
                 return Routing(event.id, EventState.DUPLICATE, note=note), None
         state = orders.order_state(event.store, payload)
         change = await self._store.call(orders.recall, state) if state is not None else None
-        routing, held = decide(
+        routing, held = await asyncio.to_thread(
+            decide,
             event,
             payload,
             self._chats.routes,

@@ -54,6 +54,11 @@ def run_bench(module: str, *args: str) -> str:
             ["RSS idle MiB", "RSS after 40 events MiB"],
         ),
         ("startup", ["--runs", "1"], ["launch to /healthz 200 s"]),
+        (
+            "free_text",
+            ["--notes", "1", "--probes", "5", "--note-bytes", "20000"],
+            ["20,000-byte note, built-in templates", "small deliveries while 1 orders"],
+        ),
     ],
 )
 def test_benchmark_runs_and_prints_its_figures(
