@@ -105,6 +105,7 @@ async def test_a_digest_that_cannot_be_stored_is_sent_plain_and_the_next_ones_go
     assert "Shirt 1-" in digests()[1]
     assert not db_rows(client, "SELECT id FROM digest_items")
 
+
 async def test_a_worker_that_dies_fails_readiness_and_is_restarted(
     bridge: TestClient, fake_telegram: FakeTelegram
 ) -> None:
