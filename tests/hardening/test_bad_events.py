@@ -132,3 +132,14 @@ async def test_a_worker_that_dies_fails_readiness_and_is_restarted(
     # The real workers ran all along: an order still goes out.
     await deliver(bridge, "order.created", numbered_order(1003))
     await eventually(lambda: order_numbers(fake_telegram.sent) == [1003])
+
+
+async def test_a_body_nested_too_deep_to_parse_is_reported_as_unreadable(
+    bridge: TestClient, fake_telegram: FakeTelegram
+) -> None:
+    deep = b"[" * 200_000 + b"]" * 200_000  # json.loads raises RecursionError
+    await deliver(bridge, "product.updated", deep)
+    await deliver(bridge, "order.created", numbered_order(1004))
+    await eventually(lambda: len(fake_telegram.sent) == 2)
+    assert "product.updated" in fake_telegram.sent[0].text
+    assert order_numbers(fake_telegram.sent) == [1004]
