@@ -8,6 +8,7 @@ so an NTP correction or a VM resume setting the clock back does not hold message
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Protocol
 
@@ -42,19 +43,23 @@ class ScheduleClock:
         self.clock = clock or SystemClock()
         self._last = floor
         self._last_monotonic: float | None = None
+        # The router asks from its rendering thread while the sender asks on the loop.
+        self._lock = threading.Lock()
 
     def raise_floor(self, floor: float) -> None:
         """Never answer less than `floor` (a time already stored) from now on."""
-        self._last = max(self._last, floor)
+        with self._lock:
+            self._last = max(self._last, floor)
 
     def now(self) -> float:
-        wall, monotonic = self.clock.wall(), self.clock.monotonic()
-        steady = self._last
-        if self._last_monotonic is not None:
-            steady += max(0.0, monotonic - self._last_monotonic)
-        self._last = max(wall, steady)
-        self._last_monotonic = monotonic
-        return self._last
+        with self._lock:
+            wall, monotonic = self.clock.wall(), self.clock.monotonic()
+            steady = self._last
+            if self._last_monotonic is not None:
+                steady += max(0.0, monotonic - self._last_monotonic)
+            self._last = max(wall, steady)
+            self._last_monotonic = monotonic
+            return self._last
 
     def monotonic(self) -> float:
         return self.clock.monotonic()
