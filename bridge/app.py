@@ -7,8 +7,7 @@ the bot before the database.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 
@@ -20,12 +19,14 @@ from bridge.bot.commands import COMMANDS, StaffCommands
 from bridge.bot.reach import Reach
 from bridge.bot.runner import BotRunner, WebhookMode, build_application
 from bridge.bot.updates import receive_update
+from bridge.clock import Clock, ScheduleClock
 from bridge.config import Settings
 from bridge.guard import request_guard, server_options
 from bridge.health import healthz, metrics_endpoint, readyz
 from bridge.keys import (
     BOT,
     CHATS,
+    CLOCK,
     LIFECYCLE,
     METRICS,
     REFUSALS,
@@ -34,6 +35,7 @@ from bridge.keys import (
     SETTINGS,
     STORE,
     STORES,
+    WORKERS,
 )
 from bridge.lifecycle import Lifecycle
 from bridge.metrics import Metrics
@@ -50,6 +52,7 @@ from bridge.send.alerts import ChatAlerts
 from bridge.send.backoff import RetryPolicy
 from bridge.send.ratelimit import Limits, RateLimiter
 from bridge.send.sender import Sender
+from bridge.supervisor import Supervisor
 from bridge.webhook import handler
 from bridge.webhook.stores import Stores
 
@@ -59,9 +62,11 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATHS = ("/webhook", "/webhook/", "/webhook/{store}", "/webhook/{store}/")
 
 
-def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> web.Application:
+def create_app(
+    settings: Settings, lifecycle: Lifecycle | None = None, clock: Clock | None = None
+) -> web.Application:
     """Build the bridge. Templates, stores and routes are read here, so a broken one fails
-    at once.
+    at once. `clock` is the machine's unless given (tests step its wall time).
 
     Raises TemplateProblem or ConfigError (from the BRIDGE_CONFIG file).
     """
@@ -75,6 +80,7 @@ def create_app(settings: Settings, lifecycle: Lifecycle | None = None) -> web.Ap
     app[REFUSALS] = RefusalLog(logging.getLogger("bridge.refusals"), interval)
     app[LIFECYCLE] = lifecycle or Lifecycle()
     app[METRICS] = Metrics()
+    app[CLOCK] = ScheduleClock(clock)
     stores = Stores.from_settings(settings)
     app[STORES] = stores
     # Every secret this bridge holds is masked in its logs from here on.
@@ -112,7 +118,7 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def chats_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[CHATS] = await Chats.open(app[STORE], app[ROUTES])
+    app[CHATS] = await Chats.open(app[STORE], app[ROUTES], app[CLOCK].now)
     yield
 
 
@@ -150,7 +156,10 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
     chats = app[CHATS]
     policy = DigestPolicy.from_settings(settings)
     digests = Digests(store, policy) if policy is not None else None
-    router = Router(store, chats, app[RENDERER], digests)
+    clock = app[CLOCK]
+    # Nothing stored is due later than it was when stored, even after a clock step back.
+    clock.raise_floor(await store.latest_time())
+    router = Router(store, chats, app[RENDERER], digests, clock)
     alerts = ChatAlerts(store, settings.telegram_alert_chat_id)
     await alerts.load()
     sender = Sender(
@@ -162,25 +171,18 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
         alerts,
         app[METRICS],
         gate=chats,
+        clock=clock,
     )
     retention = Retention.from_settings(settings)
-    tasks = [
-        asyncio.create_task(router.run(), name="router"),
-        asyncio.create_task(router.flush_digests_forever(), name="digests"),
-        asyncio.create_task(sender.run(), name="sender"),
-        asyncio.create_task(prune_forever(store, retention), name="pruner"),
-    ]
-    for task in tasks:
-        task.add_done_callback(_log_crash)
+    workers = Supervisor(
+        first_pause=settings.bridge_retry_base_seconds,
+        longest_pause=min(60.0, settings.bridge_retry_max_seconds),
+    )
+    app[WORKERS] = workers
+    workers.start("router", router.run)
+    workers.start("digests", router.flush_digests_forever)
+    workers.start("sender", sender.run)
+    workers.start("pruner", functools.partial(prune_forever, store, retention))
     yield
     await sender.stop(settings.bridge_shutdown_grace_seconds)
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-def _log_crash(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.critical("the %s stopped unexpectedly", task.get_name(), exc_info=task.exception())
+    await workers.stop()

@@ -14,7 +14,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.exposition import generate_latest
 
-from bridge.keys import BOT, METRICS, STORE
+from bridge.keys import BOT, METRICS, STORE, WORKERS
 from bridge.queue.store import DatabaseMissing, StoreError
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,10 @@ async def _checks(app: web.Application) -> dict[str, str]:
         log.warning("health check: the database is failing: %s", exc)
     bot = app[BOT]
     checks["telegram"] = "ok" if bot.ready.is_set() else bot.status
+    workers = app.get(WORKERS)
+    if workers is not None:
+        down = workers.problems()
+        checks["workers"] = ", ".join(f"{n} {w}" for n, w in sorted(down.items())) or "ok"
     return checks
 
 

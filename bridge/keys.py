@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bridge.bot.runner import BotRunner
+from bridge.clock import ScheduleClock
 from bridge.config import Settings
 from bridge.lifecycle import Lifecycle
 from bridge.metrics import Metrics
@@ -13,6 +14,7 @@ from bridge.refusals import RefusalLog
 from bridge.render.renderer import Renderer
 from bridge.routing.chats import Chats
 from bridge.routing.targets import Routes
+from bridge.supervisor import Supervisor
 from bridge.webhook.stores import Stores
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -28,3 +30,7 @@ CHATS = web.AppKey("chats", Chats)
 STORES = web.AppKey("stores", Stores)
 #: refusals are logged once per reason per interval (README "Security")
 REFUSALS = web.AppKey("refusals", RefusalLog)
+#: the worker tasks (router, digests, sender, pruner); /readyz asks it which are down
+WORKERS = web.AppKey("workers", Supervisor)
+#: the clock of stored schedules and pacing; tests inject one whose wall time they step
+CLOCK = web.AppKey("clock", ScheduleClock)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-import time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
@@ -123,7 +122,7 @@ class MuteCommands:
         how_long = (
             "until /unmute"
             if mute.until is None
-            else f"for {short_duration(mute.until - time.time())}"
+            else f"for {short_duration(mute.until - self._chats.mutes.now())}"
         )
         await _reply(
             message,
@@ -148,7 +147,7 @@ class MuteCommands:
                 f"No topic this chat receives matches {pattern}; "
                 f"it receives: {', '.join(topics) or 'nothing'}."
             )
-        until = time.time() + parse_duration(args[1]) if len(args) == 2 else None
+        until = self._chats.mutes.now() + parse_duration(args[1]) if len(args) == 2 else None
         return Mute(place.chat_id, place.thread_id, pattern, until, user_id)
 
     async def unmute(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -234,7 +233,7 @@ class MuteCommands:
                 "the shop's messages.",
                 None,
             )
-        now = time.time()
+        now = self._chats.mutes.now()
         lines = ["<b>Topics sent here</b>"]
         buttons = []
         for topic in topics:

@@ -417,6 +417,16 @@ class Store:
         self.messages_waiting.set()
         return count
 
+    async def latest_time(self) -> float:
+        """The latest wall time stored as "now" by this bridge (0 if none)."""
+        rows = await self._run(
+            self._query,
+            "SELECT MAX(COALESCE((SELECT MAX(updated_at) FROM messages), 0),"
+            " COALESCE((SELECT MAX(created_at) FROM digest_items), 0))",
+            (),
+        )
+        return float(rows[0][0])
+
     async def ping(self) -> None:
         """Raise StoreError unless the database takes a write and intake worked lately.
 

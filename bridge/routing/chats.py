@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections.abc import Callable
 
 from bridge.queue.models import QueuedMessage
 from bridge.queue.store import Store
@@ -33,9 +34,14 @@ class Chats:
         self.mutes = mutes
 
     @classmethod
-    async def open(cls, store: Store, routes: Routes) -> Chats:
-        """Load mutes and chat moves, and point the routes at the chats' current ids."""
-        mutes = Mutes(store)
+    async def open(
+        cls, store: Store, routes: Routes, clock: Callable[[], float] = time.time
+    ) -> Chats:
+        """Load mutes and chat moves, and point the routes at the chats' current ids.
+
+        `clock` gives the wall time mutes end by (ScheduleClock.now in the bridge).
+        """
+        mutes = Mutes(store, clock)
         await mutes.load()
         chats = cls(store, routes, mutes)
         moves = await store.call(_load_aliases)

@@ -122,9 +122,10 @@ class Digests:
         moment = time.time() if now is None else now
         return await self._store.call(_due_digests, moment, self._policy)
 
-    async def commit(self, digest: Digest, text: str) -> None:
+    async def commit(self, digest: Digest, text: str, now: float | None = None) -> None:
         """Queue the digest's message and drop its items, in one transaction."""
-        await self._store.call(_commit_digest, digest, text, time.time())
+        moment = time.time() if now is None else now
+        await self._store.call(_commit_digest, digest, text, moment)
         self._store.messages_waiting.set()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -48,20 +49,22 @@ class Mute:
 class Mutes:
     """Every mute of the bridge; changes are written through to the database."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
         self._store = store
+        #: wall time as the schedules use it (ScheduleClock.now in the bridge)
+        self.now = clock
         self._mutes: dict[tuple[int, int | None, str], Mute] = {}
 
     async def load(self) -> None:
-        rows = await self._store.call(_load, time.time())
+        rows = await self._store.call(_load, self.now())
         self._mutes = {(m.chat_id, m.thread_id, m.pattern): m for m in rows}
 
     def muting(
         self, chat_id: int, thread_id: int | None, topic: str, now: float | None = None
     ) -> Mute | None:
         """The mute that silences `topic` in this chat and thread now, if any."""
-        now = time.time() if now is None else now
-        for mute in self._mutes.values():
+        now = self.now() if now is None else now
+        for mute in tuple(self._mutes.values()):  # the router reads from a thread
             if (
                 mute.chat_id == chat_id
                 and mute.thread_id == thread_id
@@ -73,16 +76,16 @@ class Mutes:
 
     def of(self, chat_id: int, thread_id: int | None, now: float | None = None) -> list[Mute]:
         """The mutes in force in this chat and thread."""
-        now = time.time() if now is None else now
+        now = self.now() if now is None else now
         return [
             m
-            for m in self._mutes.values()
+            for m in tuple(self._mutes.values())
             if m.chat_id == chat_id and m.thread_id == thread_id and m.active(now)
         ]
 
     async def mute(self, mute: Mute) -> None:
         """Add a mute, replacing one of the same pattern in the same place."""
-        now = time.time()
+        now = self.now()
         await self._store.call(_insert, mute, now)
         self._mutes = {k: m for k, m in self._mutes.items() if m.active(now)}
         self._mutes[(mute.chat_id, mute.thread_id, mute.pattern)] = mute

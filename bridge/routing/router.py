@@ -11,9 +11,9 @@ import asyncio
 import functools
 import logging
 import sqlite3
-import time
 from collections.abc import Callable
 
+from bridge.clock import ScheduleClock
 from bridge.payloads import Payload, PayloadKind, parse_payload
 from bridge.queue.models import EventState, OutgoingMessage, Routing, StoredEvent
 from bridge.queue.store import Store, StoreError
@@ -31,6 +31,13 @@ log = logging.getLogger(__name__)
 # Orders the block checkout creates before the customer has ordered anything.
 IGNORED_ORDER_STATUSES = frozenset({"checkout-draft"})
 _STORE_RETRY_SECONDS = 1.0
+# SQLite errors that a row's own values cause; any other one is the database failing.
+_ROW_ERRORS = (
+    sqlite3.IntegrityError,
+    sqlite3.DataError,
+    sqlite3.ProgrammingError,
+    sqlite3.InterfaceError,
+)
 
 #: what routing an event taught the router, written in the routing's own transaction
 _Learned = Callable[[sqlite3.Connection], None] | None
@@ -44,6 +51,7 @@ def decide(
     change: StatusChange | None = None,
     mutes: Mutes | None = None,
     digests: Digests | None = None,
+    clock: ScheduleClock | None = None,
 ) -> tuple[Routing, list[HeldItem]]:
     """The messages for one event, and what is held for a digest instead.
 
@@ -58,11 +66,13 @@ def decide(
     )
     messages: list[OutgoingMessage] = []
     held: list[HeldItem] = []
-    now = time.time()
+    clock = clock or ScheduleClock()
+    now = clock.now()  # mutes end at a stored wall time
+    paced = clock.monotonic()  # digest windows only measure time passing
     label = renderer.options.label_of(event.store)
     for target in routes.targets_for(payload, change, event.store):
         mute = mutes.muting(target.chat_id, target.thread_id, event.topic, now) if mutes else None
-        if mute is None and digests is not None and digests.should_hold(target, event.topic, now):
+        if mute is None and digests is not None and digests.should_hold(target, event.topic, paced):
             title = f"[{label}] {title_of(payload)}" if label else title_of(payload)
             held.append(HeldItem(target, event.topic, title, event.id))
             continue
@@ -88,6 +98,9 @@ def decide(
         note = f"no status change ({change.after})"
     if held:
         note = f"held for a digest in {len(held)} chat(s)"
+    doubt = payload.topic_doubt()
+    if doubt:
+        note = f"doubtful topic: {doubt}" + (f"; {note}" if note else "")
     routing = Routing(
         event.id, EventState.ROUTED, tuple(messages), note=note, state_key=state_key(event, payload)
     )
@@ -103,23 +116,41 @@ def state_key(event: StoredEvent, payload: Payload) -> str | None:
     return f"store:{event.store}|{key}"
 
 
-def fallback_routing(event: StoredEvent, routes: Routes) -> Routing:
-    """A bare notice for an event that could not be routed normally."""
+def fallback_routing(event: StoredEvent, routes: Routes, error: str = "") -> Routing:
+    """A bare notice for an event that could not be routed normally; `error` says why."""
     text = last_resort_text(event.topic, event.id)
     payload = Payload(event.topic, PayloadKind.UNREADABLE)
     messages = tuple(
         OutgoingMessage(chat_id=t.chat_id, thread_id=t.thread_id, topic=event.topic, text=text)
         for t in routes.targets_for(payload, store=event.store)
     )
-    return Routing(event.id, EventState.ROUTED, messages, note="routing failed")
+    note = f"routing failed: {error}" if error else "routing failed"
+    return Routing(event.id, EventState.ROUTED, messages, note=note[:500])
+
+
+def describe(exc: BaseException) -> str:
+    """`exc` as one line that can always be stored and logged (no lone surrogates)."""
+    text = f"{type(exc).__name__}: {exc}"
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")[:300]
+
+
+def is_outage(exc: StoreError) -> bool:
+    """Whether the database failed (locked, full, unreadable) rather than one row's values."""
+    return not isinstance(exc.__cause__, _ROW_ERRORS)
 
 
 class Router:
     """Routes new events until cancelled."""
 
     def __init__(
-        self, store: Store, chats: Chats, renderer: Renderer, digests: Digests | None = None
+        self,
+        store: Store,
+        chats: Chats,
+        renderer: Renderer,
+        digests: Digests | None = None,
+        clock: ScheduleClock | None = None,
     ) -> None:
+        self._clock = clock or ScheduleClock()
         self._store = store
         self._chats = chats
         self._renderer = renderer
@@ -147,22 +178,45 @@ class Router:
         """Route every event waiting now; returns how many."""
         events = await self._store.new_events()
         for event in events:
-            learned: _Learned = None
-            try:
-                routing, learned = await self._route(event)
-            except StoreError:
-                raise
-            except Exception:
-                # A bug here must not stall the queue, nor drop the event silently.
-                log.exception("routing event #%d (%s) failed", event.id, event.topic)
-                routing = fallback_routing(event, self._chats.routes)
-            await self._store.commit_routing(routing, now=time.time(), also=learned)
+            await self._route_one(event)
         return len(events)
 
+    async def _route_one(self, event: StoredEvent) -> None:
+        """Route and commit one event; what fails is kept for this event alone.
+
+        Raises StoreError only when the database itself fails (the whole queue waits).
+        """
+        try:
+            routing, learned = await self._route(event)
+            await self._store.commit_routing(routing, now=self._clock.now(), also=learned)
+            return
+        except StoreError as exc:
+            if is_outage(exc):
+                raise
+            problem: BaseException = exc
+        except Exception as exc:
+            problem = exc
+        # A bug, or a value SQLite or Telegram cannot take, must not stall the queue, nor
+        # drop the event silently: its chats get a plain notice, the event its error.
+        log.error(
+            "routing event #%d (%s) failed: %s",
+            event.id,
+            event.topic,
+            describe(problem),
+            exc_info=problem,
+        )
+        routing = fallback_routing(event, self._chats.routes, describe(problem))
+        await self._store.commit_routing(routing, now=self._clock.now())
+
     async def _route(self, event: StoredEvent) -> tuple[Routing, _Learned]:
-        payload = parse_payload(event.topic, event.body)
+        # Parsing and rendering run in a thread: a 1 MB body, or a shop's template printing
+        # it whole, must not hold the event loop (and with it intake) for seconds.
+        payload = await asyncio.to_thread(parse_payload, event.topic, event.body)
         if payload.kind is PayloadKind.UNREADABLE:
             log.warning("event #%d (%s) is %s", event.id, event.topic, payload.problem)
+        doubt = payload.topic_doubt()
+        if doubt:
+            log.warning("event #%d (%s): the topic is doubtful: %s", event.id, event.topic, doubt)
         key = state_key(event, payload)
         if key is not None:
             first = await self._store.seen_state(key)
@@ -171,7 +225,8 @@ class Router:
                 return Routing(event.id, EventState.DUPLICATE, note=note), None
         state = orders.order_state(event.store, payload)
         change = await self._store.call(orders.recall, state) if state is not None else None
-        routing, held = decide(
+        routing, held = await asyncio.to_thread(
+            decide,
             event,
             payload,
             self._chats.routes,
@@ -179,12 +234,13 @@ class Router:
             change,
             self._chats.mutes,
             self._digests,
+            self._clock,
         )
         writes: list[Callable[[sqlite3.Connection], object]] = []
         if state is not None and change is not None and change.current:
             writes.append(functools.partial(orders.remember, state=state, event_id=event.id))
         if held:
-            writes.append(functools.partial(hold_items, items=held, now=time.time()))
+            writes.append(functools.partial(hold_items, items=held, now=self._clock.now()))
         return routing, _all(writes)
 
     def _digest_text(self, digest: Digest) -> str:
@@ -209,11 +265,34 @@ class Router:
         interval = max(0.05, min(1.0, self._digests.policy.quiet / 4))
         while True:
             try:
-                for digest in await self._digests.due():
-                    await self._digests.commit(digest, self._digest_text(digest))
+                for digest in await self._digests.due(self._clock.now()):
+                    await self._flush(digest)
             except StoreError as exc:
                 log.error("cannot send digests, retrying: %s", exc)
             await asyncio.sleep(interval)
+
+    async def _flush(self, digest: Digest) -> None:
+        """Queue one digest; one that cannot be stored must not stop the others."""
+        try:
+            await self._digests_commit(digest, self._digest_text(digest))
+            return
+        except StoreError as exc:
+            if is_outage(exc):
+                raise
+            problem: Exception = exc
+        except Exception as exc:
+            problem = exc
+        log.error(
+            "the %s digest for chat %s failed (%s); sending it as plain text",
+            digest.topic,
+            digest.chat_id,
+            describe(problem),
+        )
+        await self._digests_commit(digest, digest_text(digest))
+
+    async def _digests_commit(self, digest: Digest, text: str) -> None:
+        assert self._digests is not None
+        await self._digests.commit(digest, text, self._clock.now())
 
 
 def _all(writes: list[Callable[[sqlite3.Connection], object]]) -> _Learned:

@@ -13,13 +13,13 @@ import contextlib
 import html
 import json
 import logging
-import time
 from typing import Protocol
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 
 from bridge.bot.runner import BotRunner
+from bridge.clock import ScheduleClock
 from bridge.metrics import Metrics
 from bridge.queue.models import QueuedMessage
 from bridge.queue.store import Store, StoreError
@@ -59,7 +59,10 @@ class Sender:
         alerts: ChatAlerts,
         metrics: Metrics,
         gate: SendGate | None = None,
+        clock: ScheduleClock | None = None,
     ) -> None:
+        # Flood limits pace with the monotonic clock; stored schedules use `clock.now()`.
+        self._clock = clock or ScheduleClock()
         self._store = store
         self._bot = bot
         self._policy = policy
@@ -75,31 +78,32 @@ class Sender:
         await self._bot.ready.wait()
         while not self._stopping:
             try:
-                wake_at = await self._dispatch_due()
+                wait = await self._dispatch_due()
             except StoreError as exc:
                 log.error("cannot read the queue, retrying: %s", exc)
-                wake_at = time.time() + _STORE_RETRY_SECONDS
-            if wake_at is None:
+                wait = _STORE_RETRY_SECONDS
+            if wait is None:
                 continue  # dispatched something; look for more at once
-            timeout = max(0.0, wake_at - time.time())
+            timeout = max(0.0, wait)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._store.messages_waiting.wait(), timeout)
 
     async def _dispatch_due(self) -> float | None:
-        """Start sends for due messages; None if any started, else when to look again."""
+        """Start sends for due messages; None if any started, else seconds to wait."""
         # Cleared before reading, so a change committed meanwhile wakes the next wait.
         self._store.messages_waiting.clear()
-        now = time.time()
-        blocked = self._limiter.blocked_chats(now)
+        now = self._clock.now()
+        paced = self._clock.monotonic()
+        blocked = self._limiter.blocked_chats(paced)
         busy = set(blocked) | set(self._in_flight.values())
-        free = min(self._concurrency - len(self._in_flight), self._limiter.overall_capacity(now))
+        free = min(self._concurrency - len(self._in_flight), self._limiter.overall_capacity(paced))
         if free > 0:
             batch = await self._store.claim(now, free, exclude_chats=busy)
             for message in batch:
                 # Checked at the last moment: a mute set after the message was queued counts.
                 skip = self._gate.skip_reason(message) if self._gate is not None else None
                 if skip is None:
-                    self._limiter.record(message.chat_id, now)
+                    self._limiter.record(message.chat_id, paced)
                 task = asyncio.create_task(self._deliver(message, skip), name=f"send-{message.id}")
                 self._in_flight[task] = message.chat_id
                 task.add_done_callback(self._finished)
@@ -111,13 +115,13 @@ class Sender:
             # the wake-up time here: that made the loop spin while Telegram's overall
             # limit held a backlog back, at 20 ms of CPU per message sent.
             if len(self._in_flight) >= self._concurrency:
-                return now + 60.0
-            return self._limiter.overall_ready_at(now)
-        candidates = list(blocked.values())
+                return 60.0
+            return self._limiter.overall_ready_at(paced) - paced
+        waits = [ready - paced for ready in blocked.values()]
         due = await self._store.next_due(exclude_chats=busy)
         if due is not None:
-            candidates.append(due)
-        return min(candidates, default=now + _IDLE_SECONDS)
+            waits.append(due - now)
+        return min(waits, default=_IDLE_SECONDS)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.pop(task, None)
@@ -139,7 +143,7 @@ class Sender:
         try:
             if skip is not None:
                 log.info("message %d to chat %s not sent: %s", message.id, message.chat_id, skip)
-                await self._store.mark_skipped(message.id, skip, time.time())
+                await self._store.mark_skipped(message.id, skip, self._clock.now())
                 return
             try:
                 await self._send(message)
@@ -148,7 +152,7 @@ class Sender:
                 self._metrics.sends.labels(outcome.action.value).inc()
                 await self._handle_failure(message, outcome)
             else:
-                now = time.time()
+                now = self._clock.now()
                 self._metrics.sends.labels("sent").inc()
                 self._metrics.send_latency.observe(now - message.created_at)
                 await self._store.mark_sent(message.id, now)
@@ -175,7 +179,7 @@ class Sender:
         )
 
     async def _handle_failure(self, message: QueuedMessage, outcome: Outcome) -> None:
-        now = time.time()
+        now = self._clock.now()
         store = self._store
         match outcome.action:
             case Action.WAIT:
@@ -185,7 +189,7 @@ class Sender:
                     outcome.delay,
                     message.chat_id,
                 )
-                self._limiter.pause(message.chat_id, now + outcome.delay)
+                self._limiter.pause(message.chat_id, self._clock.monotonic() + outcome.delay)
                 await store.retry_later(
                     message.id, now + outcome.delay, outcome.error, counts=False
                 )
