@@ -72,6 +72,7 @@ async def test_health_answers_words_while_telegram_is_unreachable(
             "status": "degraded",
             "database": "ok",
             "telegram": "unreachable",
+            "workers": "ok",
         }
     async with client.get("/readyz") as ready:
         assert ready.status == 503
@@ -79,4 +80,5 @@ async def test_health_answers_words_while_telegram_is_unreachable(
             "status": "not ready",
             "database": "ok",
             "telegram": "unreachable",
+            "workers": "ok",
         }
