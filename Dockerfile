@@ -1,7 +1,10 @@
 # syntax=docker/dockerfile:1
 # woo-telegram-bridge: one process, one container.
 #   docker build -t woo-telegram-bridge .
-#   docker run -d -p 8080:8080 -v bridge-data:/data --env-file .env woo-telegram-bridge
+#   docker run -d -p 8080:8080 -v bridge-data:/data --env-file .env \
+#     --ulimit nofile=4096:4096 woo-telegram-bridge
+# Each open connection takes a file descriptor: keep the open-file limit above
+# BRIDGE_MAX_CONNECTIONS (1000) + 64; the bridge closes connections beyond that bound.
 
 ARG PYTHON=python:3.12-slim-bookworm
 

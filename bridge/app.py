@@ -7,8 +7,7 @@ the bot before the database.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 
@@ -18,32 +17,38 @@ from yarl import URL
 from bridge import wiring
 from bridge.bot.commands import COMMANDS, StaffCommands
 from bridge.bot.runner import BotRunner, build_application
-from bridge.clock import SYSTEM_CLOCK, Clock
+from bridge.clock import Clock, ScheduleClock
 from bridge.config import Settings
 from bridge.config_routes import load_routes
 from bridge.config_stores import load_stores
+from bridge.guard import request_guard, server_options
 from bridge.keys import (
     BOT,
     CHATS,
     CLOCK,
     LIFECYCLE,
     METRICS,
+    REFUSALS,
     RENDERER,
     ROUTES,
     SETTINGS,
     STORE,
     STORES,
+    WORKERS,
 )
 from bridge.lifecycle import Lifecycle
 from bridge.metrics import Metrics
+from bridge.observability import gauges_ctx, metrics_listener_ctx
 from bridge.queue.retention import prune_forever
 from bridge.queue.store import Store
+from bridge.refusals import RefusalLog
 from bridge.routing.chats import Chats
 from bridge.routing.digests import Digests
 from bridge.routing.router import Router
 from bridge.send.alerts import ChatAlerts
 from bridge.send.ratelimit import RateLimiter
 from bridge.send.sender import Sender
+from bridge.supervisor import Supervisor
 from bridge.views import webhook as handler
 from bridge.views.health import healthz, metrics_endpoint, readyz
 from bridge.views.telegram import receive_update
@@ -55,25 +60,40 @@ WEBHOOK_PATHS = ("/webhook", "/webhook/", "/webhook/{store}", "/webhook/{store}/
 
 
 def create_app(
-    settings: Settings, lifecycle: Lifecycle | None = None, *, clock: Clock = SYSTEM_CLOCK
+    settings: Settings, lifecycle: Lifecycle | None = None, *, clock: Clock | None = None
 ) -> web.Application:
     """Build the bridge. Templates, stores and routes are read here, so a broken one fails
-    at once. `clock` tells the store and the workers the time (tests move it).
+    at once. `clock` is the machine's unless given: tests move it, or step its wall time
+    back (the store and the workers see it through a ScheduleClock, never backward).
 
     Raises TemplateProblem or ConfigError (from the BRIDGE_CONFIG file).
     """
-    app = web.Application(client_max_size=settings.bridge_max_body_bytes)
+    app = web.Application(
+        client_max_size=settings.bridge_max_body_bytes,
+        handler_args=server_options(
+            header_timeout=settings.bridge_header_timeout_seconds,
+            body_timeout=settings.bridge_body_timeout_seconds,
+        ),
+        middlewares=[request_guard],
+    )
     app[SETTINGS] = settings
-    app[CLOCK] = clock
+    app[CLOCK] = ScheduleClock(clock)
+    interval = settings.bridge_refusal_log_interval_seconds
+    app[REFUSALS] = RefusalLog(
+        logging.getLogger("bridge.refusals"), interval, clock=app[CLOCK].monotonic
+    )
     app[LIFECYCLE] = lifecycle or Lifecycle()
     app[METRICS] = Metrics()
     stores = load_stores(settings)
     app[STORES] = stores
+    # Every secret this bridge holds is masked in its logs from here on.
+    wiring.mask_secrets(settings, stores)
     renderer = wiring.renderer(settings, stores.urls())
     renderer.compile_all()
     app[RENDERER] = renderer
     app[ROUTES] = load_routes(settings, stores.names)
     app.cleanup_ctx.extend([store_ctx, chats_ctx, bot_ctx, worker_ctx])
+    app.cleanup_ctx.extend([gauges_ctx, metrics_listener_ctx])
     for path in WEBHOOK_PATHS:
         # A redirect would count as delivered and lose the event; an unknown store gets 404.
         app.router.add_post(path, handler.receive)
@@ -82,7 +102,8 @@ def create_app(
         app.router.add_post(URL(settings.telegram_webhook_url).path, receive_update)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics_endpoint)
+    if settings.bridge_metrics_port is None:
+        app.router.add_get("/metrics", metrics_endpoint)
     return app
 
 
@@ -118,6 +139,7 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         settings.bridge_poll_timeout_seconds,
         retry=(settings.bridge_retry_base_seconds, settings.bridge_retry_max_seconds),
         webhook=wiring.webhook_mode(settings),
+        reach=wiring.reach(settings),
     )
     app[BOT] = runner
     runner.start()
@@ -135,6 +157,8 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
     chats = app[CHATS]
     policy = wiring.digest_policy(settings)
     clock = app[CLOCK]
+    # Nothing stored is due later than it was when stored, even after a clock step back.
+    clock.raise_floor(await store.latest_time())
     digests = Digests(store, policy, clock) if policy is not None else None
     router = Router(store, chats, app[RENDERER], digests, clock=clock)
     alerts = ChatAlerts(store, settings.telegram_alert_chat_id, clock)
@@ -151,23 +175,15 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
         clock=clock,
     )
     retention = wiring.retention(settings)
-    tasks = [
-        asyncio.create_task(router.run(), name="router"),
-        asyncio.create_task(router.flush_digests_forever(), name="digests"),
-        asyncio.create_task(sender.run(), name="sender"),
-        asyncio.create_task(prune_forever(store, retention, clock), name="pruner"),
-    ]
-    for task in tasks:
-        task.add_done_callback(_log_crash)
+    workers = Supervisor(
+        first_pause=settings.bridge_retry_base_seconds,
+        longest_pause=min(60.0, settings.bridge_retry_max_seconds),
+    )
+    app[WORKERS] = workers
+    workers.start("router", router.run)
+    workers.start("digests", router.flush_digests_forever)
+    workers.start("sender", sender.run)
+    workers.start("pruner", functools.partial(prune_forever, store, retention, clock))
     yield
     await sender.stop(settings.bridge_shutdown_grace_seconds)
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-def _log_crash(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.critical("the %s stopped unexpectedly", task.get_name(), exc_info=task.exception())
+    await workers.stop()

@@ -8,9 +8,10 @@ the message a shop owner needs; the file's stores and routes are read elsewhere.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import is_currency
@@ -22,6 +23,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
@@ -33,8 +35,10 @@ from pydantic_settings import (
     SecretsSettingsSource,
     SettingsConfigDict,
 )
+from yarl import URL
 
 # Re-exported: every caller catches ConfigError from here; the file reader raises it too.
+from bridge.bot.reach import TELEGRAM_API
 from bridge.config_file import ConfigError as ConfigError
 from bridge.config_file import FileSettingsSource, defines_stores
 from bridge.render.i18n import DEFAULT_LANGUAGE, normalize_language
@@ -42,11 +46,15 @@ from bridge.render.links import OrderAdminUrls
 from bridge.routing.topics import pattern_problem
 from bridge.woo.validate import store_url
 
-DEFAULT_TELEGRAM_API = "https://api.telegram.org"
+DEFAULT_TELEGRAM_API = TELEGRAM_API
 DOCKER_SECRETS_DIR = "/run/secrets"
+#: what TELEGRAM_PROXY_URL may use (socks5h resolves host names at the proxy)
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 
 S = TypeVar("S", bound=BaseSettings)
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+#: paths the bridge serves for something else than Telegram (besides /webhook...)
+_OWN_PATHS = {"/healthz": "health checks", "/readyz": "health checks", "/metrics": "metrics"}
 
 
 _CONFIG = SettingsConfigDict(
@@ -74,6 +82,45 @@ def _config_path(*sources: PydanticBaseSettingsSource) -> Path | None:
     return None
 
 
+class _SecretFiles(SecretsSettingsSource):
+    """Docker secrets, with an unreadable file reported as one line naming it.
+
+    pydantic-settings would raise a SettingsError whose traceback fills a screen, even
+    when the variable is also set in the environment.
+    """
+
+    def __call__(self) -> dict[str, Any]:
+        self._problems: list[str] = []
+        values = super().__call__()
+        if self._problems:
+            raise ConfigError(self._problems)
+        return values
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        try:
+            return super().get_field_value(field, field_name)
+        except (OSError, UnicodeDecodeError) as exc:
+            path = Path(str(self.secrets_dir)) / field_name
+            self._problems.append(
+                f"{field_name.upper()} (Docker secret {path}): {_unreadable(path, exc)}"
+            )
+            return None, field_name, False
+
+
+def _unreadable(path: Path, exc: Exception) -> str:
+    """Why a Docker secret file cannot be read, and what to do; never its content."""
+    if isinstance(exc, UnicodeDecodeError):
+        return "is not UTF-8 text; it must hold the value alone, as text"
+    if isinstance(exc, PermissionError):
+        return (
+            f"cannot be read by this user (uid {os.getuid()}): make it readable, e.g. "
+            f"chown {os.getuid()} {path} && chmod 0400 {path}, or remove it"
+        )
+    return (
+        f"cannot be read ({getattr(exc, 'strerror', None) or type(exc).__name__}); fix or remove it"
+    )
+
+
 def _layers(
     settings_cls: type[BaseSettings],
     init_settings: PydanticBaseSettingsSource,
@@ -87,7 +134,7 @@ def _layers(
     env_vars = env_settings.env_vars if isinstance(env_settings, EnvSettingsSource) else {}
     secrets_dir = Path(env_vars.get("bridge_secrets_dir") or DOCKER_SECRETS_DIR)
     if secrets_dir.is_dir():
-        layers.append(("secret", SecretsSettingsSource(settings_cls, secrets_dir=secrets_dir)))
+        layers.append(("secret", _SecretFiles(settings_cls, secrets_dir=secrets_dir)))
     path = _config_path(init_settings, env_settings, dotenv_settings)
     # Every setting's name is known to the file, also when only some settings are read.
     layers.append(("file", FileSettingsSource(settings_cls, path, known=Settings.model_fields)))
@@ -207,6 +254,9 @@ class Settings(StorageSettings, MessageSettings):
     telegram_bot_token: SecretStr
     telegram_chat_id: int | None = None
     telegram_api_base_url: str = DEFAULT_TELEGRAM_API
+    # Where Telegram is blocked: every Bot API call goes through this proxy. It may carry
+    # credentials, so it is a secret as a whole and shown masked.
+    telegram_proxy_url: SecretStr | None = None
     telegram_admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     telegram_alert_chat_id: int | None = None
     # Telegram updates by webhook instead of long polling (both set, or neither).
@@ -222,6 +272,17 @@ class Settings(StorageSettings, MessageSettings):
     bridge_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     bridge_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     bridge_log_format: Literal["plain", "json"] = "plain"
+    # Hardening against bad clients (README "Security"): refusals are logged once per
+    # reason per interval; slow or idle connections are closed; connections are bounded.
+    bridge_refusal_log_interval_seconds: float = Field(default=60.0, ge=0)
+    bridge_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    bridge_body_timeout_seconds: float = Field(default=10.0, gt=0)
+    bridge_max_connections: int = Field(default=1000, ge=1)
+    # /metrics (and a copy of /healthz and /readyz) on an address of their own; the
+    # queue's gauges are refreshed in the background, never per scrape.
+    bridge_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    bridge_metrics_host: str | None = None
+    bridge_metrics_refresh_seconds: float = Field(default=15.0, gt=0)
 
     # Delivery tuning. Tests shrink these; shops rarely need to.
     bridge_retry_base_seconds: float = Field(default=2.0, gt=0)
@@ -319,6 +380,14 @@ class Settings(StorageSettings, MessageSettings):
     def _webhook_url(cls, value: str | None) -> str | None:
         if value and not value.startswith("https://"):
             raise ValueError("must be an https:// URL that Telegram can reach")
+        if value:
+            path = URL(value).path
+            if path == "/webhook" or path.startswith("/webhook/") or path in _OWN_PATHS:
+                raise ValueError(
+                    f"its path {path} is served for {_OWN_PATHS.get(path, 'WooCommerce')}, so "
+                    "staff commands would never arrive; give Telegram a path of its own, e.g. "
+                    f"https://{URL(value).host}/telegram"
+                )
         return value or None
 
     @field_validator("telegram_webhook_secret")
@@ -329,6 +398,15 @@ class Settings(StorageSettings, MessageSettings):
         return value
 
     @model_validator(mode="after")
+    def _metrics_port(self) -> Settings:
+        if self.bridge_metrics_port == self.bridge_port:
+            raise ValueError(
+                "BRIDGE_METRICS_PORT is BRIDGE_PORT; choose another port, or leave "
+                "BRIDGE_METRICS_PORT unset to serve /metrics beside the webhooks"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _webhook_pair(self) -> Settings:
         if (self.telegram_webhook_url is None) != (self.telegram_webhook_secret is None):
             raise ValueError(
@@ -336,6 +414,35 @@ class Settings(StorageSettings, MessageSettings):
                 "updates by webhook, or neither for long polling"
             )
         return self
+
+    @field_validator("telegram_proxy_url")
+    @classmethod
+    def _proxy_url(cls, value: SecretStr | None) -> SecretStr | None:
+        text = value.get_secret_value().strip() if value is not None else ""
+        if not text:
+            return None
+        # The value is never echoed: it may carry the proxy's password.
+        scheme, sep, _rest = text.partition("://")
+        if not sep or scheme.lower() not in PROXY_SCHEMES:
+            raise ValueError(
+                "must start with one of " + ", ".join(f"{s}://" for s in PROXY_SCHEMES) + ", "
+                "e.g. socks5://user:password@proxy.example.com:1080"
+            )
+        try:
+            url = URL(text)
+            port = url.port
+        except ValueError:
+            url, port = URL(), None
+        if not url.host or port is None:
+            raise ValueError(
+                "must name the proxy's host and port, e.g. http://proxy.example.com:3128"
+            )
+        return SecretStr(text)
+
+    @property
+    def proxy_url(self) -> str | None:
+        """TELEGRAM_PROXY_URL in clear, for the HTTP client only (never print it)."""
+        return self.telegram_proxy_url.get_secret_value() if self.telegram_proxy_url else None
 
     @field_validator("telegram_api_base_url")
     @classmethod

@@ -5,22 +5,22 @@ from __future__ import annotations
 from aiohttp import web
 
 from bridge.bot.runner import BotRunner
-from bridge.clock import Clock
+from bridge.clock import ScheduleClock
 from bridge.config import Settings
 from bridge.config_stores import Stores
 from bridge.lifecycle import Lifecycle
 from bridge.metrics import Metrics
 from bridge.queue.storage import Storage
+from bridge.refusals import RefusalLog
 from bridge.render.renderer import Renderer
 from bridge.routing.chats import Chats
 from bridge.routing.targets import Routes
+from bridge.supervisor import Supervisor
 
 SETTINGS = web.AppKey("settings", Settings)
 LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
 #: the queue's storage, typed by its protocol: the views need no particular backend
 STORE: web.AppKey[Storage] = web.AppKey("store")
-#: wall and monotonic time for the store and the workers; tests inject one they move
-CLOCK = web.AppKey("clock", Clock)
 RENDERER = web.AppKey("renderer", Renderer)
 BOT = web.AppKey("bot", BotRunner)
 METRICS = web.AppKey("metrics", Metrics)
@@ -29,3 +29,10 @@ ROUTES = web.AppKey("routes", Routes)
 CHATS = web.AppKey("chats", Chats)
 #: the WooCommerce stores, each at its own delivery path
 STORES = web.AppKey("stores", Stores)
+#: refusals are logged once per reason per interval (README "Security")
+REFUSALS = web.AppKey("refusals", RefusalLog)
+#: the worker tasks (router, digests, sender, pruner); /readyz asks it which are down
+WORKERS = web.AppKey("workers", Supervisor)
+#: the clock of the store and the workers: wall time that never runs backward for what is
+#: stored, monotonic time for pacing; it wraps the clock tests inject and move
+CLOCK = web.AppKey("clock", ScheduleClock)

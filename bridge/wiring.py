@@ -10,8 +10,11 @@ from collections.abc import Mapping
 
 from yarl import URL
 
+from bridge import redact
+from bridge.bot.reach import Reach
 from bridge.bot.runner import Connection, WebhookMode
 from bridge.config import MessageSettings, Settings
+from bridge.config_stores import Stores
 from bridge.queue.retention import Retention
 from bridge.render.renderer import Renderer, RenderOptions
 from bridge.routing.digests import DigestPolicy
@@ -48,6 +51,26 @@ def telegram_connection(settings: Settings) -> Connection:
         concurrency=settings.bridge_send_concurrency,
         poll_timeout=settings.bridge_poll_timeout_seconds,
         webhook=bool(settings.telegram_webhook_url),
+        proxy=settings.proxy_url,
+    )
+
+
+def reach(settings: Settings) -> Reach:
+    """How Telegram is reached, for failure lines: the proxy with its credentials masked."""
+    proxy = settings.proxy_url
+    return Reach(settings.telegram_api_base_url, redact.masked_url(proxy) if proxy else None)
+
+
+def mask_secrets(settings: Settings, stores: Stores) -> None:
+    """Mask every secret this bridge holds in its logs from here on."""
+    redact.remember(
+        settings.telegram_bot_token,
+        settings.telegram_webhook_secret,
+        settings.woocommerce_webhook_secret,
+        settings.woocommerce_webhook_previous_secret,
+        *redact.url_secrets(settings.proxy_url),
+        *redact.environment_proxy_secrets(),
+        *(secret for store in stores for secret in store.secrets()),
     )
 
 

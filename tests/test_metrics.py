@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import aiohttp
+import pytest
 from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import ValidationError
 
 from bridge.config import Settings
+from bridge.keys import SETTINGS
 from tests.fakes.telegram import FakeTelegram, Reply
-from tests.helpers import deliver, eventually, wire, write_config
+from tests.helpers import deliver, eventually, free_port, wire, write_config
 
 
 async def scrape(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -54,7 +60,12 @@ async def test_counts_webhooks_sends_and_failures(
     assert samples[("bridge_queue_depth", ())] == 0
 
 
-async def test_dead_letters_are_counted(bridge: TestClient, fake_telegram: FakeTelegram) -> None:
+async def test_dead_letters_are_counted(
+    start_bridge: Callable[..., Awaitable[TestClient]],
+    make_settings: Callable[..., Settings],
+    fake_telegram: FakeTelegram,
+) -> None:
+    bridge = await start_bridge(make_settings(bridge_metrics_refresh_seconds=0.05))
     fake_telegram.forbidden_chats.add(-100123)
     await deliver(bridge, "order.created", wire("order"))
 
@@ -92,3 +103,43 @@ async def test_each_store_is_counted_under_its_name(
     assert received("-", "-", "unknown_store") == 1  # a typo in a URL makes no new label
     assert samples[("bridge_signature_failures_total", (("store", "br"),))] == 1
     assert samples[("bridge_previous_secret_used_total", (("store", "br"),))] == 1
+
+
+async def test_a_scrape_never_waits_on_the_database(bridge: TestClient) -> None:
+    """The gauges are counted in the background: a locked database (or a busy one, deep
+    in a burst of webhooks) does not make a scrape wait, nor fail."""
+    locker = sqlite3.connect(bridge.server.app[SETTINGS].database_path, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.monotonic()
+        for _ in range(5):
+            samples = await scrape(bridge)
+        elapsed = time.monotonic() - started
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert ("bridge_queue_depth", ()) in samples
+    # Each query would have waited BRIDGE_DB_BUSY_TIMEOUT_SECONDS (0.2 s) for the lock.
+    assert elapsed < 0.5
+
+
+async def test_metrics_on_a_port_of_their_own(
+    start_bridge: Callable[..., Awaitable[TestClient]], make_settings: Callable[..., Settings]
+) -> None:
+    port = free_port()
+    client = await start_bridge(make_settings(bridge_metrics_port=port, bridge_host="127.0.0.1"))
+    assert (await client.get("/metrics")).status == 404  # not beside the webhooks any more
+    assert (await client.get("/healthz")).status == 200  # the container's health check
+    async with aiohttp.ClientSession() as http:
+        for path in ("/metrics", "/healthz", "/readyz"):
+            async with http.get(f"http://127.0.0.1:{port}{path}") as response:
+                assert response.status == 200, path
+            async with http.get(f"http://127.0.0.1:{port}/webhook") as response:
+                assert response.status == 404  # and nothing else there
+
+
+def test_the_metrics_port_cannot_be_the_webhook_port(
+    make_settings: Callable[..., Settings],
+) -> None:
+    with pytest.raises(ValidationError, match="BRIDGE_METRICS_PORT is BRIDGE_PORT"):
+        make_settings(bridge_metrics_port=8080)

@@ -257,7 +257,12 @@ async def test_healthz_reports_database_and_bot(
     await bot_ready(bridge)
     response = await bridge.get("/healthz")
     assert response.status == 200
-    assert await response.json() == {"status": "ok", "database": "ok", "telegram": "ok"}
+    assert await response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "telegram": "ok",
+        "workers": "ok",
+    }
     ready = await bridge.get("/readyz")
     assert ready.status == 200
 

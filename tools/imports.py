@@ -22,20 +22,24 @@ PACKAGE = "bridge"
 
 #: top first; a module's layer is that of the longest prefix listed
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    # what starts the bridge and turns settings into objects
-    ("entry", ("bridge.__main__", "bridge.cli", "bridge.demo", "bridge.app", "bridge.wiring")),
-    # HTTP handlers, and the typed keys through which they reach the app's state
-    ("views", ("bridge.views", "bridge.keys")),
+    # what starts the bridge and turns settings into objects; the listeners it serves on
+    ("entry", ("bridge.__main__", "bridge.cli", "bridge.demo", "bridge.app", "bridge.wiring",
+               "bridge.listen", "bridge.observability")),
+    # HTTP handlers, the guard every request passes, and the typed keys through which
+    # they reach the app's state
+    ("views", ("bridge.views", "bridge.keys", "bridge.guard")),
     # the settings and the BRIDGE_CONFIG file's stores and routes: only entry and views
     # import them, so no feature package depends on the settings' names
     ("settings", ("bridge.config", "bridge.config_file", "bridge.config_stores",
                   "bridge.config_routes")),
-    # what runs: the router, the sender, the bot, the pruner
+    # what runs: the router, the sender, the bot, the pruner, and what restarts them
     ("workers", ("bridge.routing.router", "bridge.send", "bridge.bot",
-                 "bridge.queue.retention")),
-    # what events mean: routing rules, rendering, WooCommerce payloads and REST, intake
+                 "bridge.queue.retention", "bridge.supervisor")),
+    # what events mean: routing rules, rendering, WooCommerce payloads and REST, intake;
+    # what is logged: metrics, logs, secrets masked, refusals
     ("domain", ("bridge.routing", "bridge.render", "bridge.payloads", "bridge.woo",
-                "bridge.webhook", "bridge.metrics", "bridge.lifecycle", "bridge.logs")),
+                "bridge.webhook", "bridge.metrics", "bridge.lifecycle", "bridge.logs",
+                "bridge.redact", "bridge.refusals")),
     # the queue's storage and its types, the clock, the version
     ("queue", ("bridge.queue", "bridge.clock", "bridge")),
 )  # fmt: skip

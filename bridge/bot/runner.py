@@ -20,6 +20,8 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tel
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
+from bridge.bot.reach import TELEGRAM_API, Reach, cause_names
+
 log = logging.getLogger(__name__)
 
 
@@ -48,14 +50,20 @@ class Connection:
     poll_timeout: int
     #: updates arrive by webhook on the bridge's own server, not by polling
     webhook: bool = False
+    #: every Bot API call, long polling included, goes through this proxy; it may hold
+    #: credentials, so it is never in a log line
+    proxy: str | None = field(default=None, repr=False)
 
 
 def build_application(connection: Connection) -> tuple[Application, list[HTTPXRequest]]:  # type: ignore[type-arg]
     """The Application, and the HTTP clients it uses (closed by the runner)."""
     timeout = connection.timeout
+    # Both clients, so that long polling goes through the proxy as well as the sends.
+    proxy = connection.proxy
     requests = [
         HTTPXRequest(
             connection_pool_size=connection.concurrency + 4,
+            proxy=proxy,
             connect_timeout=timeout,
             read_timeout=timeout,
             write_timeout=timeout,
@@ -63,6 +71,7 @@ def build_application(connection: Connection) -> tuple[Application, list[HTTPXRe
         ),
         HTTPXRequest(
             connection_pool_size=1,
+            proxy=proxy,
             connect_timeout=timeout,
             # a long poll holds the request open for the poll timeout, plus slack
             read_timeout=connection.poll_timeout + timeout,
@@ -97,8 +106,10 @@ class BotRunner:
         poll_timeout: int,
         retry: tuple[float, float] = (1.0, 60.0),
         webhook: WebhookMode | None = None,
+        reach: Reach | None = None,
     ) -> None:
         self.application = application
+        self._reach = reach or Reach(TELEGRAM_API)
         self._requests = requests
         self._commands = commands
         self._poll_timeout = poll_timeout
@@ -107,8 +118,9 @@ class BotRunner:
         self._task: asyncio.Task[None] | None = None
         #: set once the bot can send; the sender waits for it
         self.ready = asyncio.Event()
-        #: why the bot is not ready, for /healthz
-        self.problem: str | None = "starting"
+        #: one word for /healthz and /readyz: ok, starting, unreachable, unauthorized,
+        #: not found; the details go to the log only
+        self.status = "starting"
 
     @property
     def bot(self) -> Bot:
@@ -121,18 +133,16 @@ class BotRunner:
 
     async def _start(self) -> None:
         try:
-            await self._until_done(
-                self.application.initialize,
-                f"Telegram unreachable at {self.application.bot.base_url}",
-            )
-        except InvalidToken:
-            self.problem = "Telegram rejected TELEGRAM_BOT_TOKEN; get a valid one from @BotFather"
-            log.critical("%s. Webhooks are still accepted and kept.", self.problem)
+            await self._until_done(self.application.initialize, "getMe")
+        except InvalidToken as exc:
+            # Its text quotes the token ("The token `...` was rejected"): never print it.
+            self.status, line = self._reach.rejection(exc)
+            log.critical("%s. Webhooks are still accepted and kept.", line)
             return
         try:
             await self.application.bot.set_my_commands(self._commands)
         except TelegramError as exc:
-            log.warning("could not register the command menu with Telegram: %s", exc)
+            log.warning("could not register the command menu with Telegram: %s", cause_names(exc))
         await self.application.start()
         if self._webhook is not None:
             webhook = self._webhook
@@ -143,20 +153,20 @@ class BotRunner:
                     secret_token=webhook.secret_token,
                     allowed_updates=ALLOWED_UPDATES,
                 ),
-                f"could not register the Telegram webhook {webhook.url}",
+                "setWebhook",
             )
         else:
             assert self.application.updater is not None
             await self.application.updater.start_polling(
                 timeout=self._poll_timeout,
                 allowed_updates=ALLOWED_UPDATES,
-                error_callback=_polling_error,
+                error_callback=self._polling_error,
             )
-        self.problem = None
+        self.status = "ok"
         self.ready.set()
         log.info("Telegram bot @%s is running", self.application.bot.username)
 
-    async def _until_done(self, call: Callable[[], Awaitable[object]], failing: str) -> None:
+    async def _until_done(self, call: Callable[[], Awaitable[object]], method: str) -> None:
         """Await `call()` until Telegram answers, backing off; other errors propagate."""
         delay = self._retry_first
         while True:
@@ -164,8 +174,9 @@ class BotRunner:
                 await call()
                 return
             except (NetworkError, RetryAfter) as exc:
-                self.problem = f"{failing}: {exc}"
-                log.warning("%s; retrying in %.1f s", self.problem, delay)
+                self.status = "unreachable"
+                line = self._reach.unreachable(method, exc)
+                log.warning("%s; retrying in %.1f s", line, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._retry_cap)
 
@@ -184,12 +195,9 @@ class BotRunner:
         for request in self._requests:
             await request.shutdown()
 
-
-def _polling_error(exc: TelegramError) -> None:
-    # Must not be a coroutine function (python-telegram-bot calls it synchronously).
-    if isinstance(exc, Conflict):
-        log.error(
-            "another process polls this bot's updates (%s); run one bridge per bot token", exc
-        )
-    else:
-        log.warning("polling Telegram for commands failed, retrying: %s", exc)
+    def _polling_error(self, exc: TelegramError) -> None:
+        # Must not be a coroutine function (python-telegram-bot calls it synchronously).
+        if isinstance(exc, Conflict):
+            log.error("another process polls this bot's updates; run one bridge per bot token")
+        else:
+            log.warning("%s; polling again", self._reach.unreachable("getUpdates", exc))

@@ -14,8 +14,9 @@ from bridge import __version__
 from bridge.app import create_app
 from bridge.cli.common import EXIT_CONFIG, report_problems, settings_or_report
 from bridge.config import ConfigError, Settings
-from bridge.keys import STORES
+from bridge.keys import REFUSALS, STORES
 from bridge.lifecycle import Lifecycle
+from bridge.listen import BoundedSite, ensure_descriptors
 from bridge.logs import setup_logging
 from bridge.queue.store import StoreError
 from bridge.render.templates import TemplateProblem
@@ -59,7 +60,14 @@ async def serve(settings: Settings) -> int:
     app = create_app(settings, lifecycle)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, settings.bridge_host, settings.bridge_port)
+    ensure_descriptors(settings.bridge_max_connections)
+    site = BoundedSite(
+        runner,
+        settings.bridge_host,
+        settings.bridge_port,
+        settings.bridge_max_connections,
+        app[REFUSALS],
+    )
     try:
         await site.start()
     except OSError as exc:

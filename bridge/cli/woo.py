@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 import aiohttp
 from yarl import URL
@@ -38,6 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     register.add_argument(
         "--force", action="store_true", help="register even a URL WooCommerce would refuse"
     )
+    register.add_argument(
+        "--webhook-secret-file",
+        metavar="PATH",
+        help="read the bridge's webhook secret from this file ('-': standard input); default: "
+        "WOOCOMMERCE_WEBHOOK_SECRET, then the bridge's settings (.env, Docker secret)",
+    )
     status = actions.add_parser("status", help="list the store's webhooks; flag the disabled ones")
     _store_arguments(status)
     status.add_argument("--delivery-url", help="only the webhooks that deliver to this URL")
@@ -46,9 +53,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _store_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store-url", required=True, help="the shop's address, https://...")
     parser.add_argument("--key", help="REST API consumer key ck_... (or WOOCOMMERCE_CONSUMER_KEY)")
-    parser.add_argument(
-        "--secret", help="REST API consumer secret cs_... (or WOOCOMMERCE_CONSUMER_SECRET)"
+    secret = parser.add_mutually_exclusive_group()
+    secret.add_argument(
+        "--secret-file",
+        metavar="PATH",
+        help="read the REST API consumer secret cs_... from this file ('-': standard input); "
+        "default: WOOCOMMERCE_CONSUMER_SECRET (environment, .env or Docker secret)",
     )
+    secret.add_argument(
+        "--secret",
+        help="the consumer secret itself; avoid it: every user of the host sees it in `ps`",
+    )
+
+
+def read_secret(path: str) -> str:
+    """A secret from a file, or from standard input for '-'; surrounding blanks dropped.
+
+    Raises WooConfigError naming the file, never with its content.
+    """
+    try:
+        text = sys.stdin.readline() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+        raise WooConfigError(f"cannot read the secret from {path}: {reason}") from None
+    if not text.strip():
+        raise WooConfigError(f"{'standard input' if path == '-' else path} holds no secret")
+    return text.strip()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,13 +90,16 @@ def run(args: argparse.Namespace) -> int:
     # Like the bridge: the environment, .env and Docker secrets; the arguments win.
     if args.key is None and settings.woocommerce_consumer_key is not None:
         args.key = settings.woocommerce_consumer_key.get_secret_value()
-    if args.secret is None and settings.woocommerce_consumer_secret is not None:
-        args.secret = settings.woocommerce_consumer_secret.get_secret_value()
+    try:
+        args.secret = _consumer_secret(args, settings)
+    except WooConfigError as exc:
+        print(f"woo-bridge: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     if not args.key or not args.secret:
         print(
-            "Give the REST API key with --key ck_... --secret cs_... (or WOOCOMMERCE_CONSUMER_KEY"
-            " and WOOCOMMERCE_CONSUMER_SECRET). Create one in WooCommerce > Settings > Advanced"
-            " > REST API with Read/Write permission.",
+            "Give the REST API key with WOOCOMMERCE_CONSUMER_KEY=ck_... and "
+            "WOOCOMMERCE_CONSUMER_SECRET=cs_... (or --key ck_... --secret-file PATH). Create one"
+            " in WooCommerce > Settings > Advanced > REST API with Read/Write permission.",
             file=sys.stderr,
         )
         return EXIT_CONFIG
@@ -85,6 +118,20 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
+def _consumer_secret(args: argparse.Namespace, settings: WooApiSettings) -> str | None:
+    if args.secret_file:
+        return read_secret(args.secret_file)
+    if args.secret:
+        print(
+            "woo-bridge: warning: --secret shows the consumer secret to every user of this host "
+            "(ps, shell history); prefer WOOCOMMERCE_CONSUMER_SECRET or --secret-file",
+            file=sys.stderr,
+        )
+        return str(args.secret)
+    secret = settings.woocommerce_consumer_secret
+    return secret.get_secret_value() if secret is not None else None
+
+
 def webhook_secret(settings: WooApiSettings, delivery_url: str) -> str | None:
     """The secret the bridge verifies deliveries to `delivery_url` with.
 
@@ -100,16 +147,23 @@ def webhook_secret(settings: WooApiSettings, delivery_url: str) -> str | None:
     return secret.get_secret_value() if secret is not None else None
 
 
-async def _register(args: argparse.Namespace, settings: WooApiSettings) -> int:
+def _webhook_secret(args: argparse.Namespace, settings: WooApiSettings) -> str:
+    """The secret the bridge verifies: from the file given, else from the bridge's settings
+    (the environment, .env, a Docker secret, or the [[stores]] entry the URL names)."""
+    if args.webhook_secret_file:
+        return read_secret(args.webhook_secret_file)
     secret = webhook_secret(settings, args.delivery_url)
-    if not secret:
-        print(
-            "Set WOOCOMMERCE_WEBHOOK_SECRET (the secret the bridge verifies) before registering,"
-            " or name a store of BRIDGE_CONFIG's [[stores]] in the delivery URL"
-            " (.../webhook/<name>).",
-            file=sys.stderr,
-        )
-        return EXIT_CONFIG
+    if secret:
+        return secret
+    raise WooConfigError(
+        "no webhook secret: set WOOCOMMERCE_WEBHOOK_SECRET (the secret the bridge verifies), "
+        "give --webhook-secret-file PATH ('-' reads standard input), or name a store of "
+        "BRIDGE_CONFIG's [[stores]] in the delivery URL (.../webhook/<name>) before registering"
+    )
+
+
+async def _register(args: argparse.Namespace, settings: WooApiSettings) -> int:
+    secret = _webhook_secret(args, settings)
     problem = delivery_problem(args.delivery_url)
     if problem and not args.force:
         print(f"woo-bridge: {problem} (--force registers it anyway)", file=sys.stderr)

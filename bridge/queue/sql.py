@@ -168,6 +168,11 @@ REPLAY = (
 # --- health and retention -------------------------------------------------------------
 
 TOUCH_HEALTH = "INSERT OR REPLACE INTO health (id, checked_at) VALUES (1, ?)"
+#: the latest wall time the bridge stored as "now", so its schedule clock never runs below it
+LATEST_TIME = (
+    "SELECT MAX(COALESCE((SELECT MAX(updated_at) FROM messages), 0),"
+    " COALESCE((SELECT MAX(created_at) FROM digest_items), 0))"
+)
 PRUNE_MESSAGES = (
     "DELETE FROM messages WHERE (status IN ('sent', 'skipped') AND updated_at < ?)"
     " OR (status = 'dead' AND updated_at < ?)"

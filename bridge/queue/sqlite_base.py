@@ -7,28 +7,50 @@ bridge.queue.sql on the database thread and insert messages, the one way they en
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
 
 from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.queue import sql
 from bridge.queue.models import MessageStatus, OutgoingMessage
-from bridge.queue.storage import StoreError
+from bridge.queue.storage import DatabaseMissing, StoreError
 
 T = TypeVar("T")
+
+log = logging.getLogger("bridge.queue.store")
+
+# SQLite errors that a row's own values cause; any other one is the database failing.
+_ROW_ERRORS = (
+    sqlite3.IntegrityError,
+    sqlite3.DataError,
+    sqlite3.ProgrammingError,
+    sqlite3.InterfaceError,
+)
 
 
 class SQLiteBase:
     """The connection, its thread and the wake-ups every operation of the store shares."""
 
     def __init__(
-        self, conn: sqlite3.Connection, executor: ThreadPoolExecutor, clock: Clock = SYSTEM_CLOCK
+        self,
+        conn: sqlite3.Connection,
+        executor: ThreadPoolExecutor,
+        clock: Clock = SYSTEM_CLOCK,
+        path: Path | None = None,
     ) -> None:
         self._conn = conn
         self._executor = executor
         self._clock = clock
+        # The file as opened: deleting (or replacing) it while the connection is open
+        # would let intake commit into a file that no longer exists, lost at the restart.
+        self._path = path
+        self._identity = _identity(path) if path is not None else None
+        self._missing_logged = False
         #: set when a new event is committed; the router waits on it
         self.events_waiting = asyncio.Event()
         #: set when messages become sendable or change state; the sender waits on it
@@ -39,7 +61,7 @@ class SQLiteBase:
         try:
             return await loop.run_in_executor(self._executor, fn, *args)
         except sqlite3.Error as exc:
-            raise StoreError(str(exc)) from exc
+            raise StoreError(str(exc), outage=not isinstance(exc, _ROW_ERRORS)) from exc
 
     async def _in_transaction(self, fn: Callable[..., T], *args: object) -> T:
         """Run `fn(*args)` on the database thread inside one transaction."""
@@ -73,6 +95,27 @@ class SQLiteBase:
             ],
         )
 
+    def _check_file(self) -> None:
+        """Raise DatabaseMissing unless the opened file is still the one at its path.
+
+        One stat(): microseconds, on the database thread, once per commit.
+        """
+        if self._path is None or self._identity is None:
+            return
+        if _identity(self._path) == self._identity:
+            return
+        if not self._missing_logged:
+            self._missing_logged = True
+            log.critical(
+                "the database file %s was deleted or replaced while the bridge ran: webhooks "
+                "now get 503; messages already queued are still sent. Restart the bridge "
+                "(after restoring a backup of the file, if you have one)",
+                self._path,
+            )
+        raise DatabaseMissing(
+            f"the database file {self._path} was deleted or replaced; restart the bridge"
+        )
+
     def _query(self, statement: str, params: Sequence[object]) -> list[Any]:
         return self._conn.execute(statement, params).fetchall()
 
@@ -99,3 +142,12 @@ class transaction:
             self._conn.execute("COMMIT")
         elif self._conn.in_transaction:
             self._conn.execute("ROLLBACK")
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The device and inode of the file at `path`, None if there is none."""
+    try:
+        stat = os.stat(path)
+    except OSError:  # gone, or no longer reachable: either way not the file opened
+        return None
+    return stat.st_dev, stat.st_ino

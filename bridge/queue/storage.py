@@ -27,7 +27,19 @@ from bridge.queue.models import (
 
 
 class StoreError(Exception):
-    """The database could not be read or written."""
+    """The database could not be read or written.
+
+    `outage` is False when only one row's values were refused (the next event may go
+    through), True when the database itself failed (locked, full, unreadable, gone).
+    """
+
+    def __init__(self, message: str, *, outage: bool = True) -> None:
+        super().__init__(message)
+        self.outage = outage
+
+
+class DatabaseMissing(StoreError):
+    """The file the bridge opened is no longer at its path (deleted or replaced)."""
 
 
 class Storage(Protocol):
@@ -98,7 +110,14 @@ class Storage(Protocol):
     ) -> list[DeadLetter]: ...
     async def count_dead_letters(self, chat_id: int | None = None) -> int: ...
     async def replay(self, ids: Sequence[int] | None) -> int: ...
-    async def ping(self) -> None: ...
+    async def ping(self) -> None:
+        """Raise StoreError unless the storage takes a write (DatabaseMissing if its file
+        went away) and intake worked lately."""
+        ...
+
+    async def latest_time(self) -> float:
+        """The latest wall time stored as "now" (0 if none): the schedule clock's floor."""
+        ...
 
     # retention
     async def prune(self, finished_before: float, dead_before: float) -> tuple[int, int]: ...

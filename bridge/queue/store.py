@@ -51,9 +51,13 @@ class Store(RoutingMemory):
     """The queue's Storage on SQLite. Create with `await Store.open(path)`."""
 
     def __init__(
-        self, conn: sqlite3.Connection, executor: ThreadPoolExecutor, clock: Clock = SYSTEM_CLOCK
+        self,
+        conn: sqlite3.Connection,
+        executor: ThreadPoolExecutor,
+        clock: Clock = SYSTEM_CLOCK,
+        path: Path | None = None,
     ) -> None:
-        super().__init__(conn, executor, clock)
+        super().__init__(conn, executor, clock, path)
         self._intake: list[tuple[IncomingEvent, asyncio.Future[Accepted]]] = []
         self._flusher: asyncio.Task[None] | None = None
         #: why the last attempt to store an event failed, and when; None once one succeeds
@@ -74,7 +78,7 @@ class Store(RoutingMemory):
         except (sqlite3.Error, OSError) as exc:
             executor.shutdown(wait=False)
             raise StoreError(f"cannot open the database {path}: {exc}") from exc
-        return cls(conn, executor, clock)
+        return cls(conn, executor, clock, path)
 
     async def close(self) -> None:
         if self._flusher is not None:
@@ -120,7 +124,10 @@ class Store(RoutingMemory):
 
     def _insert_events(self, events: Sequence[IncomingEvent]) -> list[Accepted]:
         with transaction(self._conn):
-            return [self._insert_event(event) for event in events]
+            accepted = [self._insert_event(event) for event in events]
+            # Checked inside the transaction: on a missing file it rolls back, unacknowledged.
+            self._check_file()
+            return accepted
 
     def _insert_event(self, e: IncomingEvent) -> Accepted:
         row = self._conn.execute(
@@ -257,6 +264,11 @@ class Store(RoutingMemory):
         self.messages_waiting.set()
         return count
 
+    async def latest_time(self) -> float:
+        """The latest wall time stored as "now" by this bridge (0 if none)."""
+        rows = await self._run(self._query, sql.LATEST_TIME, ())
+        return float(rows[0][0])
+
     async def ping(self) -> None:
         """Raise StoreError unless the database takes a write and intake worked lately.
 
@@ -264,6 +276,7 @@ class Store(RoutingMemory):
         too full for a real event, but a failure must not stick forever either, or a
         readiness check could keep away the traffic that would clear it.
         """
+        await self._run(self._check_file)
         await self._run(self._execute, sql.TOUCH_HEALTH, (self._clock.time(),))
         if self.intake_error is not None:
             error, when = self.intake_error

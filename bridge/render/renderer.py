@@ -2,9 +2,10 @@
 
 A message is never lost to a template: a template that fails at run time, or renders
 something Telegram would refuse, is replaced by the built-in template for the topic, then
-by the default template, and by a fixed text if need be. A long order loses the end of its
-item list ("… and 12 more items") so that it fits one message; anything else too long for
-one message is split into parts.
+by the default template, and by a fixed text if need be. Free text (notes, names,
+addresses, descriptions) is shortened in the views first; a long order then loses the end
+of its item list ("… and 12 more items") so that it fits one message; anything else too
+long for one message is split into parts, at most MAX_PARTS of them.
 
 Over 300 lines because the fallbacks above are one chain; the template context
 (views.py), formatting and Telegram HTML live in modules of their own.
@@ -50,6 +51,9 @@ from bridge.render.views import template_context
 
 log = logging.getLogger(__name__)
 
+#: the most messages one event becomes in one chat; a longer text is cut, with a notice,
+#: so that one event cannot hold a chat's queue for minutes
+MAX_PARTS = 3
 DEFAULT_TEMPLATE = "default.html"
 DIGEST_TEMPLATE = "digest.html"
 
@@ -184,10 +188,12 @@ class Renderer:
             log.exception("cannot prepare event #%d (%s) for its template", event_id, payload.topic)
             return Rendered((last_resort_text(payload.topic, event_id),), "", None, code)
         label = self.options.label_of(store)
+        doubt = payload.topic_doubt()
+        warning = f"The topic {payload.topic} is doubtful: {doubt}." if doubt else ""
         for builtin_only, name in self._attempts(payload):
             try:
                 env = self.environment(code, builtin_only)
-                parts = self._render_parts(env, name, context, label)
+                parts = self._render_parts(env, name, context, label, warning)
             except Exception as exc:
                 # A template is code the shop may have written: whatever it raises, the
                 # event must still reach the chat.
@@ -276,13 +282,30 @@ class Renderer:
         return context, keyboard([(label, url)])
 
     def _render_parts(
-        self, env: jinja2.Environment, name: str, context: dict[str, Any], label: str = ""
+        self,
+        env: jinja2.Environment,
+        name: str,
+        context: dict[str, Any],
+        label: str = "",
+        warning: str = "",
     ) -> tuple[str, ...]:
-        return tuple(split_message(self._fit(env, name, context, label)))
+        parts = split_message(self._fit(env, name, context, label, warning))
+        if len(parts) <= MAX_PARTS:
+            return tuple(parts)
+        left_out = len(parts) - (MAX_PARTS - 1)
+        notice = f"✂️ <i>The rest of this message ({left_out} more parts) was not sent.</i>"
+        return (*parts[: MAX_PARTS - 1], notice)
 
-    def _fit(self, env: jinja2.Environment, name: str, context: dict[str, Any], label: str) -> str:
+    def _fit(
+        self,
+        env: jinja2.Environment,
+        name: str,
+        context: dict[str, Any],
+        label: str,
+        warning: str = "",
+    ) -> str:
         """Render; if an order is too long for one message, show fewer of its items."""
-        text = _render_text(env, name, context, label)
+        text = _render_text(env, name, context, label, warning)
         items = context["order"]["line_items"]
         if visible_length(text) <= MAX_MESSAGE_LENGTH or len(items) < 2:
             return text
@@ -290,7 +313,7 @@ class Renderer:
         def shown(count: int) -> str:
             order = {**context["order"], "line_items": items[:count]}
             order["more_items"] = len(items) - count
-            return _render_text(env, name, {**context, "order": order}, label)
+            return _render_text(env, name, {**context, "order": order}, label, warning)
 
         best = shown(0)
         if visible_length(best) > MAX_MESSAGE_LENGTH:
@@ -347,12 +370,19 @@ class Renderer:
 
 
 def _render_text(
-    env: jinja2.Environment, name: str, context: dict[str, Any], label: str = ""
+    env: jinja2.Environment,
+    name: str,
+    context: dict[str, Any],
+    label: str = "",
+    warning: str = "",
 ) -> str:
     text = env.get_template(name).render(context)
     text = _BLANK_LINES.sub("\n\n", text).strip()
     if not text:
         raise ValueError("the template rendered nothing")
+    if warning:
+        # Above whatever template: the reader must not take the topic at its word.
+        text = f"⚠️ <i>{escape(warning)}</i>\n{text}"
     if label:
         # Several stores share the chats: the first line says which one the event is from.
         text = f"[{escape(label)}] {text}"

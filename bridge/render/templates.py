@@ -4,6 +4,9 @@ the start rather than an event.
 Jinja2 reports a syntax error when it compiles a template, but an unknown filter or test
 inside an {% if %} block, or an import of a template that does not exist, only when that
 line runs; template_problems() finds those too, with the file and line.
+
+Templates run in Jinja2's sandbox: a template reads the payload, and cannot reach Python
+internals (`cycler.__init__.__globals__.os`) to read the environment or run commands.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 
 import jinja2
 from jinja2 import nodes
+from jinja2.sandbox import SandboxedEnvironment
 
 from bridge.render.formatting import Formatter, parse_moment
 
@@ -54,7 +58,7 @@ def new_environment(
     folders: list[Path], translations: gettext.NullTranslations, fmt: Formatter
 ) -> jinja2.Environment:
     """An environment loading from `folders` (earlier ones win), in one language."""
-    env = jinja2.Environment(
+    env = SandboxedEnvironment(
         loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(folder) for folder in folders]),
         autoescape=True,  # every payload value is escaped for Telegram HTML
         undefined=jinja2.StrictUndefined,  # a typo fails loudly, and falls back
@@ -104,6 +108,12 @@ def template_problems(env: jinja2.Environment, name: str, names: set[str]) -> li
         f"{where}, line {node.lineno}: there is no test named {node.name!r}"
         for node in tree.find_all(nodes.Test)
         if node.name not in env.tests
+    ]
+    problems += [
+        f"{where}, line {node.lineno}: templates may not read {name!r}: they run in a "
+        "sandbox that keeps Python internals out of reach"
+        for node in tree.find_all(nodes.Getattr)
+        if (name := node.attr).startswith("__")
     ]
     for node in tree.find_all(_REFERENCES):
         target = getattr(node, "template", None)

@@ -20,6 +20,14 @@ from bridge.render.store_text import strip_to_text
 
 #: how many characters of a description a message shows
 DESCRIPTION_CHARS = 300
+#: how many characters of the customer's note a message shows
+NOTE_CHARS = 600
+#: how many characters of any other value (a name, an address, an item) a message shows:
+#: free text is cut before anything else is dropped, so an order keeps its items
+TEXT_CHARS = 200
+# Store HTML longer than this is cut before it is parsed: a 1 MB description must not
+# cost a second of parsing to show 300 characters.
+_HTML_READ_CHARS = 20_000
 
 
 def obj(value: object) -> Mapping[str, Any]:
@@ -32,24 +40,34 @@ def objects(value: object) -> list[Mapping[str, Any]]:
     return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
 
 
-def text(value: object) -> str:
-    """A display string with WooCommerce's HTML entities decoded (`&ndash;` -> `–`).
+def text(value: object, limit: int = TEXT_CHARS) -> str:
+    """A display string with WooCommerce's HTML entities decoded (`&ndash;` -> `–`), cut to
+    `limit` characters.
 
     Escaping for Telegram happens later, in the template's autoescape.
     """
     if value is None or isinstance(value, Mapping | list) or value is False:
         return ""
-    return html.unescape(str(value)).strip()
+    # An entity is at most a few characters long: cut first, so a huge value costs little.
+    raw = str(value)[: limit * 10 + 16]
+    return shorten(html.unescape(raw).strip(), limit)
 
 
-def html_text(value: object, limit: int | None = None) -> str:
+def html_text(value: object, limit: int = TEXT_CHARS) -> str:
     """Store HTML (a description, price_html) reduced to text, cut to `limit` characters."""
     if not isinstance(value, str):
         return ""
-    plain = strip_to_text(value)
-    if limit is not None and len(plain) > limit:
-        plain = plain[:limit].rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
-    return plain
+    return shorten(strip_to_text(value[:_HTML_READ_CHARS]), limit)
+
+
+def shorten(plain: str, limit: int) -> str:
+    """`plain` cut to at most `limit` characters at a word, with "…" if anything was cut."""
+    if len(plain) <= limit:
+        return plain
+    cut = plain[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,.;:\n") + "…"
 
 
 def web_link(value: object) -> str:
@@ -127,7 +145,7 @@ def order_view(data: Mapping[str, Any], fmt: Formatter) -> dict[str, Any]:
         "payment_method": (
             text(data.get("payment_method_title")) or text(data.get("payment_method"))
         ),
-        "customer_note": text(data.get("customer_note")),
+        "customer_note": text(data.get("customer_note"), NOTE_CHARS),
         "date_created": fmt.datetime(created),
         "created_ago": fmt.ago(created),
         "date_paid": fmt.datetime(fmt.moment(data, "date_paid")),
@@ -208,7 +226,7 @@ def coupon_view(data: Mapping[str, Any], fmt: Formatter) -> dict[str, Any]:
         "minimum_amount": _nonzero_money(data.get("minimum_amount"), None, fmt),
         "maximum_amount": _nonzero_money(data.get("maximum_amount"), None, fmt),
         "free_shipping": data.get("free_shipping") is True,
-        "description": text(data.get("description")),
+        "description": text(data.get("description"), DESCRIPTION_CHARS),
     }
 
 

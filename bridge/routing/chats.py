@@ -32,7 +32,10 @@ class Chats:
 
     @classmethod
     async def open(cls, store: Storage, routes: Routes, clock: Clock = SYSTEM_CLOCK) -> Chats:
-        """Load mutes and chat moves, and point the routes at the chats' current ids."""
+        """Load mutes and chat moves, and point the routes at the chats' current ids.
+
+        `clock` gives the wall time mutes end by (a ScheduleClock in the bridge).
+        """
         mutes = Mutes(store, clock)
         await mutes.load()
         chats = cls(store, routes, mutes)

@@ -60,7 +60,7 @@ class Mutes:
     ) -> Mute | None:
         """The mute that silences `topic` in this chat and thread now, if any."""
         now = self.clock.time() if now is None else now
-        for mute in self._mutes.values():
+        for mute in tuple(self._mutes.values()):  # the router reads from a thread
             if (
                 mute.chat_id == chat_id
                 and mute.thread_id == thread_id
@@ -75,7 +75,7 @@ class Mutes:
         now = self.clock.time() if now is None else now
         return [
             m
-            for m in self._mutes.values()
+            for m in tuple(self._mutes.values())
             if m.chat_id == chat_id and m.thread_id == thread_id and m.active(now)
         ]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 
 from bridge.clock import SYSTEM_CLOCK, Clock
@@ -48,10 +49,12 @@ def decide(
     change: StatusChange | None = None,
     mutes: Mutes | None = None,
     digests: Digests | None = None,
+    paced: float | None = None,
 ) -> tuple[Routing, list[DigestItem]]:
     """The messages for one event, and what is held for a digest instead.
 
-    A target that muted the topic still gets its messages, kept as skipped.
+    A target that muted the topic still gets its messages, kept as skipped. `now` is wall
+    time (mutes end at one); `paced` is monotonic time for digest windows (default `now`).
     """
     if payload.resource == "order" and payload.status in IGNORED_ORDER_STATUSES:
         return Routing(event.id, EventState.IGNORED, note=f"order status {payload.status}"), []
@@ -62,10 +65,12 @@ def decide(
     )
     messages: list[OutgoingMessage] = []
     held: list[DigestItem] = []
+    # Mutes end at a stored wall time; digest windows only measure time passing.
+    paced = now if paced is None else paced
     label = renderer.options.label_of(event.store)
     for target in routes.targets_for(payload, change, event.store):
         mute = mutes.muting(target.chat_id, target.thread_id, event.topic, now) if mutes else None
-        if mute is None and digests is not None and digests.should_hold(target, event.topic, now):
+        if mute is None and digests is not None and digests.should_hold(target, event.topic, paced):
             title = f"[{label}] {title_of(payload)}" if label else title_of(payload)
             held.append(held_item(target, event.topic, title, event.id))
             continue
@@ -91,6 +96,9 @@ def decide(
         note = f"no status change ({change.after})"
     if held:
         note = f"held for a digest in {len(held)} chat(s)"
+    doubt = payload.topic_doubt()
+    if doubt:
+        note = f"doubtful topic: {doubt}" + (f"; {note}" if note else "")
     routing = Routing(
         event.id, EventState.ROUTED, tuple(messages), note=note, state_key=state_key(event, payload)
     )
@@ -106,15 +114,22 @@ def state_key(event: StoredEvent, payload: Payload) -> str | None:
     return f"store:{event.store}|{key}"
 
 
-def fallback_routing(event: StoredEvent, routes: Routes) -> Routing:
-    """A bare notice for an event that could not be routed normally."""
+def fallback_routing(event: StoredEvent, routes: Routes, error: str = "") -> Routing:
+    """A bare notice for an event that could not be routed normally; `error` says why."""
     text = last_resort_text(event.topic, event.id)
     payload = Payload(event.topic, PayloadKind.UNREADABLE)
     messages = tuple(
         OutgoingMessage(chat_id=t.chat_id, thread_id=t.thread_id, topic=event.topic, text=text)
         for t in routes.targets_for(payload, store=event.store)
     )
-    return Routing(event.id, EventState.ROUTED, messages, note="routing failed")
+    note = f"routing failed: {error}" if error else "routing failed"
+    return Routing(event.id, EventState.ROUTED, messages, note=note[:500])
+
+
+def describe(exc: BaseException) -> str:
+    """`exc` as one line that can always be stored and logged (no lone surrogates)."""
+    text = f"{type(exc).__name__}: {exc}"
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")[:300]
 
 
 class Router:
@@ -157,22 +172,46 @@ class Router:
         """Route every event waiting now; returns how many."""
         events = await self._store.new_events()
         for event in events:
-            try:
-                routing = await self._route(event)
-            except StoreError:
-                raise
-            except Exception:
-                # A bug here must not stall the queue, nor drop the event silently.
-                log.exception("routing event #%d (%s) failed", event.id, event.topic)
-                routing = fallback_routing(event, self._chats.routes)
-            await self._store.commit_routing(routing, now=self._clock.time())
+            await self._route_one(event)
         return len(events)
+
+    async def _route_one(self, event: StoredEvent) -> None:
+        """Route and commit one event; what fails is kept for this event alone.
+
+        Raises StoreError only when the database itself fails (the whole queue waits).
+        """
+        try:
+            routing = await self._route(event)
+            await self._store.commit_routing(routing, now=self._clock.time())
+            return
+        except StoreError as exc:
+            if exc.outage:
+                raise
+            problem: BaseException = exc
+        except Exception as exc:
+            problem = exc
+        # A bug, or a value the database or Telegram cannot take, must not stall the queue,
+        # nor drop the event silently: its chats get a plain notice, the event its error.
+        log.error(
+            "routing event #%d (%s) failed: %s",
+            event.id,
+            event.topic,
+            describe(problem),
+            exc_info=problem,
+        )
+        routing = fallback_routing(event, self._chats.routes, describe(problem))
+        await self._store.commit_routing(routing, now=self._clock.time())
 
     async def _route(self, event: StoredEvent) -> Routing:
         """The event's routing, with what it taught: written in the routing's transaction."""
-        payload = parse_payload(event.topic, event.body)
+        # Parsing and rendering run in a thread: a 1 MB body, or a shop's template printing
+        # it whole, must not hold the event loop (and with it intake) for seconds.
+        payload = await asyncio.to_thread(parse_payload, event.topic, event.body)
         if payload.kind is PayloadKind.UNREADABLE:
             log.warning("event #%d (%s) is %s", event.id, event.topic, payload.problem)
+        doubt = payload.topic_doubt()
+        if doubt:
+            log.warning("event #%d (%s): the topic is doubtful: %s", event.id, event.topic, doubt)
         key = state_key(event, payload)
         if key is not None:
             first = await self._store.seen_state(key)
@@ -184,15 +223,19 @@ class Router:
         if state is not None:
             seen = await self._store.order_status(state.store, state.order_id)
             change = orders.compare(state, seen)
-        routing, held = decide(
-            event,
-            payload,
-            routes=self._chats.routes,
-            renderer=self._renderer,
-            now=self._clock.time(),
-            change=change,
-            mutes=self._chats.mutes,
-            digests=self._digests,
+        routing, held = await asyncio.to_thread(
+            functools.partial(
+                decide,
+                event,
+                payload,
+                routes=self._chats.routes,
+                renderer=self._renderer,
+                now=self._clock.time(),
+                paced=self._clock.monotonic(),
+                change=change,
+                mutes=self._chats.mutes,
+                digests=self._digests,
+            )
         )
         remembered = state if change is not None and change.current else None
         return dataclasses.replace(routing, order_state=remembered, digest_items=tuple(held))
@@ -220,7 +263,27 @@ class Router:
         while True:
             try:
                 for digest in await self._digests.due():
-                    await self._digests.commit(digest, self._digest_text(digest))
+                    await self._flush(digest)
             except StoreError as exc:
                 log.error("cannot send digests, retrying: %s", exc)
             await asyncio.sleep(interval)
+
+    async def _flush(self, digest: Digest) -> None:
+        """Queue one digest; one that cannot be stored must not stop the others."""
+        assert self._digests is not None
+        try:
+            await self._digests.commit(digest, self._digest_text(digest))
+            return
+        except StoreError as exc:
+            if exc.outage:
+                raise
+            problem: Exception = exc
+        except Exception as exc:
+            problem = exc
+        log.error(
+            "the %s digest for chat %s failed (%s); sending it as plain text",
+            digest.topic,
+            digest.chat_id,
+            describe(problem),
+        )
+        await self._digests.commit(digest, digest_text(digest))

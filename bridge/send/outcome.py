@@ -17,6 +17,8 @@ from telegram.error import (
     TelegramError,
 )
 
+from bridge.redact import scrub
+
 
 class Action(StrEnum):
     """What the sender does after a failed send."""
@@ -52,6 +54,8 @@ def classify(exc: Exception) -> Outcome:
     """
     name = type(exc).__name__
     error = str(exc) if str(exc).startswith(name) else f"{name}: {exc}"
+    # Kept in the database and printed by `woo-bridge dead-letters`: no token in it.
+    error = scrub(error)
     if isinstance(exc, RetryAfter):
         with warnings.catch_warnings():
             # python-telegram-bot 22.2+ warns that int will become timedelta; both are handled.

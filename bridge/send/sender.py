@@ -71,6 +71,7 @@ class Sender:
         gate: SendGate | None = None,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
+        # Flood limits pace with the monotonic clock; stored schedules use `clock.time()`.
         self._store = store
         self._bot = bot
         self._policy = policy
@@ -87,31 +88,32 @@ class Sender:
         await self._bot.ready.wait()
         while not self._stopping:
             try:
-                wake_at = await self._dispatch_due()
+                wait = await self._dispatch_due()
             except StoreError as exc:
                 log.error("cannot read the queue, retrying: %s", exc)
-                wake_at = self._clock.time() + _STORE_RETRY_SECONDS
-            if wake_at is None:
+                wait = _STORE_RETRY_SECONDS
+            if wait is None:
                 continue  # dispatched something; look for more at once
-            timeout = max(0.0, wake_at - self._clock.time())
+            timeout = max(0.0, wait)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._store.messages_waiting.wait(), timeout)
 
     async def _dispatch_due(self) -> float | None:
-        """Start sends for due messages; None if any started, else when to look again."""
+        """Start sends for due messages; None if any started, else seconds to wait."""
         # Cleared before reading, so a change committed meanwhile wakes the next wait.
         self._store.messages_waiting.clear()
         now = self._clock.time()
-        blocked = self._limiter.blocked_chats(now)
+        paced = self._clock.monotonic()
+        blocked = self._limiter.blocked_chats(paced)
         busy = set(blocked) | set(self._in_flight.values())
-        free = min(self._concurrency - len(self._in_flight), self._limiter.overall_capacity(now))
+        free = min(self._concurrency - len(self._in_flight), self._limiter.overall_capacity(paced))
         if free > 0:
             batch = await self._store.claim(now, free, exclude_chats=busy)
             for message in batch:
                 # Checked at the last moment: a mute set after the message was queued counts.
                 skip = self._gate.skip_reason(message) if self._gate is not None else None
                 if skip is None:
-                    self._limiter.record(message.chat_id, now)
+                    self._limiter.record(message.chat_id, paced)
                 task = asyncio.create_task(self._deliver(message, skip), name=f"send-{message.id}")
                 self._in_flight[task] = message.chat_id
                 task.add_done_callback(self._finished)
@@ -123,13 +125,13 @@ class Sender:
             # the wake-up time here: that made the loop spin while Telegram's overall
             # limit held a backlog back, at 20 ms of CPU per message sent.
             if len(self._in_flight) >= self._concurrency:
-                return now + 60.0
-            return self._limiter.overall_ready_at(now)
-        candidates = list(blocked.values())
+                return 60.0
+            return self._limiter.overall_ready_at(paced) - paced
+        waits = [ready - paced for ready in blocked.values()]
         due = await self._store.next_due(exclude_chats=busy)
         if due is not None:
-            candidates.append(due)
-        return min(candidates, default=now + _IDLE_SECONDS)
+            waits.append(due - now)
+        return min(waits, default=_IDLE_SECONDS)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.pop(task, None)
@@ -197,7 +199,7 @@ class Sender:
                     outcome.delay,
                     message.chat_id,
                 )
-                self._limiter.pause(message.chat_id, now + outcome.delay)
+                self._limiter.pause(message.chat_id, self._clock.monotonic() + outcome.delay)
                 await store.retry_later(
                     message.id, now + outcome.delay, outcome.error, counts=False
                 )

@@ -9,7 +9,8 @@ import logging
 from aiohttp import web
 from telegram import Update
 
-from bridge.keys import BOT, SETTINGS
+from bridge.keys import BOT, REFUSALS, SETTINGS
+from bridge.refusals import clip
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +24,10 @@ async def receive_update(request: web.Request) -> web.Response:
     if expected is None or not hmac.compare_digest(
         given.encode(), expected.get_secret_value().encode()
     ):
-        log.warning(
-            "refused a Telegram update without the right secret token from %s", request.remote
+        request.app[REFUSALS].warning(
+            "telegram secret",
+            "refused a Telegram update without the right secret token from %s",
+            request.remote,
         )
         return web.json_response({"error": "wrong secret token"}, status=403)
     runner = request.app[BOT]
@@ -35,6 +38,16 @@ async def receive_update(request: web.Request) -> web.Response:
         data = json.loads(await request.read())
     except (UnicodeDecodeError, json.JSONDecodeError):
         return web.json_response({"error": "not JSON"}, status=400)
-    update = Update.de_json(data, runner.application.bot)
+    # Only Telegram knows the secret, but a body that is not an update must still get a
+    # clear 400, never a 500 with a traceback.
+    if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+        return web.json_response(
+            {"error": "not a Telegram update: expected an object with an update_id"}, status=400
+        )
+    try:
+        update = Update.de_json(data, runner.application.bot)
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        log.warning("could not read a Telegram update: %s", clip(str(exc), 200))
+        return web.json_response({"error": "not a Telegram update this bot can read"}, status=400)
     await runner.application.update_queue.put(update)
     return web.json_response({"ok": True})

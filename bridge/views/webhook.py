@@ -7,8 +7,9 @@ import logging
 from aiohttp import web
 
 from bridge.config_stores import DEFAULT_STORE, WooStore
-from bridge.keys import CLOCK, METRICS, SETTINGS, STORE, STORES
+from bridge.keys import CLOCK, METRICS, REFUSALS, STORE, STORES
 from bridge.queue.storage import StoreError
+from bridge.refusals import clip
 from bridge.webhook.intake import (
     SIGNATURE_HEADER,
     TOPIC_HEADER,
@@ -30,15 +31,8 @@ async def receive(request: web.Request) -> web.Response:
     if store is None:
         request.app[METRICS].webhooks.labels("-", "-", UNKNOWN_STORE).inc()
         return _unknown_store(request)
-    try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        log.warning(
-            "refused a %s delivery larger than BRIDGE_MAX_BODY_BYTES (%s bytes)",
-            request.headers.get(TOPIC_HEADER, "webhook"),
-            request.app[SETTINGS].bridge_max_body_bytes,
-        )
-        raise
+    # Read (with a deadline and a size limit) by the request guard already.
+    body = await request.read()
     metrics = request.app[METRICS]
     if is_ping(request.headers, body):
         # WooCommerce marks the webhook as delivering only after exactly 200.
@@ -54,13 +48,14 @@ async def receive(request: web.Request) -> web.Response:
         reason = "missing" if SIGNATURE_HEADER not in request.headers else "wrong"
         metrics.signature_failures.labels(store.name).inc()
         metrics.webhooks.labels(store.name, "-", "unauthorized").inc()
-        log.warning(
+        request.app[REFUSALS].warning(
+            f"signature {store.name}",
             "refused a delivery to store %s with a %s signature (topic %s, webhook %s, from %s): "
             "check %s",
             store.name,
             reason,
-            request.headers.get(TOPIC_HEADER, "-"),
-            request.headers.get(WEBHOOK_ID_HEADER, "-"),
+            clip(request.headers.get(TOPIC_HEADER)),
+            clip(request.headers.get(WEBHOOK_ID_HEADER)),
             request.remote,
             _secret_setting(store),
         )
@@ -74,8 +69,8 @@ async def receive(request: web.Request) -> web.Response:
             "store %s: webhook %s (%s) still signs with the previous secret; the rotation is "
             "complete once no delivery does: then remove the previous secret",
             store.name,
-            request.headers.get(WEBHOOK_ID_HEADER, "-"),
-            request.headers.get(TOPIC_HEADER, "-"),
+            clip(request.headers.get(WEBHOOK_ID_HEADER)),
+            clip(request.headers.get(TOPIC_HEADER)),
         )
 
     event = incoming_event(store.name, request.headers, body, request.app[CLOCK].time())
@@ -125,9 +120,10 @@ def _unknown_store(request: web.Request) -> web.Response:
             f"no store named {name[:64]!r} is configured in this bridge; check the delivery "
             "URL (/webhook/<store>), or add a [[stores]] table with that name to BRIDGE_CONFIG"
         )
-    log.warning(
-        "refused a delivery to %r: %s (the stores are %s)",
-        request.path[:100],
+    request.app[REFUSALS].warning(
+        "unknown store",
+        "refused a delivery to %s: %s (the stores are %s)",
+        clip(request.path),
         text.split(";")[0],
         ", ".join(f"{s.name} at {s.path}" for s in stores) or "none",
     )

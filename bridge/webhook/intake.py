@@ -16,13 +16,20 @@ DELIVERY_ID_HEADER = "X-WC-Webhook-Delivery-ID"
 #: stored when a correctly signed delivery carries no topic header, so nothing is dropped
 UNKNOWN_TOPIC = "unknown"
 
-_PING_BODY = re.compile(rb"webhook_id=\d+")
+# WooCommerce's ping is exactly `webhook_id=<the webhook's id>`; anything else unsigned is
+# refused like any unsigned delivery (and a long id would only fill the log).
+_PING_BODY = re.compile(rb"webhook_id=\d{1,20}")
+_PING_MAX_BYTES = 64
 _TOPIC = re.compile(r"[A-Za-z0-9_.\-]{1,200}")
 
 
 def is_ping(headers: Mapping[str, str], body: bytes) -> bool:
     """WooCommerce's ping on saving a webhook: unsigned form body `webhook_id=N`, no topic."""
-    return TOPIC_HEADER not in headers and _PING_BODY.fullmatch(body.strip()) is not None
+    return (
+        TOPIC_HEADER not in headers
+        and len(body) <= _PING_MAX_BYTES
+        and _PING_BODY.fullmatch(body.strip()) is not None
+    )
 
 
 def body_key(store: str, topic: str, body: bytes) -> str:

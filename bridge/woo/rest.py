@@ -110,6 +110,9 @@ class WooClient:
         # Built by hand: aiohttp 3.14 deprecates BasicAuth, older releases lack its successor.
         token = base64.b64encode(f"{consumer_key}:{consumer_secret}".encode()).decode("ascii")
         self._basic_auth = f"Basic {token}"
+        #: what a store or a proxy may echo back (its error text can quote the request, the
+        #: webhook secret included) and what each is replaced with in messages
+        self._hidden = {consumer_secret: "[consumer secret]", token: "[credentials]"}
         # Creating a webhook makes WooCommerce ping the delivery URL (up to 5 s) before it answers.
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
@@ -154,6 +157,7 @@ class WooClient:
         if not secret:
             # WooCommerce would invent a secret we could never read back: no signature would verify.
             raise WooConfigError("the webhook secret is empty: set one, e.g. 32 random letters")
+        self._hidden[secret] = "[webhook secret]"
         existing = await self.list_webhooks()
         results = []
         for topic in wanted:
@@ -294,7 +298,10 @@ class WooClient:
     ) -> WooApiError:
         # Belt and braces: whatever a store or a proxy echoes back, the secret stays out.
         def clean(value: str) -> str:
-            return value.replace(self._secret, "[consumer secret]")
+            # Longest first, so that a secret containing another is hidden whole.
+            for hidden in sorted(self._hidden, key=len, reverse=True):
+                value = value.replace(hidden, self._hidden[hidden])
+            return value
 
         return WooApiError(
             clean(text), status=status, code=code, wc_message=wc_message and clean(wc_message)

@@ -54,6 +54,16 @@ def run_bench(module: str, *args: str) -> str:
             ["RSS idle MiB", "RSS after 40 events MiB"],
         ),
         ("startup", ["--runs", "1"], ["launch to /healthz 200 s"]),
+        (
+            "scrape",
+            ["--queued", "20", "--requests", "20", "--rate", "100", "--scrapers", "2"],
+            ["webhook p99 ms", "scrape p50 ms"],
+        ),
+        (
+            "free_text",
+            ["--notes", "1", "--probes", "5", "--note-bytes", "20000"],
+            ["20,000-byte note, built-in templates", "small deliveries while 1 orders"],
+        ),
     ],
 )
 def test_benchmark_runs_and_prints_its_figures(

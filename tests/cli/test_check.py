@@ -350,3 +350,14 @@ def test_stores_sharing_a_secret_is_a_warning(
         "stores br and vn share a secret, so a delivery signed for one is also accepted at the "
         "other's path; give each store its own"
     ]
+
+
+def test_a_telegram_webhook_on_the_woocommerce_path_is_an_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", "https://b.example.com/webhook")
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "tg-secret")
+    assert main(["check"]) == 2
+    [error] = lines(capsys.readouterr().out, "error")
+    assert error.startswith("TELEGRAM_WEBHOOK_URL: its path /webhook is served for WooCommerce")
+    assert "e.g. https://b.example.com/telegram" in error

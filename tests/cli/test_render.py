@@ -62,8 +62,13 @@ def test_reads_the_payload_from_stdin_and_prints_visible_text(
 
 
 def test_a_long_message_prints_each_part(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The built-in templates shorten the note; a shop's may print it whole.
+    (tmp_path / "order.created.html").write_text(
+        "🛒 <b>New order #{{ order.number }}</b>\n{{ payload.customer_note }}", encoding="utf-8"
+    )
+    monkeypatch.setenv("BRIDGE_TEMPLATES_DIR", str(tmp_path))
     order = json.loads(ORDER.read_text()) | {"customer_note": "Call <first> & knock.\n" * 500}
     payload = tmp_path / "long.json"
     payload.write_text(json.dumps(order))

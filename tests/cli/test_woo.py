@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tests.fakes.woocommerce import FakeStore, create_app
@@ -29,6 +30,7 @@ async def woo(
     *args: str,
     env: dict[str, str | None] | None = None,
     cwd: Path | None = None,
+    stdin: bytes = b"",
 ) -> tuple[int, str, str]:
     """Run `woo-bridge woo ...` as a child process (it runs its own event loop).
 
@@ -52,10 +54,11 @@ async def woo(
         str(server.make_url("")),
         env={name: value for name, value in environment.items() if value is not None},
         cwd=cwd,
+        stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await process.communicate()
+    out, err = await process.communicate(stdin)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
 
@@ -135,3 +138,89 @@ async def test_a_store_of_the_config_file_registers_with_its_own_secret(
     # Not WOOCOMMERCE_WEBHOOK_SECRET: the bridge checks /webhook/shop-vn with shop-vn's.
     assert [h.secret for h in fake.webhooks.values()] == ["vn-secret"]
     assert "vn-secret" not in err
+
+
+WEBHOOK_SECRET = "whsec-DISTINCT-4711-Qz"
+
+
+async def test_an_error_echoing_the_request_shows_no_secret(aiohttp_server: Any) -> None:
+    """Some stores (and proxies) quote the request in their error text."""
+
+    async def echo(request: web.Request) -> web.Response:
+        if request.method == "GET":
+            return web.json_response([])
+        text = f"cannot save {await request.text()} ({request.headers.get('Authorization')})"
+        return web.json_response({"code": "rest_invalid", "message": text}, status=400)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", echo)
+    server = await aiohttp_server(app)
+    status, out, err = await woo(
+        server,
+        "register",
+        "--delivery-url",
+        DELIVERY,
+        "--topics",
+        "order.created",
+        env={"WOOCOMMERCE_WEBHOOK_SECRET": WEBHOOK_SECRET},
+    )
+    assert status == 1
+    assert "[webhook secret]" in err
+    assert WEBHOOK_SECRET not in out + err
+    assert SECRET not in out + err
+
+
+async def test_secrets_read_from_files_and_standard_input(
+    store: tuple[FakeStore, TestServer], tmp_path: Path
+) -> None:
+    fake, server = store
+    hook_secret = tmp_path / "webhook_secret"
+    hook_secret.write_text(WEBHOOK_SECRET + "\n")
+    status, _, err = await woo(
+        server,
+        "register",
+        "--delivery-url",
+        DELIVERY,
+        "--topics",
+        "order.created",
+        "--secret-file",
+        "-",
+        "--webhook-secret-file",
+        str(hook_secret),
+        env={"WOOCOMMERCE_CONSUMER_SECRET": None, "WOOCOMMERCE_WEBHOOK_SECRET": None},
+        stdin=f"{SECRET}\n".encode(),
+    )
+    assert status == 0, err
+    assert [h.secret for h in fake.webhooks.values()] == [WEBHOOK_SECRET]
+
+
+async def test_the_webhook_secret_comes_from_the_bridges_settings(
+    store: tuple[FakeStore, TestServer], tmp_path: Path
+) -> None:
+    fake, server = store
+    (tmp_path / "woocommerce_webhook_secret").write_text(WEBHOOK_SECRET)
+    args = ("register", "--delivery-url", DELIVERY, "--topics", "order.created")
+    env = {"WOOCOMMERCE_WEBHOOK_SECRET": None, "BRIDGE_SECRETS_DIR": str(tmp_path)}
+    status, _, err = await woo(server, *args, env=env)
+    assert status == 0, err
+    assert [h.secret for h in fake.webhooks.values()] == [WEBHOOK_SECRET]
+
+
+async def test_the_secret_on_the_command_line_still_works_with_a_warning(
+    store: tuple[FakeStore, TestServer],
+) -> None:
+    _, server = store
+    env: dict[str, str | None] = {"WOOCOMMERCE_CONSUMER_SECRET": None}
+    status, _, err = await woo(server, "status", "--secret", SECRET, env=env)
+    assert status == 0, err
+    assert "--secret shows the consumer secret to every user of this host" in err
+
+
+async def test_an_unreadable_secret_file_is_named(
+    store: tuple[FakeStore, TestServer], tmp_path: Path
+) -> None:
+    _, server = store
+    missing = tmp_path / "nothing-here"
+    status, _, err = await woo(server, "status", "--secret-file", str(missing))
+    assert status == 2
+    assert f"cannot read the secret from {missing}: No such file or directory" in err

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from aiohttp.test_utils import TestClient
 
@@ -68,11 +69,21 @@ async def test_an_accepted_button_arrives_under_the_message(
 
 
 async def test_a_long_message_carries_its_button_on_the_last_part(
-    start_bridge: StartBridge, make_settings: Callable[..., Settings], fake_telegram: FakeTelegram
+    start_bridge: StartBridge,
+    make_settings: Callable[..., Settings],
+    fake_telegram: FakeTelegram,
+    tmp_path: Path,
 ) -> None:
-    client = await start_bridge(make_settings(woocommerce_store_url="https://shop.example.com"))
+    # The built-in templates shorten the note; a shop's may print it whole.
+    (tmp_path / "order.created.html").write_text(
+        "🛒 <b>New order #{{ order.number }}</b>\n{{ payload.customer_note }}", encoding="utf-8"
+    )
+    settings = make_settings(
+        woocommerce_store_url="https://shop.example.com", bridge_templates_dir=tmp_path
+    )
+    client = await start_bridge(settings)
     order = json.loads(wire("order"))
-    order["customer_note"] = "Ring twice & wait <politely>.\n" * 400
+    order["customer_note"] = "Ring twice & wait <politely>.\n" * 300
     await deliver(client, "order.created", json.dumps(order).encode())
     sent = await fake_telegram.wait_for_messages(2)
     await eventually(lambda: all(r[0] == "sent" for r in rows(client)))

@@ -80,3 +80,43 @@ def test_url_and_secret_go_together(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "no spaces allowed")
     with pytest.raises(ConfigError, match="TELEGRAM_WEBHOOK_SECRET: use 1 to 256"):
         load_settings(env_file=None)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://b.example.com/webhook",
+        "https://b.example.com/webhook/",
+        "https://b.example.com/webhook/shop-vn",
+        "https://b.example.com/metrics",
+    ],
+)
+def test_a_path_the_bridge_serves_for_something_else_is_refused(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:A")
+    monkeypatch.setenv("WOOCOMMERCE_WEBHOOK_SECRET", "s")
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", url)
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", TOKEN)
+    with pytest.raises(ConfigError, match=r"TELEGRAM_WEBHOOK_URL: its path \S+ is served for") as e:
+        load_settings(env_file=None)
+    assert "https://b.example.com/telegram" in str(e.value)
+
+
+@pytest.mark.parametrize("body", [b"[1,2]", b"5", b"null", b"{}", b'{"update_id": "x"}', b"{,"])
+async def test_a_body_that_is_not_an_update_gets_400(
+    webhook_bridge: TestClient, fake_telegram: FakeTelegram, body: bytes
+) -> None:
+    response = await webhook_bridge.post(
+        "/telegram",
+        data=body,
+        headers={"X-Telegram-Bot-Api-Secret-Token": TOKEN, "Content-Type": "application/json"},
+    )
+    assert response.status == 400
+    assert "error" in await response.json()
+    # The bot still works afterwards.
+    response = await webhook_bridge.post(
+        "/telegram", json=start_command(), headers={"X-Telegram-Bot-Api-Secret-Token": TOKEN}
+    )
+    assert response.status == 200
+    await fake_telegram.wait_for_messages(1)

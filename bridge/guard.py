@@ -1,0 +1,93 @@
+"""What every request must respect before a handler sees it, and the HTTP server's limits.
+
+WooCommerce (and Telegram) send a request at once, uncompressed, within the size limit.
+Anything else is refused before it costs memory or a file descriptor for long:
+
+- a compressed body (Content-Encoding other than identity) gets 415 before any byte of
+  it is read, and the server never inflates bodies (a gzip bomb stays 1 MB on the wire);
+- a body not received within BRIDGE_BODY_TIMEOUT_SECONDS gets 408 and the connection
+  closes; one larger than BRIDGE_MAX_BODY_BYTES gets 413;
+- a connection that has not sent a request's headers within
+  BRIDGE_HEADER_TIMEOUT_SECONDS of opening (or of its previous answer) is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler
+
+from bridge.keys import REFUSALS, SETTINGS
+from bridge.refusals import clip
+
+log = logging.getLogger(__name__)
+
+#: after refusing a request whose body is still arriving, how long to drain it so that
+#: the client can read the answer before the connection closes
+LINGER_SECONDS = 2.0
+
+
+def server_options(*, header_timeout: float, body_timeout: float) -> dict[str, Any]:
+    """Options of aiohttp's request handler (`web.Application(handler_args=...)`)."""
+    return {
+        # Bodies are kept as they arrive: nothing is inflated (see the 415 below).
+        "auto_decompress": False,
+        # aiohttp closes a connection that has no complete request after this long, from
+        # its opening and after each answer: slow or idle headers hold nothing for long.
+        "keepalive_timeout": header_timeout,
+        "lingering_time": min(LINGER_SECONDS, body_timeout),
+    }
+
+
+@web.middleware
+async def request_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse compressed, slow and oversized bodies before the handler runs."""
+    refusals = request.app[REFUSALS]
+    encoding = request.headers.get(hdrs.CONTENT_ENCODING, "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        refusals.warning(
+            "content encoding",
+            "refused a request to %s with Content-Encoding %s (answered 415): WooCommerce "
+            "never compresses deliveries",
+            clip(request.path),
+            clip(encoding),
+        )
+        response = web.json_response(
+            {"error": "compressed bodies are not accepted; send the body uncompressed"},
+            status=415,
+        )
+        response.force_close()
+        return response
+    if request.body_exists:
+        settings = request.app[SETTINGS]
+        try:
+            async with asyncio.timeout(settings.bridge_body_timeout_seconds):
+                # Kept by aiohttp: the handler's own read() returns these bytes.
+                await request.read()
+        except TimeoutError:
+            refusals.warning(
+                "slow body",
+                "closed a request to %s whose body did not arrive within "
+                "BRIDGE_BODY_TIMEOUT_SECONDS (%s s), from %s",
+                clip(request.path),
+                settings.bridge_body_timeout_seconds,
+                request.remote,
+            )
+            response = web.json_response(
+                {"error": "the body did not arrive in time; send it at once"}, status=408
+            )
+            response.force_close()
+            return response
+        except web.HTTPRequestEntityTooLarge:
+            refusals.warning(
+                "too large",
+                "refused a request to %s larger than BRIDGE_MAX_BODY_BYTES (%s bytes), topic %s",
+                clip(request.path),
+                settings.bridge_max_body_bytes,
+                clip(request.headers.get("X-WC-Webhook-Topic")),
+            )
+            raise
+    return await handler(request)
