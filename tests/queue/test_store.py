@@ -12,6 +12,7 @@ import pytest
 
 from bridge.queue.models import EventState, IncomingEvent, OutgoingMessage, Routing
 from bridge.queue.retention import DAY
+from bridge.queue.storage import DatabaseMissing, StoreError
 from bridge.queue.store import Store
 from bridge.webhook.intake import body_key
 
@@ -160,3 +161,46 @@ async def test_ping_writes(store: Store, tmp_path: Path) -> None:
     await store.ping()
     conn = sqlite3.connect(tmp_path / "bridge.sqlite3")
     assert conn.execute("SELECT COUNT(*) FROM health").fetchone()[0] == 1
+
+
+async def test_a_row_the_database_refuses_is_no_outage(store: Store) -> None:
+    """The router goes on with the next event after one whose row is refused."""
+    orphan = Routing(4711, EventState.ROUTED, (OutgoingMessage(chat_id=1, topic="t", text="x"),))
+    with pytest.raises(StoreError) as refused:
+        await store.commit_routing(orphan)  # no event 4711: the foreign key refuses it
+    assert refused.value.outage is False
+
+
+async def test_a_database_that_cannot_be_written_is_an_outage(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.sqlite3"
+    opened = await Store.open(path)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        locked = await Store.open(path, busy_timeout=0.05)
+        with pytest.raises(StoreError) as failed:
+            await locked.accept(event(1))
+        assert failed.value.outage is True
+        await locked.close()
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        await opened.close()
+
+
+async def test_a_deleted_file_is_an_outage_named_database_missing(
+    store: Store, tmp_path: Path
+) -> None:
+    (tmp_path / "bridge.sqlite3").unlink()
+    with pytest.raises(DatabaseMissing) as missing:
+        await store.accept(event(1))
+    assert missing.value.outage is True
+    with pytest.raises(DatabaseMissing):
+        await store.ping()
+
+
+async def test_latest_time_is_the_newest_time_stored(store: Store) -> None:
+    assert await store.latest_time() == 0.0
+    await routed(store, [1])
+    newest = await store.latest_time()
+    assert 0 < newest <= time.time()
