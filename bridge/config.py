@@ -38,7 +38,6 @@ from pydantic_settings import (
 from yarl import URL
 
 # Re-exported: every caller catches ConfigError from here; the file reader raises it too.
-from bridge.bot.reach import TELEGRAM_API
 from bridge.config_file import ConfigError as ConfigError
 from bridge.config_file import FileSettingsSource, defines_stores
 from bridge.render.i18n import DEFAULT_LANGUAGE, normalize_language
@@ -46,7 +45,7 @@ from bridge.render.links import OrderAdminUrls
 from bridge.routing.topics import pattern_problem
 from bridge.woo.validate import store_url
 
-DEFAULT_TELEGRAM_API = TELEGRAM_API
+DEFAULT_TELEGRAM_API = "https://api.telegram.org"
 DOCKER_SECRETS_DIR = "/run/secrets"
 #: what TELEGRAM_PROXY_URL may use (socks5h resolves host names at the proxy)
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")

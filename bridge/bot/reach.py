@@ -12,9 +12,6 @@ from dataclasses import dataclass
 
 from telegram.error import InvalidToken, TelegramError
 
-#: the Bot API's usual root (TELEGRAM_API_BASE_URL's default)
-TELEGRAM_API = "https://api.telegram.org"
-
 # python-telegram-bot ends the text of an unexpected HTTP answer with its status: "... (407)"
 _HTTP_STATUS = re.compile(r"\((\d{3})\)$")
 

@@ -20,7 +20,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tel
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
-from bridge.bot.reach import TELEGRAM_API, Reach, cause_names
+from bridge.bot.reach import Reach, cause_names
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +106,12 @@ class BotRunner:
         poll_timeout: int,
         retry: tuple[float, float] = (1.0, 60.0),
         webhook: WebhookMode | None = None,
-        reach: Reach | None = None,
+        *,
+        reach: Reach,
     ) -> None:
         self.application = application
-        self._reach = reach or Reach(TELEGRAM_API)
+        #: how Telegram is reached, for failure lines that are safe to print
+        self._reach = reach
         self._requests = requests
         self._commands = commands
         self._poll_timeout = poll_timeout
