@@ -18,8 +18,10 @@ REQUIRED = ("telegram_bot_token", "woocommerce_webhook_secret", "telegram_chat_i
 
 HEADER = """\
 # woo-telegram-bridge: every setting, with its default. Copy it to .env and set the
-# first three; the README's Configuration section says what each one does. A commented
-# line is a setting without a default: unset.
+# first three; the README's Configuration section says what each one does. Every line
+# is commented: the value shown is the default (none shown: unset), so a copy of this
+# file changes nothing until a line is uncommented, not even the image's own
+# BRIDGE_DATA_DIR=/data.
 # Generated from the Settings model: python -m tests.env_example > .env.example
 """
 
@@ -51,10 +53,8 @@ def render() -> str:
         if name in REQUIRED:
             continue
         default = field.get_default(call_default_factory=True)
-        if default is None:
-            lines.append(f"# {name.upper()}=")
-        else:
-            lines.append(f"{name.upper()}={env_value(default)}")
+        shown = "" if default is None else env_value(default)
+        lines.append(f"# {name.upper()}={shown}")
     return "\n".join(lines) + "\n" + FOOTER
 
 
