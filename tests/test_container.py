@@ -1,6 +1,8 @@
-"""The Dockerfile's steps, outside Docker (no engine runs on the build machines).
+"""The Dockerfile's steps, outside Docker (no base image can be fetched on the build
+machines; README "Development" says what was tried).
 
-A wheel is built and installed into a fresh virtualenv, the code is made read-only,
+A wheel is built and installed into a fresh virtualenv beside the pinned dependencies,
+byte-compiled as in the image, the code is made read-only,
 and `woo-bridge serve` runs as an unprivileged user with only the data directory
 writable: the image's conditions. Then the image's HEALTHCHECK command is run, a
 webhook is delivered, and SIGTERM stops it cleanly.
@@ -78,13 +80,21 @@ def installed(image_root: Path) -> Path:
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     [wheel] = wheels.glob("*.whl")
+    pip = [str(venv / "bin" / "pip"), "install", "--quiet"]
+    # As the Dockerfile does: the pinned dependencies, then the bridge alone, byte-compiled.
+    pinned = REPO / "constraints" / "pinned.txt"
+    subprocess.run([*pip, "-r", str(pinned)], check=True, timeout=600)
+    subprocess.run([*pip, "--no-deps", str(wheel)], check=True, timeout=300)
+    compileall = [str(venv / "bin" / "python"), "-m", "compileall", "-q", "-f"]
     subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "--quiet", "--no-compile", str(wheel)],
+        [*compileall, "--invalidation-mode", "unchecked-hash", str(venv / "lib")],
         check=True,
-        timeout=600,
+        timeout=300,
     )
     # Read-only code, as in the image where root owns it and the bridge runs unprivileged.
     subprocess.run(["chmod", "-R", "a-w", str(venv)], check=True)
+    [package] = venv.glob("lib/python*/site-packages/bridge")
+    assert list(package.glob("__pycache__/app.*.pyc")), "the bridge's code is not byte-compiled"
     return venv
 
 
