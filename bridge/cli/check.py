@@ -44,6 +44,17 @@ from bridge.woo.validate import topic_problem
 
 NAME = "check"
 HELP = "check the configuration and every template, then exit"
+DESCRIPTION = """Check the configuration and every template, then exit.
+
+Prints the effective configuration (secrets masked, each value with its origin) and
+the stores, then runs each check on its own. Exits non-zero if any finding is an
+error; warnings name what works but probably not as intended."""
+EPILOG = """\
+examples:
+  woo-bridge check
+  BRIDGE_CONFIG=/etc/woo-bridge/bridge.toml woo-bridge check
+  docker exec woo-bridge woo-bridge check
+"""
 
 
 class Level(StrEnum):

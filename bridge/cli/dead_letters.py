@@ -11,6 +11,16 @@ from bridge.queue.models import DeadLetter
 
 NAME = "dead-letters"
 HELP = "list dead letters (messages that failed for good), newest first"
+DESCRIPTION = """List dead letters: messages that failed for good, newest first.
+
+Each line shows the message's id (for `woo-bridge replay --id`), its chat, topic,
+tries, how long ago it failed and the last error. Reads BRIDGE_DATA_DIR's queue."""
+EPILOG = """\
+examples:
+  woo-bridge dead-letters
+  woo-bridge dead-letters --limit 10
+  docker exec woo-bridge woo-bridge dead-letters
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

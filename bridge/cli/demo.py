@@ -10,6 +10,16 @@ from bridge.render.i18n import BUILTIN_LANGUAGES
 
 NAME = "demo"
 HELP = "run the bridge against a local stand-in for Telegram and show what chats receive"
+DESCRIPTION = """See the bridge work in seconds, with no token and no network.
+
+Runs the real bridge against a local stand-in for Telegram, delivers sample webhooks
+and prints what each chat receives."""
+EPILOG = """\
+examples:
+  woo-bridge demo
+  woo-bridge demo --language de
+  woo-bridge demo --html
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -23,6 +23,16 @@ from bridge.woo.validate import topic_problem
 
 NAME = "render"
 HELP = "print the Telegram message a WooCommerce payload becomes"
+DESCRIPTION = """Print the Telegram message a WooCommerce payload becomes, exactly as sent.
+
+Reads only the message settings (templates, language, time zone, store URL), so it
+runs without a bot token or a webhook secret."""
+EPILOG = """\
+examples:
+  woo-bridge render --topic order.created --payload order.json
+  woo-bridge render --topic order.created --payload order.json --text --language de
+  curl -s ... | woo-bridge render --topic product.updated --payload -
+"""
 #: exit status when the payload cannot be read
 EXIT_INPUT = 1
 

@@ -9,6 +9,16 @@ from bridge.cli.common import EXIT_CONFIG, open_store_or_report
 
 NAME = "replay"
 HELP = "queue dead letters again: --id N (repeatable) or --all"
+DESCRIPTION = """Queue dead letters again; a running bridge sends them within seconds.
+
+Takes the ids `woo-bridge dead-letters` shows, or --all. Exits 1 if an id given is not
+a dead letter."""
+EPILOG = """\
+examples:
+  woo-bridge replay --id 42
+  woo-bridge replay --id 42 --id 43
+  woo-bridge replay --all
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

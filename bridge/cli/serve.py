@@ -25,6 +25,16 @@ log = logging.getLogger("bridge")
 
 NAME = "serve"
 HELP = "run the webhook server and the Telegram bot (the default)"
+DESCRIPTION = """Run the webhook server and the Telegram bot until SIGTERM or SIGINT.
+
+Every setting comes from the environment, a .env file, Docker secrets or the
+BRIDGE_CONFIG file; `serve` takes no arguments and is what a bare `woo-bridge` runs."""
+EPILOG = """\
+examples:
+  woo-bridge serve
+  TELEGRAM_BOT_TOKEN=... WOOCOMMERCE_WEBHOOK_SECRET=... TELEGRAM_CHAT_ID=-100123 woo-bridge
+  BRIDGE_LOG_FORMAT=json BRIDGE_PORT=8080 woo-bridge serve
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -18,6 +18,31 @@ from bridge.woo.rest import RegisterAction, WooApiError, WooClient, WooConfigErr
 
 NAME = "woo"
 HELP = "create or check the store's webhooks through WooCommerce's REST API"
+DESCRIPTION = """Create or check the store's webhooks through WooCommerce's REST API.
+
+`register` creates one webhook per topic (reusing and re-activating existing ones);
+`status` lists the store's webhooks and flags the disabled ones. The consumer key and
+secret come from the options, a file, or WOOCOMMERCE_CONSUMER_KEY/_SECRET."""
+EPILOG = """\
+examples:
+  woo-bridge woo register --store-url https://shop.example.com --key ck_... \
+      --secret-file cs.txt --delivery-url https://bridge.example.com/webhook
+  woo-bridge woo status --store-url https://shop.example.com --key ck_... --secret-file -
+"""
+
+REGISTER_EPILOG = """\
+examples:
+  woo-bridge woo register --store-url https://shop.example.com --key ck_... \\
+      --secret-file cs.txt --delivery-url https://bridge.example.com/webhook
+  woo-bridge woo register --store-url https://shop.example.com --secret-file - \\
+      --delivery-url https://bridge.example.com/webhook --topics order.created,order.updated
+"""
+STATUS_EPILOG = """\
+examples:
+  woo-bridge woo status --store-url https://shop.example.com --key ck_... --secret-file cs.txt
+  woo-bridge woo status --store-url https://shop.example.com \\
+      --delivery-url https://bridge.example.com/webhook
+"""
 
 DEFAULT_TOPICS = "order.created,order.updated,product.created,product.updated,customer.created"
 
@@ -25,7 +50,12 @@ DEFAULT_TOPICS = "order.created,order.updated,product.created,product.updated,cu
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     register = actions.add_parser(
-        "register", help="create the webhooks (idempotent: reuses and re-activates existing ones)"
+        "register",
+        help="create the webhooks (idempotent: reuses and re-activates existing ones)",
+        description="Create one webhook per topic that delivers to --delivery-url, signed with "
+        "the bridge's webhook secret; existing ones are reused and re-activated.",
+        epilog=REGISTER_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _store_arguments(register)
     register.add_argument(
@@ -45,7 +75,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="read the bridge's webhook secret from this file ('-': standard input); default: "
         "WOOCOMMERCE_WEBHOOK_SECRET, then the bridge's settings (.env, Docker secret)",
     )
-    status = actions.add_parser("status", help="list the store's webhooks; flag the disabled ones")
+    status = actions.add_parser(
+        "status",
+        help="list the store's webhooks; flag the disabled ones",
+        description="List the store's webhooks with their topics, delivery URLs and states; "
+        "flag the disabled ones.",
+        epilog=STATUS_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _store_arguments(status)
     status.add_argument("--delivery-url", help="only the webhooks that deliver to this URL")
 
