@@ -15,17 +15,34 @@ from bridge.redact import RedactingFilter
 
 PLAIN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
+#: The structured fields a record may carry (`log.info(..., extra={...})`), in the order
+#: JSON lines show them. Names and numbers only: none of them holds a customer's data.
+FIELDS = (
+    "store",  # the store's name from the settings
+    "topic",  # the webhook topic, e.g. order.created
+    "event_id",  # the event's number in the queue
+    "message_id",  # the queued Telegram message's number (not Telegram's own id)
+    "chat_id",  # the Telegram chat
+    "attempt",  # which try of a send this was
+    "duration_ms",  # how long it took, in milliseconds
+)
+
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message (and the exception)."""
+    """One JSON object per line: time, level, logger, message, the fields the record
+    carries (see FIELDS) and the exception."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
+        entry: dict[str, object] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
         }
+        for name in FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                entry[name] = value
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:

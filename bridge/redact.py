@@ -86,12 +86,21 @@ def url_secrets(url: str | None) -> Iterable[str]:
     return [value for value in (parsed.password or parsed.user,) if value]
 
 
+#: the attributes every LogRecord has; any other was given with `extra=`
+_RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
 class RedactingFilter(logging.Filter):
-    """Masks secrets in a record's message, arguments and exception text."""
+    """Masks secrets in a record's message, arguments, extra string fields and exception
+    text."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         record.msg, record.args = scrub(message), None
+        # Structured fields are written as they are by the JSON formatter: scrubbed too.
+        for name, value in list(vars(record).items()):
+            if name not in _RECORD_ATTRIBUTES and isinstance(value, str):
+                setattr(record, name, scrub(value))
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

@@ -57,6 +57,7 @@ class Access:
             log.info(
                 "ignoring staff commands from chat %s: no route names it (/start shows its id)",
                 place.chat_id,
+                extra={"chat_id": place.chat_id},
             )
         return None
 

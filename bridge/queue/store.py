@@ -120,7 +120,7 @@ class Store(RoutingMemory):
                 # One line per commit, not per webhook: under load, writing a log line
                 # for each webhook cost the event loop more than anything else it did.
                 if log.isEnabledFor(logging.INFO):
-                    log.info("%s", _describe(stored))
+                    log.info("%s", _describe(stored), extra=_fields(stored))
 
     def _insert_events(self, events: Sequence[IncomingEvent]) -> list[Accepted]:
         with transaction(self._conn):
@@ -297,6 +297,14 @@ class Store(RoutingMemory):
         messages = self._conn.execute(sql.PRUNE_MESSAGES, (finished_before, dead_before)).rowcount
         events = self._conn.execute(sql.PRUNE_EVENTS, (finished_before,)).rowcount
         return messages, events
+
+
+def _fields(stored: list[tuple[IncomingEvent, Accepted]]) -> dict[str, object]:
+    """The structured log fields of a one-event commit (store, topic, event id)."""
+    if len(stored) != 1:
+        return {}
+    event, accepted = stored[0]
+    return {"store": event.store, "topic": event.topic, "event_id": accepted.event_id}
 
 
 def _describe(stored: list[tuple[IncomingEvent, Accepted]]) -> str:

@@ -75,6 +75,7 @@ class Chats:
             old,
             new,
             where,
+            extra={"chat_id": old},
         )
 
 

@@ -198,6 +198,7 @@ class Router:
             event.topic,
             describe(problem),
             exc_info=problem,
+            extra=_fields(event),
         )
         routing = fallback_routing(event, self._chats.routes, describe(problem))
         await self._store.commit_routing(routing, now=self._clock.time())
@@ -208,10 +209,18 @@ class Router:
         # it whole, must not hold the event loop (and with it intake) for seconds.
         payload = await asyncio.to_thread(parse_payload, event.topic, event.body)
         if payload.kind is PayloadKind.UNREADABLE:
-            log.warning("event #%d (%s) is %s", event.id, event.topic, payload.problem)
+            log.warning(
+                "event #%d (%s) is %s", event.id, event.topic, payload.problem, extra=_fields(event)
+            )
         doubt = payload.topic_doubt()
         if doubt:
-            log.warning("event #%d (%s): the topic is doubtful: %s", event.id, event.topic, doubt)
+            log.warning(
+                "event #%d (%s): the topic is doubtful: %s",
+                event.id,
+                event.topic,
+                doubt,
+                extra=_fields(event),
+            )
         key = state_key(event, payload)
         if key is not None:
             first = await self._store.seen_state(key)
@@ -285,5 +294,11 @@ class Router:
             digest.topic,
             digest.chat_id,
             describe(problem),
+            extra={"topic": digest.topic, "chat_id": digest.chat_id},
         )
         await self._digests.commit(digest, digest_text(digest))
+
+
+def _fields(event: StoredEvent) -> dict[str, object]:
+    """An event's structured log fields: never its payload."""
+    return {"store": event.store, "topic": event.topic, "event_id": event.id}

@@ -52,9 +52,16 @@ class ChatAlerts:
                 "Set TELEGRAM_ALERT_CHAT_ID to be told in Telegram.",
                 chat_id,
                 error,
+                extra={"chat_id": chat_id},
             )
         else:
-            log.error("chat %s refuses messages (%s); admins alerted in %s", chat_id, error, target)
+            log.error(
+                "chat %s refuses messages (%s); admins alerted in %s",
+                chat_id,
+                error,
+                target,
+                extra={"chat_id": chat_id},
+            )
 
     async def chat_ok(self, chat_id: int) -> None:
         """A message reached `chat_id`: a later failure is news again."""

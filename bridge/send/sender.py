@@ -152,9 +152,16 @@ class Sender:
     async def _deliver(self, message: QueuedMessage, skip: str | None = None) -> None:
         try:
             if skip is not None:
-                log.info("message %d to chat %s not sent: %s", message.id, message.chat_id, skip)
+                log.info(
+                    "message %d to chat %s not sent: %s",
+                    message.id,
+                    message.chat_id,
+                    skip,
+                    extra=_fields(message),
+                )
                 await self._store.mark_skipped(message.id, skip, self._clock.time())
                 return
+            started = self._clock.monotonic()
             try:
                 await self._send(message)
             except Exception as exc:  # every failure is classified; none escapes
@@ -166,10 +173,23 @@ class Sender:
                 self._metrics.sends.labels("sent").inc()
                 self._metrics.send_latency.observe(now - message.created_at)
                 await self._store.mark_sent(message.id, now)
+                took = (self._clock.monotonic() - started) * 1000
+                log.debug(
+                    "sent message %d to chat %s in %.0f ms",
+                    message.id,
+                    message.chat_id,
+                    took,
+                    extra=_fields(message, duration_ms=round(took, 1)),
+                )
                 await self._alerts.chat_ok(message.chat_id)
         except StoreError as exc:
             # The row stays 'sending'; it is sent again after a restart rather than lost.
-            log.error("could not record the result of message %d: %s", message.id, exc)
+            log.error(
+                "could not record the result of message %d: %s",
+                message.id,
+                exc,
+                extra=_fields(message),
+            )
 
     async def _send(self, message: QueuedMessage) -> None:
         markup = (
@@ -198,6 +218,7 @@ class Sender:
                     "Telegram asked to wait %.1f s before sending to chat %s",
                     outcome.delay,
                     message.chat_id,
+                    extra=_fields(message),
                 )
                 self._limiter.pause(message.chat_id, self._clock.monotonic() + outcome.delay)
                 await store.retry_later(
@@ -207,12 +228,15 @@ class Sender:
                 log.warning(
                     "Telegram refused the buttons of message %d; sending it without them",
                     message.id,
+                    extra=_fields(message),
                 )
                 await store.update_text(message.id, message.text, None)
                 await store.retry_later(message.id, now, outcome.error, counts=False)
             case Action.PLAIN_TEXT:
                 log.error(
-                    "Telegram could not parse message %d; sending it as plain text", message.id
+                    "Telegram could not parse message %d; sending it as plain text",
+                    message.id,
+                    extra=_fields(message),
                 )
                 plain = html.escape(visible_text(message.text), quote=False)
                 await store.update_text(message.id, plain, message.reply_markup)
@@ -222,6 +246,7 @@ class Sender:
                     "chat %s became supergroup %s; its messages follow",
                     message.chat_id,
                     outcome.new_chat_id,
+                    extra=_fields(message),
                 )
                 if self._gate is not None:
                     await self._gate.chat_migrated(message.chat_id, outcome.new_chat_id)
@@ -237,6 +262,7 @@ class Sender:
                     message.attempts,
                     delay,
                     outcome.error,
+                    extra=_fields(message),
                 )
                 await store.retry_later(message.id, now + delay, outcome.error)
             case _:
@@ -246,8 +272,21 @@ class Sender:
                     message.chat_id,
                     message.attempts,
                     outcome.error,
+                    extra=_fields(message),
                 )
                 await store.mark_dead(message.id, outcome.error, now)
                 self._metrics.dead_letters.inc()
                 if outcome.chat_gone:
                     await self._alerts.chat_failed(message.chat_id, outcome.error)
+
+
+def _fields(message: QueuedMessage, **more: object) -> dict[str, object]:
+    """A message's structured log fields: numbers and a topic, never its text."""
+    return {
+        "message_id": message.id,
+        "event_id": message.event_id,
+        "chat_id": message.chat_id,
+        "topic": message.topic,
+        "attempt": message.attempts,
+        **more,
+    }

@@ -40,6 +40,7 @@ async def receive(request: web.Request) -> web.Response:
             "answered WooCommerce's ping for webhook %s of store %s",
             body.decode().partition("=")[2],
             store.name,
+            extra={"store": store.name},
         )
         return web.Response(text="ok")
 
@@ -71,6 +72,7 @@ async def receive(request: web.Request) -> web.Response:
             store.name,
             clip(request.headers.get(WEBHOOK_ID_HEADER)),
             clip(request.headers.get(TOPIC_HEADER)),
+            extra={"store": store.name},
         )
 
     event = incoming_event(store.name, request.headers, body, request.app[CLOCK].time())
@@ -78,7 +80,12 @@ async def receive(request: web.Request) -> web.Response:
         accepted = await request.app[STORE].accept(event)
     except StoreError as exc:
         # A 5xx shows in WooCommerce's delivery log; a 2xx would lose the event silently.
-        log.error("could not store a %s delivery, answered 503: %s", event.topic, exc)
+        log.error(
+            "could not store a %s delivery, answered 503: %s",
+            event.topic,
+            exc,
+            extra={"store": store.name, "topic": event.topic},
+        )
         metrics.webhooks.labels(store.name, event.topic, "unavailable").inc()
         return web.json_response({"error": "the bridge cannot store events right now"}, status=503)
 
@@ -91,6 +98,7 @@ async def receive(request: web.Request) -> web.Response:
             event.topic,
             store.name,
             accepted.event_id,
+            extra={"store": store.name, "topic": event.topic, "event_id": accepted.event_id},
         )
     return web.json_response({"status": result, "event": accepted.event_id})
 
