@@ -1,16 +1,61 @@
-"""Prometheus metrics, in a registry of the app's own (no process-wide globals)."""
+"""Prometheus metrics, in a registry of the app's own (no process-wide globals).
+
+Names follow Prometheus' conventions: the `bridge_` prefix, the unit in the name, `_total`
+on counters (the client adds it). Process metrics (`process_*`) and `python_info` keep
+their standard names, which dashboards expect. docs/observability.md lists them all.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import platform
+from collections.abc import Iterable
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+)
+from prometheus_client.metrics_core import Metric
+
+from bridge import __version__
+
+#: the metric types for which prometheus_client adds a `<name>_created` series
+_WITH_CREATED = frozenset({"counter", "histogram", "summary"})
+
+
+class Registry(CollectorRegistry):
+    """A registry that exports no `_created` series.
+
+    They only repeat the start time for each label set and double the series counted.
+    `prometheus_client.disable_created_metrics()` would drop them for every registry in
+    the process (a host application's too), so this registry filters its own.
+    """
+
+    def collect(self) -> Iterable[Metric]:
+        for family in super().collect():
+            if family.type in _WITH_CREATED:
+                created = f"{family.name}_created"
+                family.samples = [s for s in family.samples if s.name != created]
+            yield family
 
 
 class Metrics:
     """Every metric the bridge exports."""
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
+        self.registry = Registry(auto_describe=True)
         r = self.registry
+        # Memory, CPU, open files and start time from /proc (Linux; nothing elsewhere),
+        # and python_info: the standard names, on this registry only.
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        Info("bridge_build", "The running bridge's version and Python's", registry=r).info(
+            {"version": __version__, "python_version": platform.python_version()}
+        )
         self.webhooks = Counter(
             "bridge_webhooks_received",
             "Webhook requests by store, topic and result",
@@ -31,7 +76,9 @@ class Metrics:
         )
         self.sends = Counter("bridge_sends", "Telegram sends by result", ["result"], registry=r)
         self.rate_limited = Counter(
-            "bridge_telegram_429", "Times Telegram answered 429 Too Many Requests", registry=r
+            "bridge_telegram_rate_limited",
+            "Times Telegram answered 429 Too Many Requests (retry_after)",
+            registry=r,
         )
         self.dead_letters = Counter(
             "bridge_dead_letters", "Messages that became dead letters", registry=r

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import platform
+import re
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
@@ -10,13 +12,17 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
+from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import ValidationError
 
+from bridge import __version__
 from bridge.config import Settings
 from bridge.keys import SETTINGS
 from tests.fakes.telegram import FakeTelegram, Reply
 from tests.helpers import deliver, eventually, free_port, wire, write_config
+
+METRICS_DOC = Path(__file__).parents[1] / "docs" / "observability.md"
 
 
 async def scrape(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -55,7 +61,7 @@ async def test_counts_webhooks_sends_and_failures(
     assert samples[accepted] == 1
     assert samples[duplicate] == 1
     assert samples[("bridge_signature_failures_total", (("store", "default"),))] == 1
-    assert samples[("bridge_telegram_429_total", ())] == 1
+    assert samples[("bridge_telegram_rate_limited_total", ())] == 1
     assert samples[("bridge_send_latency_seconds_count", ())] == 1
     assert samples[("bridge_queue_depth", ())] == 0
 
@@ -143,3 +149,52 @@ def test_the_metrics_port_cannot_be_the_webhook_port(
 ) -> None:
     with pytest.raises(ValidationError, match="BRIDGE_METRICS_PORT is BRIDGE_PORT"):
         make_settings(bridge_metrics_port=8080)
+
+
+async def test_process_and_build_metrics_and_no_created_series(
+    bridge: TestClient, fake_telegram: FakeTelegram
+) -> None:
+    await deliver(bridge, "order.created", wire("order"))
+    await fake_telegram.wait_for_messages(1)
+    response = await bridge.get("/metrics")
+    text = await response.text()
+    samples = await scrape(bridge)
+    for name in (
+        "process_resident_memory_bytes",
+        "process_open_fds",
+        "process_cpu_seconds_total",
+        "process_start_time_seconds",
+    ):
+        assert samples[(name, ())] > 0, name
+    assert samples[("process_start_time_seconds", ())] <= time.time()
+    build = (
+        "bridge_build_info",
+        (("python_version", platform.python_version()), ("version", __version__)),
+    )
+    assert samples[build] == 1
+    assert any(name == "python_info" for name, _ in samples)
+    # No counter, histogram or summary repeats its creation time.
+    assert "_created" not in text
+    assert any(name == "bridge_webhooks_received_total" for name, _ in samples)
+
+
+async def test_created_series_are_dropped_only_in_the_bridges_registry(bridge: TestClient) -> None:
+    """A process-wide switch would also change a host application's own metrics."""
+    assert "_created" not in await (await bridge.get("/metrics")).text()
+    other = CollectorRegistry()
+    Counter("host_things", "a host application's counter", registry=other).inc()
+    assert b"host_things_created" in generate_latest(other)
+
+
+async def test_metric_names_follow_the_conventions_and_are_all_documented(
+    bridge: TestClient,
+) -> None:
+    response = await bridge.get("/metrics")
+    families = list(text_string_to_metric_families(await response.text()))
+    documented = set(re.findall(r"^\| `([a-z_]+)`", METRICS_DOC.read_text(), re.M))
+    for family in families:
+        assert family.name.startswith(("bridge_", "process_", "python_")), family.name
+        if family.type == "counter":
+            assert all(s.name.endswith("_total") for s in family.samples), family.name
+        exported = family.name + ("_total" if family.type == "counter" else "")
+        assert exported in documented, f"{exported} is missing from docs/observability.md"
