@@ -246,8 +246,8 @@ class Settings(StorageSettings, MessageSettings):
     BRIDGE_CONFIG file's [settings] table, then the defaults.
     """
 
-    # The BRIDGE_CONFIG file (TOML): [settings], [[stores]] and [[routes]] (README
-    # "Routing", "Several stores"). Declared first: the webhook secret's check reads it.
+    # The BRIDGE_CONFIG file (TOML): [settings], [[stores]] and [[routes]] (docs/routing.md,
+    # docs/stores.md). Declared first: the webhook secret's check reads it.
     bridge_config: Path | None = None
 
     telegram_bot_token: SecretStr
@@ -271,7 +271,7 @@ class Settings(StorageSettings, MessageSettings):
     bridge_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     bridge_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     bridge_log_format: Literal["plain", "json"] = "plain"
-    # Hardening against bad clients (README "Security"): refusals are logged once per
+    # Hardening against bad clients (docs/operations.md): refusals are logged once per
     # reason per interval; slow or idle connections are closed; connections are bounded.
     bridge_refusal_log_interval_seconds: float = Field(default=60.0, ge=0)
     bridge_header_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -105,8 +105,9 @@ def settings_table(path: Path, known: Collection[str]) -> dict[str, Any]:
             close = difflib.get_close_matches(name, names, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             problems.append(
-                f"{where}: is not a setting{hint}; the keys are the variables of the README's "
-                'configuration table, e.g. bridge_log_level = "DEBUG"; correct or remove it'
+                f"{where}: is not a setting{hint}; the keys are the variables of the "
+                "configuration table (docs/configuration.md), e.g. "
+                'bridge_log_level = "DEBUG"; correct or remove it'
             )
         elif name in values:
             problems.append(f"{where}: is given twice (names are case-insensitive); keep one")

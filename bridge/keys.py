@@ -29,7 +29,7 @@ ROUTES = web.AppKey("routes", Routes)
 CHATS = web.AppKey("chats", Chats)
 #: the WooCommerce stores, each at its own delivery path
 STORES = web.AppKey("stores", Stores)
-#: refusals are logged once per reason per interval (README "Security")
+#: refusals are logged once per reason per interval (docs/operations.md)
 REFUSALS = web.AppKey("refusals", RefusalLog)
 #: the worker tasks (router, digests, sender, pruner); /readyz asks it which are down
 WORKERS = web.AppKey("workers", Supervisor)

@@ -18,7 +18,7 @@ REQUIRED = ("telegram_bot_token", "woocommerce_webhook_secret", "telegram_chat_i
 
 HEADER = """\
 # woo-telegram-bridge: every setting, with its default. Copy it to .env and set the
-# first three; the README's Configuration section says what each one does. Every line
+# first three; docs/configuration.md says what each one does. Every line
 # is commented: the value shown is the default (none shown: unset), so a copy of this
 # file changes nothing until a line is uncommented, not even the image's own
 # BRIDGE_DATA_DIR=/data.

@@ -85,14 +85,29 @@ def write_config(directory: Path, text: str, **secret_files: str) -> Path:
     return path
 
 
-def readme_block(heading: str, language: str, number: int = 0) -> str:
-    """The `number`th code block in `language` of the README section under `heading`."""
-    text = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    start = text.index(f"{heading}\n")
-    level = heading.split(" ")[0]
-    end = text.find(f"\n{level} ", start + len(heading))
-    section = text[start : end if end != -1 else len(text)]
-    blocks = re.findall(rf"```{language}\n(.*?)```", section, re.S)
+REPO = Path(__file__).parents[1]
+
+
+def doc_section(doc: str, heading: str) -> str:
+    """The section of `doc` (README.md, docs/x.md) under `heading` (e.g. "## Docker"), up to
+    the next heading of its level or above; `#` lines inside code blocks are no headings."""
+    level = len(heading.split(" ")[0])
+    lines = (REPO / doc).read_text(encoding="utf-8").split("\n")
+    start = lines.index(heading)
+    fence = False
+    for number in range(start + 1, len(lines)):
+        line = lines[number]
+        if line.startswith("```"):
+            fence = not fence
+        marks = len(line) - len(line.lstrip("#"))
+        if not fence and 0 < marks <= level and line[marks : marks + 1] == " ":
+            return "\n".join(lines[start:number])
+    return "\n".join(lines[start:])
+
+
+def doc_block(doc: str, heading: str, language: str, number: int = 0) -> str:
+    """The `number`th code block in `language` of `doc`'s section under `heading`."""
+    blocks = re.findall(rf"```{language}\n(.*?)```", doc_section(doc, heading), re.S)
     return str(blocks[number])
 
 

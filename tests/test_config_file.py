@@ -9,7 +9,7 @@ import pytest
 
 from bridge.app import create_app
 from bridge.config import ConfigError, load_message_settings, load_settings, load_storage_settings
-from tests.helpers import readme_block
+from tests.helpers import doc_block
 
 
 def test_only_the_three_tables_are_known(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -30,7 +30,7 @@ def test_only_the_three_tables_are_known(monkeypatch: pytest.MonkeyPatch, tmp_pa
         (
             'bridge_log_levl = "DEBUG"',
             "[settings] bridge_log_levl: is not a setting (did you mean bridge_log_level?); the "
-            "keys are the variables of the README's configuration table, e.g. "
+            "keys are the variables of the configuration table (docs/configuration.md), e.g. "
             'bridge_log_level = "DEBUG"; correct or remove it',
         ),
         ('colour = "red"', "[settings] colour: is not a setting; the keys are"),
@@ -75,7 +75,7 @@ def test_the_readme_example_sets_what_it_says(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     config = tmp_path / "bridge.toml"
-    config.write_text(readme_block("### The configuration file", "toml"))
+    config.write_text(doc_block("docs/configuration.md", "## The configuration file", "toml"))
     monkeypatch.setenv("BRIDGE_CONFIG", str(config))
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:ABC")
     monkeypatch.setenv("WOOCOMMERCE_WEBHOOK_SECRET", "abc")

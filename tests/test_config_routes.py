@@ -17,13 +17,13 @@ from bridge.config_routes import load_routes
 from bridge.routing.targets import OrderUpdates, Target
 from tests.helpers import write_routes
 
-README = Path(__file__).parents[1] / "README.md"
+ROUTING_DOC = Path(__file__).parents[1] / "docs" / "routing.md"
 
 
 def readme_example() -> str:
-    """The three-chat routes file the README gives."""
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("## Routing: several chats") :]
+    """The three-chat routes file docs/routing.md gives."""
+    text = ROUTING_DOC.read_text(encoding="utf-8")
+    section = text[text.index("# Routing: several chats") :]
     found = re.search(r"```toml\n(.*?)```", section, re.S)
     assert found is not None
     return found.group(1)

@@ -10,7 +10,7 @@ from yarl import URL
 
 from bridge.config import ConfigError, Settings
 from bridge.config_stores import Stores, load_stores
-from tests.helpers import readme_block, write_config
+from tests.helpers import doc_block, write_config
 
 Make = Callable[..., Settings]
 
@@ -74,8 +74,11 @@ def test_without_the_variable_only_the_file_stores_are_served(
 def test_the_readme_examples_configure_their_stores(make_settings: Make, tmp_path: Path) -> None:
     for name in ("shop_vn_webhook_secret", "shop_br_webhook_secret"):
         (tmp_path / name).write_text(f"{name}-value\n")
-    for heading in ("## Several stores", "### Two stores, HTTPS and Docker secrets"):
-        text = readme_block(heading, "toml").replace("/run/secrets/", f"{tmp_path}/")
+    for doc, heading in (
+        ("docs/stores.md", "# Several stores"),
+        ("docs/deployment.md", "## Two stores, HTTPS and Docker secrets"),
+    ):
+        text = doc_block(doc, heading, "toml").replace("/run/secrets/", f"{tmp_path}/")
         path = write_config(tmp_path, text)
         stores = stores_from(make_settings, path, woocommerce_webhook_secret=None)
         assert [(s.name, s.path) for s in stores] == [

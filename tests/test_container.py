@@ -1,5 +1,5 @@
 """The Dockerfile's steps, outside Docker (no base image can be fetched on the build
-machines; README "Development" says what was tried).
+machines; README's "Development" says what was tried).
 
 A wheel is built and installed into a fresh virtualenv beside the pinned dependencies,
 byte-compiled as in the image, the code is made read-only,
@@ -28,7 +28,7 @@ from aiohttp.test_utils import TestServer
 
 from bridge.webhook.signature import sign
 from tests.fakes.telegram import FakeTelegram
-from tests.helpers import CHAT_ID, SECRET, free_port, readme_block, wire
+from tests.helpers import CHAT_ID, SECRET, doc_block, free_port, wire
 
 REPO = Path(__file__).resolve().parents[1]
 NOBODY = 65534
@@ -145,7 +145,7 @@ async def test_runs_like_the_image(
 async def test_the_readme_two_store_setup_runs_like_the_image(
     installed: Path, image_root: Path, telegram: tuple[FakeTelegram, TestServer]
 ) -> None:
-    """The README's bridge.toml, with the Docker secrets it reads, readable only by the
+    """docs/deployment.md's bridge.toml, with the Docker secrets it reads, readable only by the
     bridge's user, as compose mounts them."""
     fake, server = telegram
     data = image_root / "data-two-stores"
@@ -162,7 +162,7 @@ async def test_the_readme_two_store_setup_runs_like_the_image(
         (secrets / name).write_text(value + "\n")
         os.chown(secrets / name, NOBODY, NOBODY)
         (secrets / name).chmod(0o400)
-    text = readme_block("### Two stores, HTTPS and Docker secrets", "toml")
+    text = doc_block("docs/deployment.md", "## Two stores, HTTPS and Docker secrets", "toml")
     config = image_root / "bridge.toml"
     config.write_text(text.replace("/run/secrets/", f"{secrets}/"))
     config.chmod(0o444)

@@ -114,7 +114,7 @@ def test_the_systemd_unit_runs_the_console_script_with_a_documented_env_file() -
     [script] = PROJECT["scripts"]
     assert re.search(rf"^ExecStart=\S+/{script} serve$", unit, re.M)
     [env_file] = re.findall(r"^EnvironmentFile=(\S+)$", unit, re.M)
-    assert env_file in (REPO / "README.md").read_text()
+    assert env_file in (REPO / "docs" / "deployment.md").read_text()
     for option in ("DynamicUser=yes", "NoNewPrivileges=yes", "ProtectSystem=strict"):
         assert f"\n{option}\n" in unit
     assert "\nStateDirectory=woo-bridge\n" in unit

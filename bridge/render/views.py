@@ -4,7 +4,7 @@ Templates run with StrictUndefined so that a typo fails loudly; the price of tha
 every name a template uses must exist. These views guarantee it: a field missing from the
 payload, or `[]` where PHP had an empty object, becomes an empty value here. Values are
 ready to show in the reader's language (money, dates, names of statuses); the raw payload
-stays available as `payload`. The README documents every name; keep the two in step.
+stays available as `payload`. docs/messages.md documents every name; keep the two in step.
 """
 
 from __future__ import annotations
@@ -281,7 +281,7 @@ def template_context(
     status_change: Mapping[str, object] | None = None,
     store: str = "",
 ) -> dict[str, Any]:
-    """Everything a template may use. Documented in the README; keep the two in step."""
+    """Everything a template may use. Documented in docs/messages.md; keep the two in step."""
     data = payload.data
     context: dict[str, Any] = {
         "store": store,

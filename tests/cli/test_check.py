@@ -13,7 +13,7 @@ import pytest
 
 from bridge.cli import main
 from bridge.cli.check import CHECKS, Context, Level, check_renders, run_checks
-from tests.helpers import readme_block, write_config
+from tests.helpers import doc_block, write_config
 
 TOKEN = "123456:SECRET-TOKEN-VALUE"
 
@@ -281,7 +281,7 @@ def test_the_readme_two_store_setup_checks_clean(tmp_path: Path) -> None:
     }
     for name, value in values.items():
         (secrets / name).write_text(value + "\n")
-    text = readme_block("### Two stores, HTTPS and Docker secrets", "toml")
+    text = doc_block("docs/deployment.md", "## Two stores, HTTPS and Docker secrets", "toml")
     config = write_config(tmp_path, text.replace("/run/secrets/", f"{secrets}/"))
     result = subprocess.run(
         [sys.executable, "-m", "bridge", "check"],
@@ -315,10 +315,10 @@ def test_the_readme_two_store_setup_checks_clean(tmp_path: Path) -> None:
 
 
 def test_the_readme_compose_file_mounts_what_bridge_toml_reads() -> None:
-    heading = "### Two stores, HTTPS and Docker secrets"
-    toml = readme_block(heading, "toml")
-    compose = readme_block(heading, "yaml")
-    commands = readme_block(heading, "sh")
+    heading = "## Two stores, HTTPS and Docker secrets"
+    toml = doc_block("docs/deployment.md", heading, "toml")
+    compose = doc_block("docs/deployment.md", heading, "yaml")
+    commands = doc_block("docs/deployment.md", heading, "sh")
     [listed] = re.findall(r"secrets: \[(.*)\]", compose)
     mounted = [name.strip() for name in listed.split(",")]
     declared = re.findall(r"^  (\w+):\n    file: \./secrets/(\w+)$", compose, re.M)
@@ -329,8 +329,8 @@ def test_the_readme_compose_file_mounts_what_bridge_toml_reads() -> None:
     assert all(f"> secrets/{name}" in commands for name in mounted)
     [config_path] = re.findall(r"BRIDGE_CONFIG: (\S+)", compose)
     assert f"./bridge.toml:{config_path}:ro" in compose
-    # The delivery URL of each store, as the README tells the owner to give WooCommerce.
-    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    # The delivery URL of each store, as the docs tell the owner to give WooCommerce.
+    readme = (Path(__file__).parents[2] / "docs" / "deployment.md").read_text(encoding="utf-8")
     stores = [store["name"] for store in tomllib.loads(toml)["stores"]]
     assert stores == ["shop-vn", "shop-br"]
     for name in stores:

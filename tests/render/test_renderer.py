@@ -605,9 +605,13 @@ def test_payload_kinds_choose_their_templates(renderer: Renderer) -> None:
 
 
 def test_the_readme_shows_a_real_rendered_order() -> None:
-    """The README's example is what the bridge sends for the sample order, three minutes on."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    example = readme.split("## Messages and templates", 1)[1].split("```text\n", 1)[1]
+    """The docs' example is what the bridge sends for the sample order, three minutes on."""
+    doc = Path(__file__).resolve().parents[2] / "docs" / "messages.md"
+    example = (
+        doc.read_text(encoding="utf-8")
+        .split("# Messages and templates", 1)[1]
+        .split("```text\n", 1)[1]
+    )
     example = example.split("```", 1)[0]
     options = RenderOptions(
         store_url=URL("https://shop.example.com"), timezone=ZoneInfo("America/New_York")

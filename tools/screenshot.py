@@ -1,0 +1,171 @@
+"""Draw the messages the bridge sends as a Telegram chat, and screenshot it for the README.
+
+The texts and buttons are the real Renderer's output for the sample payloads of
+`woo-bridge check` (bridge/render/samples), with the built-in templates; only the chat
+around them (bubbles, header, times) is drawn here, to look like Telegram's web client.
+
+    python tools/screenshot.py                      # docs/telegram.png, with headless Chromium
+    python tools/screenshot.py --html chat.html     # only the page, to look at in a browser
+
+Chromium comes from the distribution (`apt-get install chromium fonts-noto-color-emoji`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import html
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from yarl import URL
+
+from bridge.payloads import parse_payload
+from bridge.render.renderer import Renderer, RenderOptions
+from bridge.render.samples import SAMPLES_DIR
+
+REPO = Path(__file__).resolve().parents[1]
+OUTPUT = REPO / "docs" / "telegram.png"
+WIDTH, HEIGHT = 720, 1125
+# A few minutes after the sample order was placed, as in the README's own example.
+NOW = dt.datetime(2017, 3, 22, 19, 31, tzinfo=dt.UTC)
+ZONE = ZoneInfo("America/New_York")
+
+
+@dataclass(frozen=True)
+class Bubble:
+    text: str  # Telegram HTML, as sent
+    buttons: list[str]
+    time: str
+
+
+#: (topic, sample, the router's status change or None, minutes before NOW it arrives)
+MESSAGES = (
+    ("order.created", "order", None, 3),
+    ("product.updated", "product", None, 2),
+    ("order.updated", "order", {"before": "processing", "after": "completed", "changed": True}, 0),
+)
+
+
+def bubbles() -> list[Bubble]:
+    """The sample messages, rendered by the bridge's own Renderer."""
+    options = RenderOptions(store_url=URL("https://shop.example.com"), timezone=ZONE)
+    renderer = Renderer(options)
+    result: list[Bubble] = []
+    for event_id, (topic, sample, change, ago) in enumerate(MESSAGES, start=1):
+        payload = parse_payload(topic, (SAMPLES_DIR / f"{sample}.json").read_bytes())
+        rendered = renderer.render(payload, event_id, status_change=change, now=NOW)
+        keyboard = json.loads(rendered.reply_markup or '{"inline_keyboard": []}')
+        buttons = [button["text"] for row in keyboard["inline_keyboard"] for button in row]
+        sent = (NOW - dt.timedelta(minutes=ago)).astimezone(ZONE)
+        time = f"{sent:%I:%M %p}".lstrip("0")
+        result.extend(Bubble(part, buttons, time) for part in rendered.parts)
+    return result
+
+
+STYLE = """
+* { box-sizing: border-box; }
+html, body { min-height: 100%; }
+/* a flat green like Telegram's default wallpaper: a gradient would double the PNG's size */
+body { margin: 0; font: 15px/1.38 "Noto Sans", "DejaVu Sans", Arial, sans-serif; color: #000;
+  background: #a9c18f; }
+header { display: flex; align-items: center; gap: 12px; padding: 10px 18px; background: #fff;
+  border-bottom: 1px solid #dadce0; }
+.avatar { width: 42px; height: 42px; border-radius: 50%; background: #5fa8e8; color: #fff;
+  display: flex; align-items: center; justify-content: center; font-weight: 600; }
+header b { display: block; font-size: 16px; }
+header span { color: #707579; font-size: 13.5px; }
+main { padding: 14px 18px 18px; display: flex; flex-direction: column; gap: 10px; }
+.message { max-width: 560px; }
+.bubble { background: #fff; border-radius: 14px 14px 14px 4px; padding: 7px 11px 6px;
+  box-shadow: 0 1px 2px rgba(16, 35, 47, .15); white-space: pre-wrap; overflow-wrap: anywhere; }
+.sender { color: #3390ec; font-weight: 600; font-size: 14px; margin-bottom: 2px; }
+.time { float: right; margin: 6px 0 -4px 12px; color: #8f9ea5; font-size: 12px; }
+.bubble a { color: #3390ec; text-decoration: none; }
+.bubble code { font-family: "DejaVu Sans Mono", monospace; font-size: 13.5px; color: #c7254e; }
+.bubble blockquote { margin: 2px 0; padding-left: 9px; border-left: 3px solid #3390ec; }
+.buttons { display: flex; gap: 4px; margin-top: 4px; }
+.buttons div { flex: 1; text-align: center; padding: 8px; border-radius: 10px; color: #fff;
+  font-weight: 600; font-size: 14px; background: #7f9a6c; }
+"""
+
+
+def page(messages: list[Bubble]) -> str:
+    """A chat of `messages` as Telegram's web client draws a group."""
+    items = []
+    for message in messages:
+        buttons = "".join(f"<div>{html.escape(b)}</div>" for b in message.buttons)
+        items.append(
+            '<div class="message"><div class="bubble"><div class="sender">Shop bridge</div>'
+            # The message is Telegram HTML as sent; a browser draws its few tags the same way.
+            f'{message.text}<span class="time">{message.time}</span></div>'
+            + (f'<div class="buttons">{buttons}</div>' if buttons else "")
+            + "</div>"
+        )
+    return (
+        '<!doctype html><html><head><meta charset="utf-8"><style>'
+        + STYLE
+        + '</style></head><body><header><div class="avatar">OD</div><div><b>Order desk</b>'
+        + "<span>3 members, 1 bot</span></div></header><main>"
+        + "".join(items)
+        + "</main></body></html>"
+    )
+
+
+def screenshot(page_file: Path, output: Path, chromium: str) -> None:
+    """Take `page_file`'s picture with headless Chromium, in a profile of its own."""
+    with tempfile.TemporaryDirectory() as profile:
+        # The browser found on PATH, with fixed arguments: no outside input.
+        subprocess.run(  # noqa: S603
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+                f"--user-data-dir={profile}",
+                f"--screenshot={output}",
+                f"--window-size={WIDTH},{HEIGHT}",
+                page_file.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--html", type=Path, help="write the page there and take no picture")
+    parser.add_argument("--output", type=Path, default=OUTPUT, help=f"default {OUTPUT}")
+    parser.add_argument("--chromium", default="chromium", help="the browser's command")
+    args = parser.parse_args(argv)
+    text = page(bubbles())
+    if args.html is not None:
+        args.html.write_text(text, encoding="utf-8")
+        return 0
+    chromium = shutil.which(args.chromium)
+    if chromium is None:
+        print(f"{args.chromium} not found: apt-get install chromium", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory() as work:
+        page_file = Path(work) / "chat.html"
+        page_file.write_text(text, encoding="utf-8")
+        screenshot(page_file, args.output.resolve(), chromium)
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
