@@ -31,6 +31,7 @@ from bridge.keys import (
     REFUSALS,
     RENDERER,
     ROUTES,
+    SECRETS,
     SETTINGS,
     STORE,
     STORES,
@@ -41,6 +42,7 @@ from bridge.metrics import Metrics
 from bridge.observability import gauges_ctx, metrics_listener_ctx
 from bridge.queue.retention import prune_forever
 from bridge.queue.store import Store
+from bridge.redact import Secrets
 from bridge.refusals import RefusalLog
 from bridge.routing.chats import Chats
 from bridge.routing.digests import Digests
@@ -60,11 +62,17 @@ WEBHOOK_PATHS = ("/webhook", "/webhook/", "/webhook/{store}", "/webhook/{store}/
 
 
 def create_app(
-    settings: Settings, lifecycle: Lifecycle | None = None, *, clock: Clock | None = None
+    settings: Settings,
+    lifecycle: Lifecycle | None = None,
+    *,
+    clock: Clock | None = None,
+    secrets: Secrets | None = None,
 ) -> web.Application:
     """Build the bridge. Templates, stores and routes are read here, so a broken one fails
     at once. `clock` is the machine's unless given: tests move it, or step its wall time
     back (the store and the workers see it through a ScheduleClock, never backward).
+    `secrets` is what the log handlers mask (`setup_logging`); the app adds every secret
+    it reads to it.
 
     Raises TemplateProblem or ConfigError (from the BRIDGE_CONFIG file).
     """
@@ -87,7 +95,8 @@ def create_app(
     stores = load_stores(settings)
     app[STORES] = stores
     # Every secret this bridge holds is masked in its logs from here on.
-    wiring.mask_secrets(settings, stores)
+    app[SECRETS] = secrets or Secrets()
+    wiring.mask_secrets(app[SECRETS], settings, stores)
     renderer = wiring.renderer(settings, stores.urls())
     renderer.compile_all()
     app[RENDERER] = renderer
@@ -171,6 +180,7 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
         concurrency=settings.bridge_send_concurrency,
         alerts=alerts,
         metrics=app[METRICS],
+        secrets=app[SECRETS],
         gate=chats,
         clock=clock,
     )

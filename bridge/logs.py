@@ -11,7 +11,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from bridge.redact import RedactingFilter
+from bridge.redact import RedactingFilter, Secrets
 
 PLAIN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
@@ -50,11 +50,12 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def setup_logging(level: str, fmt: str = "plain") -> None:
+def setup_logging(level: str, fmt: str = "plain", secrets: Secrets | None = None) -> None:
+    """Log to stderr, every line passing the secret filter (give it the bridge's `secrets`)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(PLAIN_FORMAT))
     # Defence in depth: libraries log URLs and errors that may carry the bot token.
-    handler.addFilter(RedactingFilter())
+    handler.addFilter(RedactingFilter(secrets or Secrets()))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -5,6 +5,10 @@ token, method names, exception class names). Libraries do not: python-telegram-b
 logs its API URL, which carries the bot token, and an httpx error may quote a URL.
 So every log record passes `RedactingFilter`, which replaces each configured secret
 value and any `bot<token>` path segment with a mask before the record is written.
+
+The secrets live in one `Secrets` object per process, made by whoever starts the bridge
+(`woo-bridge serve`) and handed both to the log handlers and to the app, which adds the
+stores' secrets as it reads them.
 """
 
 from __future__ import annotations
@@ -35,36 +39,38 @@ _PROXY_VARIABLES = (
     "http_proxy",
 )
 
-_secrets: set[str] = set()
-_pattern: re.Pattern[str] | None = None
 
+class Secrets:
+    """The secret values to mask, and the masking."""
 
-def remember(*values: str | SecretStr | None) -> None:
-    """Mask these values (and their URL-encoded forms) from now on."""
-    global _pattern
-    for value in values:
-        text = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if text and len(text) >= _SHORTEST:
-            _secrets.add(text)
-            _secrets.add(quote(text, safe=""))
-    if _secrets:
-        # Longest first, so that a secret containing another is masked whole.
-        ordered = sorted(_secrets, key=len, reverse=True)
-        _pattern = re.compile("|".join(re.escape(s) for s in ordered))
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, *values: str | SecretStr | None) -> None:
+        """Mask these values (and their URL-encoded forms) from now on."""
+        for value in values:
+            text = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if text and len(text) >= _SHORTEST:
+                self._values.add(text)
+                self._values.add(quote(text, safe=""))
+        if self._values:
+            # Longest first, so that a secret containing another is masked whole.
+            ordered = sorted(self._values, key=len, reverse=True)
+            self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+
+    def scrub(self, text: str) -> str:
+        """`text` with every added secret and every `bot<token>` segment masked."""
+        text = _BOT_PATH.sub(rf"bot\1:{MASK}", text)
+        if self._pattern is not None:
+            text = self._pattern.sub(MASK, text)
+        return text
 
 
 def environment_proxy_secrets() -> Iterable[str]:
     """The credentials of the standard proxy variables, which the HTTP client honours
     without TELEGRAM_PROXY_URL."""
     return [secret for name in _PROXY_VARIABLES for secret in url_secrets(os.environ.get(name))]
-
-
-def scrub(text: str) -> str:
-    """`text` with every remembered secret and every `bot<token>` segment masked."""
-    text = _BOT_PATH.sub(rf"bot\1:{MASK}", text)
-    if _pattern is not None:
-        text = _pattern.sub(MASK, text)
-    return text
 
 
 def masked_url(url: str) -> str:
@@ -94,7 +100,12 @@ class RedactingFilter(logging.Filter):
     """Masks secrets in a record's message, arguments, extra string fields and exception
     text."""
 
+    def __init__(self, secrets: Secrets) -> None:
+        super().__init__()
+        self._secrets = secrets
+
     def filter(self, record: logging.LogRecord) -> bool:
+        scrub = self._secrets.scrub
         message = record.getMessage()
         record.msg, record.args = scrub(message), None
         # Structured fields are written as they are by the JSON formatter: scrubbed too.

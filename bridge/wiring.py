@@ -61,9 +61,9 @@ def reach(settings: Settings) -> Reach:
     return Reach(settings.telegram_api_base_url, redact.masked_url(proxy) if proxy else None)
 
 
-def mask_secrets(settings: Settings, stores: Stores) -> None:
-    """Mask every secret this bridge holds in its logs from here on."""
-    redact.remember(
+def mask_secrets(secrets: redact.Secrets, settings: Settings, stores: Stores) -> None:
+    """Mask every secret this bridge holds from here on."""
+    secrets.add(
         settings.telegram_bot_token,
         settings.telegram_webhook_secret,
         settings.woocommerce_webhook_secret,

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bridge import redact
 from bridge.logs import FIELDS, setup_logging
+from bridge.redact import Secrets
 from tests.fakes.telegram import FakeTelegram, Reply
 from tests.helpers import CHAT_ID, deliver, eventually, wire
 
@@ -32,12 +32,12 @@ def json_logs() -> Iterator[list[dict[str, Any]]]:
     own.setLevel(own_level)
 
 
-def _json_logging() -> None:
+def _json_logging(secrets: Secrets | None = None) -> None:
     """JSON lines as `serve` sets them up, the bridge's own at DEBUG, libraries' at INFO.
 
     Called in the test itself: the handler writes to the stderr pytest captures there.
     """
-    setup_logging("INFO", "json")
+    setup_logging("INFO", "json", secrets)
     logging.getLogger("bridge").setLevel(logging.DEBUG)
 
 
@@ -119,8 +119,9 @@ def test_string_fields_are_scrubbed_of_secrets(
     json_logs: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     secret = "field-secret-0042-xyz"
-    redact.remember(secret)
-    _json_logging()
+    secrets = Secrets()
+    secrets.add(secret)
+    _json_logging(secrets)
     logging.getLogger("bridge.test").warning(
         "a record with fields",
         extra={"store": f"shop {secret}", "topic": "bot123:ABC-def/getMe", "chat_id": 7},

@@ -9,9 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bridge import redact
 from bridge.logs import setup_logging
-from bridge.redact import masked_url, scrub
+from bridge.redact import Secrets, masked_url
 
 TOKEN = "98765:AAH-redact_TOKEN-xyz12345"
 SECRET = "whsec/with+odd=chars-0042"
@@ -28,13 +27,20 @@ def restore_logging() -> Iterator[None]:
 
 def test_a_bot_path_segment_is_masked_even_for_a_token_never_configured() -> None:
     text = "Set Bot API URL: https://api.telegram.org/bot4242:UNKNOWN-token_9/getMe"
-    assert scrub(text) == "Set Bot API URL: https://api.telegram.org/bot4242:****/getMe"
+    assert Secrets().scrub(text) == "Set Bot API URL: https://api.telegram.org/bot4242:****/getMe"
 
 
 def test_remembered_secrets_are_masked_also_url_encoded() -> None:
-    redact.remember(SECRET)
-    assert scrub(f"a {SECRET} b") == "a **** b"
-    assert scrub("a whsec%2Fwith%2Bodd%3Dchars-0042 b") == "a **** b"
+    secrets = Secrets()
+    secrets.add(SECRET)
+    assert secrets.scrub(f"a {SECRET} b") == "a **** b"
+    assert secrets.scrub("a whsec%2Fwith%2Bodd%3Dchars-0042 b") == "a **** b"
+
+
+def test_a_secret_containing_another_is_masked_whole_and_short_values_are_not() -> None:
+    secrets = Secrets()
+    secrets.add("abcd", "abcd-efgh-ijkl", "xyz", None)
+    assert secrets.scrub("abcd-efgh-ijkl abcd xyz") == "**** **** xyz"
 
 
 def test_a_proxy_url_shows_its_host_and_masks_its_credentials() -> None:
@@ -46,8 +52,9 @@ def test_a_proxy_url_shows_its_host_and_masks_its_credentials() -> None:
 @pytest.mark.parametrize("fmt", ["plain", "json"])
 @pytest.mark.usefixtures("restore_logging")
 def test_every_part_of_a_record_is_scrubbed(fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
-    redact.remember(TOKEN)
-    setup_logging("DEBUG", fmt)
+    secrets = Secrets()
+    secrets.add(TOKEN)
+    setup_logging("DEBUG", fmt, secrets)
     log = logging.getLogger("telegram.ext.ExtBot")
     log.debug("Set Bot API URL: http://127.0.0.1:1/bot%s", TOKEN)
     try:

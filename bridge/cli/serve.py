@@ -19,6 +19,7 @@ from bridge.lifecycle import Lifecycle
 from bridge.listen import BoundedSite, ensure_descriptors
 from bridge.logs import setup_logging
 from bridge.queue.store import StoreError
+from bridge.redact import Secrets
 from bridge.render.templates import TemplateProblem
 
 log = logging.getLogger("bridge")
@@ -45,9 +46,11 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_or_report()
     if settings is None:
         return EXIT_CONFIG
-    setup_logging(settings.bridge_log_level, settings.bridge_log_format)
+    # One set of secrets for the log handlers and the app, which fills it as it reads them.
+    secrets = Secrets()
+    setup_logging(settings.bridge_log_level, settings.bridge_log_format, secrets)
     try:
-        return asyncio.run(serve(settings))
+        return asyncio.run(serve(settings, secrets))
     except TemplateProblem as exc:
         for problem in exc.problems:
             log.critical("cannot use the templates: %s", problem)
@@ -64,10 +67,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
 
 
-async def serve(settings: Settings) -> int:
+async def serve(settings: Settings, secrets: Secrets | None = None) -> int:
     """Run until SIGTERM or SIGINT; a second signal exits at once (the queue is on disk)."""
     lifecycle = Lifecycle()
-    app = create_app(settings, lifecycle)
+    app = create_app(settings, lifecycle, secrets=secrets)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     ensure_descriptors(settings.bridge_max_connections)

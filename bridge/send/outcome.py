@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -16,8 +17,6 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-
-from bridge.redact import scrub
 
 
 class Action(StrEnum):
@@ -47,7 +46,7 @@ class Outcome:
     chat_gone: bool = False
 
 
-def classify(exc: Exception) -> Outcome:
+def classify(exc: Exception, scrub: Callable[[str], str]) -> Outcome:
     """Map python-telegram-bot's exceptions to what to do next.
 
     Order matters: BadRequest and TimedOut are both NetworkError subclasses.

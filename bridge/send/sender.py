@@ -22,6 +22,7 @@ from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.metrics import Metrics
 from bridge.queue.models import QueuedMessage
 from bridge.queue.storage import Storage, StoreError
+from bridge.redact import Secrets
 from bridge.render.telegram_html import visible_text
 from bridge.send.alerts import ChatAlerts
 from bridge.send.backoff import RetryPolicy
@@ -68,6 +69,7 @@ class Sender:
         concurrency: int,
         alerts: ChatAlerts,
         metrics: Metrics,
+        secrets: Secrets,
         gate: SendGate | None = None,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
@@ -79,6 +81,7 @@ class Sender:
         self._concurrency = concurrency
         self._alerts = alerts
         self._metrics = metrics
+        self._secrets = secrets
         self._gate = gate
         self._clock = clock
         self._in_flight: dict[asyncio.Task[None], int] = {}
@@ -165,7 +168,7 @@ class Sender:
             try:
                 await self._send(message)
             except Exception as exc:  # every failure is classified; none escapes
-                outcome = classify(exc)
+                outcome = classify(exc, self._secrets.scrub)
                 self._metrics.sends.labels(outcome.action.value).inc()
                 await self._handle_failure(message, outcome)
             else:

@@ -11,6 +11,7 @@ from telegram.error import InvalidToken, NetworkError
 from bridge.bot.reach import Reach
 from bridge.config import Settings
 from bridge.keys import BOT
+from bridge.redact import Secrets
 from bridge.send.outcome import classify
 from tests.helpers import eventually, free_port
 
@@ -57,7 +58,7 @@ def test_a_rejected_token_is_named_without_quoting_it() -> None:
 
 def test_a_failed_send_keeps_no_token_in_its_error() -> None:
     """The error is stored with the message and printed by `woo-bridge dead-letters`."""
-    assert "reach_TOKEN" not in classify(_network_error()).error
+    assert "reach_TOKEN" not in classify(_network_error(), Secrets().scrub).error
 
 
 async def test_health_answers_words_while_telegram_is_unreachable(

@@ -15,6 +15,7 @@ from telegram.error import (
     TimedOut,
 )
 
+from bridge.redact import Secrets
 from bridge.send.outcome import Action, classify
 
 
@@ -33,14 +34,14 @@ from bridge.send.outcome import Action, classify
     ],
 )
 def test_classification(exc: Exception, action: Action) -> None:
-    assert classify(exc).action is action
+    assert classify(exc, Secrets().scrub).action is action
 
 
 def test_retry_after_waits_the_given_time() -> None:
-    outcome = classify(RetryAfter(dt.timedelta(seconds=7)))
+    outcome = classify(RetryAfter(dt.timedelta(seconds=7)), Secrets().scrub)
     assert (outcome.action, outcome.delay) == (Action.WAIT, 7.0)
 
 
 def test_migration_carries_the_new_id() -> None:
-    outcome = classify(ChatMigrated(-100999))
+    outcome = classify(ChatMigrated(-100999), Secrets().scrub)
     assert (outcome.action, outcome.new_chat_id) == (Action.MIGRATE, -100999)
