@@ -265,6 +265,15 @@ class Settings(StorageSettings, MessageSettings):
     # The previous secret is accepted too while the secret is being changed (rotation).
     woocommerce_webhook_secret: SecretStr | None = None
     woocommerce_webhook_previous_secret: SecretStr | None = None
+    # The default store's REST API key: gap filling (read) and the webhook watchdog (write).
+    woocommerce_consumer_key: SecretStr | None = None
+    woocommerce_consumer_secret: SecretStr | None = None
+    # Where WooCommerce delivers to (https://bridge.example.com): which webhooks are ours.
+    bridge_public_url: str | None = None
+    # Gap filling: a pass at start-up and every interval (0: off); disabled webhooks of this
+    # bridge are set active again unless BRIDGE_WEBHOOK_REACTIVATE is false.
+    bridge_reconcile_interval_seconds: float = Field(default=300.0, ge=0)
+    bridge_webhook_reactivate: bool = True
 
     bridge_host: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
     bridge_port: int = Field(default=8080, ge=1, le=65535)
@@ -442,6 +451,18 @@ class Settings(StorageSettings, MessageSettings):
     def proxy_url(self) -> str | None:
         """TELEGRAM_PROXY_URL in clear, for the HTTP client only (never print it)."""
         return self.telegram_proxy_url.get_secret_value() if self.telegram_proxy_url else None
+
+    @field_validator("bridge_public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("http://", "https://")) or not URL(value).host:
+            raise ValueError(
+                "must be the address WooCommerce delivers to, e.g. https://bridge.example.com"
+            )
+        return value.rstrip("/")
 
     @field_validator("telegram_api_base_url")
     @classmethod

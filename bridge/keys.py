@@ -11,6 +11,7 @@ from bridge.config_stores import Stores
 from bridge.lifecycle import Lifecycle
 from bridge.metrics import Metrics
 from bridge.queue.storage import Storage
+from bridge.recovery.board import RecoveryBoard
 from bridge.refusals import RefusalLog
 from bridge.render.renderer import Renderer
 from bridge.routing.chats import Chats
@@ -36,3 +37,5 @@ WORKERS = web.AppKey("workers", Supervisor)
 #: the clock of the store and the workers: wall time that never runs backward for what is
 #: stored, monotonic time for pacing; it wraps the clock tests inject and move
 CLOCK = web.AppKey("clock", ScheduleClock)
+#: what gap filling last found for each store with a REST API key (for /status)
+RECOVERY = web.AppKey("recovery", RecoveryBoard)

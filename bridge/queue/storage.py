@@ -22,6 +22,8 @@ from bridge.queue.models import (
     QueuedMessage,
     QueueStats,
     Routing,
+    SeenOrder,
+    StoreActivity,
     StoredEvent,
 )
 
@@ -62,7 +64,14 @@ class Storage(Protocol):
 
     # order states
     async def order_status(self, store: str, order_id: str) -> tuple[str, str] | None: ...
+    async def seen_order(self, store: str, order_id: str) -> SeenOrder | None: ...
     async def remember_order_status(self, state: OrderState, event_id: int) -> None: ...
+
+    # gap filling: where each store's reconciler got to, and what /status tells of it
+    async def watermark(self, store: str) -> str | None: ...
+    async def save_watermark(self, store: str, watermark: str) -> None: ...
+    async def store_activity(self, store: str, since: float) -> StoreActivity: ...
+    async def queue_notice(self, event: IncomingEvent, message: OutgoingMessage) -> None: ...
 
     # digests
     async def due_digests(

@@ -75,7 +75,12 @@ def decide(
             held.append(held_item(target, event.topic, title, event.id))
             continue
         rendered = renderer.render(
-            payload, event.id, target.language, template_change, store=event.store
+            payload,
+            event.id,
+            target.language,
+            template_change,
+            store=event.store,
+            recovered=event.recovered,
         )
         last = len(rendered.parts) - 1
         messages.extend(
@@ -221,8 +226,17 @@ class Router:
         state = orders.order_state(event.store, payload)
         change = None
         if state is not None:
-            seen = await self._store.order_status(state.store, state.order_id)
-            change = orders.compare(state, seen)
+            seen = await self._store.seen_order(state.store, state.order_id)
+            repeated = orders.recovery_duplicate(event.recovered, event.topic, state, seen)
+            if repeated is not None:
+                return Routing(event.id, EventState.DUPLICATE, note=repeated)
+            if event.recovered:
+                # Told as the webhook would have told it: new to the bridge, or a change.
+                topic = "order.created" if seen is None else "order.updated"
+                event = dataclasses.replace(event, topic=topic)
+                payload = dataclasses.replace(payload, topic=topic)
+                state = dataclasses.replace(state, recovered=True)
+            change = orders.compare(state, (seen.status, seen.modified) if seen else None)
         routing, held = await asyncio.to_thread(
             functools.partial(
                 decide,
