@@ -13,6 +13,8 @@ class StoreBoard:
     last_pass: float | None = None
     #: "ok: 2 recovered" or what went wrong, in words safe to show (no secret)
     last_result: str = "not run yet"
+    #: passes finished (or failed) since the start
+    passes: int = 0
     #: the store's webhooks that deliver to this bridge, by status ("active": 3)
     webhooks: dict[str, int] = field(default_factory=dict)
     #: what is wrong with them, one short line each (empty: all deliver)

@@ -234,15 +234,15 @@ class Reconciler:
         url = self._options.public_url + link.path
         hooks = watchdog.ours(await client.list_webhooks(), url)
         findings: list[watchdog.Finding] = []
-        for hook in hooks:
+        for index, hook in enumerate(hooks):
             if hook.status == "disabled":
                 reactivated = False
                 if self._options.reactivate:
-                    hook = await client.set_webhook_status(hook, "active")
-                    reactivated = hook.delivers
+                    hooks[index] = await client.set_webhook_status(hook, "active")
+                    reactivated = hooks[index].delivers
                 text = watchdog.disabled_text(link.name, hook, reactivated)
                 # Reactivated, it is active at the next pass: a new disabling is news again.
-                findings.append(watchdog.Finding(f"disabled:{hook.id}:{self._clock.time()}", text))
+                findings.append(watchdog.Finding(f"disabled:{hook.id}", text))
             elif hook.status == "paused":
                 findings.append(
                     watchdog.Finding(f"paused:{hook.id}", watchdog.paused_text(link.name, hook))
@@ -264,7 +264,7 @@ class Reconciler:
     async def _report(self, store: str, findings: list[watchdog.Finding]) -> None:
         """Tell the admins each finding once; one that cleared may be told again later."""
         state = self._state[store]
-        current = {f.key for f in findings if not f.key.startswith("disabled:")}
+        current = {f.key for f in findings}
         for finding in findings:
             if finding.key in state.reported:
                 continue
@@ -292,6 +292,7 @@ class Reconciler:
         board = self.board.of(link.name)
         board.last_pass = self._clock.time()
         board.last_result = result.describe()
+        board.passes += 1
         outcome = "failed" if result.error else "ok"
         if self._metrics is not None:
             self._metrics.reconcile_passes.labels(store=link.name, result=outcome).inc()
