@@ -8,6 +8,7 @@ it learns from an event is committed together with the event's messages.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import logging
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 # Orders the block checkout creates before the customer has ordered anything.
 IGNORED_ORDER_STATUSES = frozenset({"checkout-draft"})
 _STORE_RETRY_SECONDS = 1.0
+_POLL_SECONDS = 5.0
 
 
 def decide(
@@ -171,7 +173,10 @@ class Router:
                 await asyncio.sleep(_STORE_RETRY_SECONDS)
                 continue
             if not handled:
-                await self._store.events_waiting.wait()
+                # Also looks now and then: `woo-bridge reconcile` stores events from its own
+                # process, whose wake-up this one never hears.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._store.events_waiting.wait(), _POLL_SECONDS)
 
     async def route_pending(self) -> int:
         """Route every event waiting now; returns how many."""
