@@ -475,14 +475,17 @@ class Settings(StorageSettings, MessageSettings):
 class WooApiSettings(_Layered):
     """What `woo-bridge woo` needs: the store's REST API key, and the webhooks' secret.
 
-    The key is not a setting of the bridge: it is read from the environment, .env or a
-    Docker secret, never from the BRIDGE_CONFIG file's [settings].
+    Read from the same sources as the bridge's settings; a [[stores]] entry of the
+    BRIDGE_CONFIG file gives its own key (`--store NAME`).
     """
 
     bridge_config: Path | None = None
     woocommerce_consumer_key: SecretStr | None = None
     woocommerce_consumer_secret: SecretStr | None = None
     woocommerce_webhook_secret: SecretStr | None = None
+    # The default store's address and the bridge's public one, as the bridge reads them.
+    woocommerce_store_url: str | None = None
+    bridge_public_url: str | None = None
 
 
 def setting_origins(env_file: str | Path | None = ".env") -> dict[str, str]:
