@@ -415,6 +415,22 @@ class Settings(StorageSettings, MessageSettings):
         return self
 
     @model_validator(mode="after")
+    def _rest_key(self) -> Settings:
+        key, secret = self.woocommerce_consumer_key, self.woocommerce_consumer_secret
+        if (key is None) != (secret is None):
+            raise ValueError(
+                "WOOCOMMERCE_CONSUMER_KEY and WOOCOMMERCE_CONSUMER_SECRET go together (the REST "
+                "API key, from WooCommerce > Settings > Advanced > REST API): set both, or "
+                "neither"
+            )
+        if key is not None and not self.woocommerce_store_url:
+            raise ValueError(
+                "WOOCOMMERCE_CONSUMER_KEY needs WOOCOMMERCE_STORE_URL: the store's REST API is "
+                "reached at that address"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _webhook_pair(self) -> Settings:
         if (self.telegram_webhook_url is None) != (self.telegram_webhook_secret is None):
             raise ValueError(

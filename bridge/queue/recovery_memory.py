@@ -3,8 +3,11 @@ tells of its deliveries (the last webhook, the events recovered lately)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+
 from bridge.queue import sql
-from bridge.queue.models import IncomingEvent, OutgoingMessage, StoreActivity
+from bridge.queue.models import IncomingEvent, OutgoingMessage, SeenOrder, StoreActivity
 from bridge.queue.sqlite_base import SQLiteBase
 
 
@@ -15,6 +18,11 @@ class RecoveryMemory(SQLiteBase):
         """The date_modified_gmt up to which `store`'s orders were compared, if any."""
         rows = await self._run(self._query, sql.WATERMARK, (store,))
         return str(rows[0][0]) if rows else None
+
+    async def seen_orders(self, store: str, order_ids: Sequence[str]) -> dict[str, SeenOrder]:
+        """What the bridge last saw of each of these orders (one query for a page of them)."""
+        rows = await self._run(self._query, sql.SEEN_ORDERS, (store, json.dumps(list(order_ids))))
+        return {str(r[0]): SeenOrder(r[1], r[2], bool(r[3])) for r in rows}
 
     async def save_watermark(self, store: str, watermark: str) -> None:
         await self._run(self._execute, sql.SAVE_WATERMARK, (store, watermark, self._clock.time()))

@@ -39,6 +39,10 @@ INSERT_MESSAGE = (
 # --- order states ---------------------------------------------------------------------
 
 ORDER_STATUS = "SELECT status, modified FROM order_statuses WHERE store = ? AND order_id = ?"
+SEEN_ORDERS = (
+    "SELECT order_id, status, modified, recovered FROM order_statuses"
+    " WHERE store = ? AND order_id IN (SELECT value FROM json_each(?))"
+)
 SEEN_ORDER = (
     "SELECT status, modified, recovered FROM order_statuses WHERE store = ? AND order_id = ?"
 )

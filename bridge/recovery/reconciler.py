@@ -26,7 +26,7 @@ import aiohttp
 
 from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.metrics import Metrics
-from bridge.queue.models import IncomingEvent, OutgoingMessage
+from bridge.queue.models import IncomingEvent, OutgoingMessage, SeenOrder
 from bridge.queue.storage import Storage, StoreError
 from bridge.recovery import watchdog
 from bridge.recovery.board import RecoveryBoard
@@ -84,6 +84,32 @@ class PassResult:
         if self.first_start:
             return "first start: watching orders saved from now on"
         return f"ok: {self.orders} order(s) compared, {self.recovered} recovered"
+
+
+def recovered_event(
+    store: str, order: Mapping[str, object], seen: SeenOrder | None, now: float
+) -> IncomingEvent | None:
+    """The event to store for `order`, or None when the bridge has seen its state (through
+    a webhook or an earlier recovery), seen a newer one, or it is never news."""
+    order_id, status = order.get("id"), order.get("status")
+    modified = order.get("date_modified_gmt") or ""
+    if not isinstance(status, str) or status in IGNORED_ORDER_STATUSES:
+        return None
+    if isinstance(order_id, bool) or not isinstance(order_id, int | str):
+        return None
+    modified = modified if isinstance(modified, str) else ""
+    if seen is not None and (seen.status == status or modified < seen.modified):
+        return None
+    identity = f"recovered\0{store}\0{order_id}\0{modified}\0{status}".encode()
+    return IncomingEvent(
+        store=store,
+        topic="order.created" if seen is None else "order.updated",
+        body=json.dumps(order, separators=(",", ":")).encode(),
+        # One event per recovered state, however many passes see it before it is routed.
+        body_key=hashlib.sha256(identity).hexdigest(),
+        received_at=now,
+        recovered=True,
+    )
 
 
 def gmt(timestamp: float) -> str:
@@ -192,42 +218,29 @@ class Reconciler:
         after = since or gmt(parse_gmt(watermark or before) - self._options.overlap)
         async for page in client.orders_modified(after, before):
             result.pages += 1
-            for order in page:
-                result.orders += 1
-                if await self._recover(link.name, order, now):
-                    result.recovered += 1
+            result.orders += len(page)
+            result.recovered += await self._recover_page(link.name, page, now)
             if progress is not None:
                 progress(result.pages, result.orders, result.recovered)
         if since is None or (watermark or "") < before:
             await self._store.save_watermark(link.name, before)
 
-    async def _recover(self, store: str, order: Mapping[str, object], now: float) -> bool:
-        """Store `order` as a recovered event unless the bridge has seen its state."""
-        order_id, status = order.get("id"), order.get("status")
-        modified = order.get("date_modified_gmt") or ""
-        if not isinstance(status, str) or isinstance(order_id, bool):
-            return False
-        if not isinstance(order_id, int | str) or status in IGNORED_ORDER_STATUSES:
-            return False
-        modified = modified if isinstance(modified, str) else ""
-        seen = await self._store.seen_order(store, str(order_id))
-        if seen is not None and (seen.status == status or modified < seen.modified):
-            return False  # delivered (or recovered) already, or older than what was seen
-        topic = "order.created" if seen is None else "order.updated"
-        identity = f"recovered\0{store}\0{order_id}\0{modified}\0{status}".encode()
-        event = IncomingEvent(
-            store=store,
-            topic=topic,
-            body=json.dumps(order, separators=(",", ":")).encode(),
-            # One event per recovered state, however many passes see it before it is routed.
-            body_key=hashlib.sha256(identity).hexdigest(),
-            received_at=now,
-            recovered=True,
-        )
-        accepted = await self._store.accept(event)
-        if not accepted.duplicate and self._metrics is not None:
-            self._metrics.recovered.labels(store=store).inc()
-        return not accepted.duplicate
+    async def _recover_page(self, store: str, page: list[dict[str, object]], now: float) -> int:
+        """Store each order of `page` the bridge has not seen as a recovered event; returns
+        how many were new. One lookup and one commit per page, not per order."""
+        ids = [str(order.get("id")) for order in page]
+        seen = await self._store.seen_orders(store, ids)
+        events = [
+            event
+            for order in page
+            if (event := recovered_event(store, order, seen.get(str(order.get("id"))), now))
+        ]
+        # Accepted together, they are committed as one transaction (the store's group commit).
+        accepted = await asyncio.gather(*(self._store.accept(event) for event in events))
+        new = sum(not a.duplicate for a in accepted)
+        if new and self._metrics is not None:
+            self._metrics.recovered.labels(store=store).inc(new)
+        return new
 
     async def _webhooks(self, client: WooClient, link: StoreLink) -> None:
         assert self._options.public_url is not None

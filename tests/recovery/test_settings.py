@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from bridge.config import ConfigError
+from bridge.config import ConfigError, Settings
 from bridge.config_stores import read_stores
 from tests.helpers import write_config
 
@@ -42,3 +44,24 @@ def test_a_half_or_misplaced_key_is_refused_with_what_to_do(
         read_stores(path)
     assert any(problem in line for line in caught.value.problems), caught.value.problems
     assert "cs_x" not in " ".join(caught.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("values", "problem"),
+    [
+        ({"woocommerce_consumer_key": "ck_a"}, "go together"),
+        (
+            {"woocommerce_consumer_key": "ck_a", "woocommerce_consumer_secret": "cs_hidden"},
+            "needs WOOCOMMERCE_STORE_URL",
+        ),
+        ({"bridge_public_url": "bridge.example.com"}, "the address WooCommerce delivers to"),
+        ({"bridge_reconcile_interval_seconds": -1}, "greater than or equal to 0"),
+    ],
+)
+def test_bad_gap_filling_settings_are_refused_with_what_to_do(
+    make_settings: Callable[..., Settings], values: dict[str, object], problem: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        make_settings(**values)
+    assert problem in str(caught.value)
+    assert "cs_hidden" not in str(caught.value)
