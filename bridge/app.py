@@ -95,7 +95,8 @@ def create_app(
     renderer.compile_all()
     app[RENDERER] = renderer
     app[ROUTES] = load_routes(settings, stores.names)
-    app[RECOVERY] = RecoveryBoard(tuple(link.name for link in wiring.reconcile_links(stores)))
+    keyed = tuple(link.name for link in wiring.reconcile_links(stores))
+    app[RECOVERY] = RecoveryBoard(keyed, tuple(n for n in stores.names if n not in keyed))
     app.cleanup_ctx.extend([store_ctx, chats_ctx, bot_ctx, worker_ctx])
     app.cleanup_ctx.extend([gauges_ctx, metrics_listener_ctx])
     for path in WEBHOOK_PATHS:

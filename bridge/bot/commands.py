@@ -127,10 +127,14 @@ class StaffCommands:
     async def _stores_status(self) -> str:
         """Per store with a REST API key: its last webhook, last reconcile, recoveries in
         the last 24 hours, and its webhooks' health."""
-        if self._recovery is None or not self._recovery.stores:
+        if self._recovery is None:
             return ""
         now = self._clock.time()
-        lines = []
+        lines = [
+            f"\n\n<b>Store {html.escape(name)}</b>: no REST API key, so orders WooCommerce "
+            "fails to deliver are not recovered (see docs/reconciliation.md)"
+            for name in self._recovery.without_key
+        ]
         for name, board in self._recovery.stores.items():
             activity = await self._store.store_activity(name, now - 24 * 3600)
             webhook = (

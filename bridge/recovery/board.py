@@ -24,8 +24,10 @@ class StoreBoard:
 class RecoveryBoard:
     """Each store's board; stores without a REST API key have none."""
 
-    def __init__(self, stores: tuple[str, ...] = ()) -> None:
+    def __init__(self, stores: tuple[str, ...] = (), without_key: tuple[str, ...] = ()) -> None:
         self.stores = {name: StoreBoard() for name in stores}
+        #: the stores that have no REST API key (no gap filling), for /status to say so
+        self.without_key = without_key
 
     def of(self, store: str) -> StoreBoard:
         return self.stores.setdefault(store, StoreBoard())

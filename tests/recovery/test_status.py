@@ -51,3 +51,11 @@ async def test_status_and_metrics_show_each_stores_gap_filling(
     assert f'bridge_store_webhooks{{status="active",store="default"}} {len(WATCHED_TOPICS)}.0' in (
         metrics
     )
+
+
+async def test_status_says_what_a_key_would_add(
+    bridge: TestClient, fake_telegram: FakeTelegram
+) -> None:
+    fake_telegram.send_command("/status", chat_id=ADMIN, user_id=ADMIN, chat_type="private")
+    status = (await replies(fake_telegram, ADMIN, 1))[-1].text
+    assert "Store default</b>: no REST API key" in status
