@@ -27,7 +27,8 @@ from aiohttp import web
 
 from bench.common import free_port, header, workdir
 from bridge.queue.store import Store
-from bridge.recovery.reconciler import PassResult, ReconcileOptions, Reconciler, StoreLink, gmt
+from bridge.recovery.passes import PassResult, gmt
+from bridge.recovery.reconciler import ReconcileOptions, Reconciler, StoreLink
 from bridge.woo.rest import WooClient
 from tests.fakes.woocommerce import FakeStore, create_app
 

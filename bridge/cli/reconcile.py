@@ -15,7 +15,8 @@ from bridge.config import ConfigError, Settings
 from bridge.config_routes import load_routes
 from bridge.config_stores import load_stores
 from bridge.queue.store import Store, StoreError
-from bridge.recovery.reconciler import PassResult, Progress, Reconciler, gmt, parse_gmt
+from bridge.recovery.passes import PassResult, Progress, gmt, parse_gmt
+from bridge.recovery.reconciler import Reconciler
 
 NAME = "reconcile"
 HELP = "compare the stores' orders (REST API) with what webhooks brought; send what was missed"

@@ -15,11 +15,10 @@ intake or sending.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -30,17 +29,15 @@ from bridge.queue.models import IncomingEvent, OutgoingMessage, SeenOrder
 from bridge.queue.storage import Storage, StoreError
 from bridge.recovery import watchdog
 from bridge.recovery.board import RecoveryBoard
+from bridge.recovery.passes import PassResult, Progress, gmt, parse_gmt
 from bridge.routing.router import IGNORED_ORDER_STATUSES
 from bridge.woo.rest import WooApiError, WooClient
 
 log = logging.getLogger(__name__)
 
 NOTICE_TOPIC = "bridge.webhooks"
-_FORMAT = "%Y-%m-%dT%H:%M:%S"
 #: the longest pause between passes while a store's REST API keeps failing
 _LONGEST_BACKOFF = 3600.0
-
-Progress = Callable[[int, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -69,23 +66,6 @@ class ReconcileOptions:
     timeout: float = 30.0
 
 
-@dataclass
-class PassResult:
-    store: str
-    orders: int = 0
-    recovered: int = 0
-    pages: int = 0
-    error: str | None = None
-    first_start: bool = False
-
-    def describe(self) -> str:
-        if self.error:
-            return f"failed: {self.error}"
-        if self.first_start:
-            return "first start: watching orders saved from now on"
-        return f"ok: {self.orders} order(s) compared, {self.recovered} recovered"
-
-
 def recovered_event(
     store: str, order: Mapping[str, object], seen: SeenOrder | None, now: float
 ) -> IncomingEvent | None:
@@ -112,20 +92,10 @@ def recovered_event(
     )
 
 
-def gmt(timestamp: float) -> str:
-    """Epoch seconds as WooCommerce's date_modified_gmt (naive UTC, to the second)."""
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime(_FORMAT)
-
-
-def parse_gmt(text: str) -> float:
-    """A date_modified_gmt (or a date, YYYY-MM-DD) as epoch seconds; raises ValueError."""
-    value = dt.datetime.fromisoformat(text.strip().replace("Z", ""))
-    return value.replace(tzinfo=dt.UTC).timestamp()
-
-
 @dataclass
 class _Outage:
-    key: tuple[int | None, str | None] | None = None
+    #: the failure being reported (one log line per outage), None while all is well
+    key: str | None = None
     failures: int = 0
     reported: set[str] = field(default_factory=set)
 
@@ -324,9 +294,8 @@ class Reconciler:
                 )
             return
         state.failures += 1
-        key = (None, result.error)
-        if state.key != key:
-            state.key = key
+        if state.key != result.error:
+            state.key = result.error
             log.error(
                 "store %s: gap filling through the REST API failed: %s. Intake and sending go "
                 "on; the bridge tries again later (backing off while it fails)",
