@@ -28,6 +28,7 @@ from bridge.keys import (
     CLOCK,
     LIFECYCLE,
     METRICS,
+    RECOVERY,
     REFUSALS,
     RENDERER,
     ROUTES,
@@ -42,6 +43,8 @@ from bridge.metrics import Metrics
 from bridge.observability import gauges_ctx, metrics_listener_ctx
 from bridge.queue.retention import prune_forever
 from bridge.queue.store import Store
+from bridge.recovery.board import RecoveryBoard
+from bridge.recovery.reconciler import Reconciler
 from bridge.redact import Secrets
 from bridge.refusals import RefusalLog
 from bridge.routing.chats import Chats
@@ -101,6 +104,8 @@ def create_app(
     renderer.compile_all()
     app[RENDERER] = renderer
     app[ROUTES] = load_routes(settings, stores.names)
+    keyed = tuple(link.name for link in wiring.reconcile_links(stores))
+    app[RECOVERY] = RecoveryBoard(keyed, tuple(n for n in stores.names if n not in keyed))
     app.cleanup_ctx.extend([store_ctx, chats_ctx, bot_ctx, worker_ctx])
     app.cleanup_ctx.extend([gauges_ctx, metrics_listener_ctx])
     for path in WEBHOOK_PATHS:
@@ -138,7 +143,12 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     application, requests = build_application(wiring.telegram_connection(settings))
     staff = StaffCommands(
-        settings.telegram_admin_ids, app[STORE], app[LIFECYCLE], app[CHATS], clock=app[CLOCK]
+        settings.telegram_admin_ids,
+        app[STORE],
+        app[LIFECYCLE],
+        app[CHATS],
+        clock=app[CLOCK],
+        recovery=app[RECOVERY],
     )
     staff.register(application)
     runner = BotRunner(
@@ -194,6 +204,18 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
     workers.start("digests", router.flush_digests_forever)
     workers.start("sender", sender.run)
     workers.start("pruner", functools.partial(prune_forever, store, retention, clock))
+    # Gap filling: only stores with a REST API key; BRIDGE_RECONCILE_INTERVAL_SECONDS=0 is off.
+    links = wiring.reconcile_links(app[STORES], app[ROUTES])
+    if links and settings.bridge_reconcile_interval_seconds > 0:
+        reconciler = Reconciler(
+            store,
+            links,
+            wiring.reconcile_options(settings),
+            board=app[RECOVERY],
+            metrics=app[METRICS],
+            clock=clock,
+        )
+        workers.start("reconciler", reconciler.run)
     yield
     await sender.stop(settings.bridge_shutdown_grace_seconds)
     await workers.stop()

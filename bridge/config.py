@@ -265,6 +265,15 @@ class Settings(StorageSettings, MessageSettings):
     # The previous secret is accepted too while the secret is being changed (rotation).
     woocommerce_webhook_secret: SecretStr | None = None
     woocommerce_webhook_previous_secret: SecretStr | None = None
+    # The default store's REST API key: gap filling (read) and the webhook watchdog (write).
+    woocommerce_consumer_key: SecretStr | None = None
+    woocommerce_consumer_secret: SecretStr | None = None
+    # Where WooCommerce delivers to (https://bridge.example.com): which webhooks are ours.
+    bridge_public_url: str | None = None
+    # Gap filling: a pass at start-up and every interval (0: off); disabled webhooks of this
+    # bridge are set active again unless BRIDGE_WEBHOOK_REACTIVATE is false.
+    bridge_reconcile_interval_seconds: float = Field(default=300.0, ge=0)
+    bridge_webhook_reactivate: bool = True
 
     bridge_host: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
     bridge_port: int = Field(default=8080, ge=1, le=65535)
@@ -406,6 +415,22 @@ class Settings(StorageSettings, MessageSettings):
         return self
 
     @model_validator(mode="after")
+    def _rest_key(self) -> Settings:
+        key, secret = self.woocommerce_consumer_key, self.woocommerce_consumer_secret
+        if (key is None) != (secret is None):
+            raise ValueError(
+                "WOOCOMMERCE_CONSUMER_KEY and WOOCOMMERCE_CONSUMER_SECRET go together (the REST "
+                "API key, from WooCommerce > Settings > Advanced > REST API): set both, or "
+                "neither"
+            )
+        if key is not None and not self.woocommerce_store_url:
+            raise ValueError(
+                "WOOCOMMERCE_CONSUMER_KEY needs WOOCOMMERCE_STORE_URL: the store's REST API is "
+                "reached at that address"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _webhook_pair(self) -> Settings:
         if (self.telegram_webhook_url is None) != (self.telegram_webhook_secret is None):
             raise ValueError(
@@ -443,6 +468,18 @@ class Settings(StorageSettings, MessageSettings):
         """TELEGRAM_PROXY_URL in clear, for the HTTP client only (never print it)."""
         return self.telegram_proxy_url.get_secret_value() if self.telegram_proxy_url else None
 
+    @field_validator("bridge_public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("http://", "https://")) or not URL(value).host:
+            raise ValueError(
+                "must be the address WooCommerce delivers to, e.g. https://bridge.example.com"
+            )
+        return value.rstrip("/")
+
     @field_validator("telegram_api_base_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
@@ -454,14 +491,17 @@ class Settings(StorageSettings, MessageSettings):
 class WooApiSettings(_Layered):
     """What `woo-bridge woo` needs: the store's REST API key, and the webhooks' secret.
 
-    The key is not a setting of the bridge: it is read from the environment, .env or a
-    Docker secret, never from the BRIDGE_CONFIG file's [settings].
+    Read from the same sources as the bridge's settings; a [[stores]] entry of the
+    BRIDGE_CONFIG file gives its own key (`--store NAME`).
     """
 
     bridge_config: Path | None = None
     woocommerce_consumer_key: SecretStr | None = None
     woocommerce_consumer_secret: SecretStr | None = None
     woocommerce_webhook_secret: SecretStr | None = None
+    # The default store's address and the bridge's public one, as the bridge reads them.
+    woocommerce_store_url: str | None = None
+    bridge_public_url: str | None = None
 
 
 def setting_origins(env_file: str | Path | None = ".env") -> dict[str, str]:

@@ -30,6 +30,9 @@ STORE_KEYS = (
     "previous_secret",
     "previous_secret_file",
     "store_url",
+    "consumer_key",
+    "consumer_secret",
+    "consumer_secret_file",
 )
 NAME_RULE = "1 to 64 characters of a-z, 0-9, _ and -"
 _NAME = re.compile(r"[a-z0-9_-]{1,64}")
@@ -48,6 +51,22 @@ class WooStore:
     #: where the secrets were set, for `woo-bridge check` (never their values)
     set_in: str = ""
     previous_set_in: str = ""
+    #: the REST API key (ck_/cs_), for gap filling and the webhook watchdog; None for none
+    consumer_key: SecretStr | None = None
+    consumer_secret: SecretStr | None = None
+
+    @property
+    def has_rest_key(self) -> bool:
+        """Whether the bridge may ask the store's REST API (both halves of the key set)."""
+        return (
+            self.consumer_key is not None
+            and self.consumer_secret is not None
+            and (self.store_url is not None)
+        )
+
+    def rest_secrets(self) -> list[str]:
+        """The REST API secret, to mask in logs (it never signs a delivery)."""
+        return [self.consumer_secret.get_secret_value()] if self.consumer_secret else []
 
     @property
     def path(self) -> str:
@@ -101,6 +120,8 @@ def load_stores(settings: Settings) -> Stores:
                 URL(url) if url else None,
                 set_in="WOOCOMMERCE_WEBHOOK_SECRET",
                 previous_set_in="WOOCOMMERCE_WEBHOOK_PREVIOUS_SECRET",
+                consumer_key=settings.woocommerce_consumer_key,
+                consumer_secret=settings.woocommerce_consumer_secret,
             )
         )
     if settings.bridge_config is not None:
@@ -162,9 +183,28 @@ class _StoreReader:
         secret, set_in = self._secret("secret", required=True)
         previous, previous_set_in = self._secret("previous_secret", required=False)
         url = self._store_url()
+        rest_key = self._consumer_key()
+        rest_secret, _ = self._secret("consumer_secret", required=False)
+        if (rest_key is None) != (rest_secret is None):
+            self.problem(
+                "consumer_key",
+                "consumer_key and consumer_secret (or consumer_secret_file) go together: set "
+                "both, from WooCommerce > Settings > Advanced > REST API, or neither",
+            )
+        elif rest_key is not None and url is None:
+            self.problem("store_url", "is required with a REST API key: the API is reached there")
         if not self._ok or secret is None:
             return None
-        return WooStore(name, secret, previous, url, set_in, previous_set_in)
+        return WooStore(name, secret, previous, url, set_in, previous_set_in, rest_key, rest_secret)
+
+    def _consumer_key(self) -> SecretStr | None:
+        value = self._entry.get("consumer_key")
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip().startswith("ck_"):
+            self.problem("consumer_key", 'must be the REST API key in quotes, "ck_..."')
+            return None
+        return SecretStr(value.strip())
 
     def _name(self) -> str:
         value = self._entry.get("name")

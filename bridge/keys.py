@@ -11,6 +11,7 @@ from bridge.config_stores import Stores
 from bridge.lifecycle import Lifecycle
 from bridge.metrics import Metrics
 from bridge.queue.storage import Storage
+from bridge.recovery.board import RecoveryBoard
 from bridge.redact import Secrets
 from bridge.refusals import RefusalLog
 from bridge.render.renderer import Renderer
@@ -39,3 +40,5 @@ WORKERS = web.AppKey("workers", Supervisor)
 CLOCK = web.AppKey("clock", ScheduleClock)
 #: the secrets masked in every log line and stored send error
 SECRETS = web.AppKey("secrets", Secrets)
+#: what gap filling last found for each store with a REST API key (for /status)
+RECOVERY = web.AppKey("recovery", RecoveryBoard)

@@ -74,6 +74,25 @@ class Metrics:
             ["store"],
             registry=r,
         )
+        # Gap filling through the REST API (docs/reconciliation.md).
+        self.recovered = Counter(
+            "bridge_recovered_events",
+            "Events WooCommerce did not deliver, recovered through its REST API",
+            ["store"],
+            registry=r,
+        )
+        self.reconcile_passes = Counter(
+            "bridge_reconcile_passes",
+            "Reconcile passes by store and result (ok, failed)",
+            ["store", "result"],
+            registry=r,
+        )
+        self.webhooks_by_status = Gauge(
+            "bridge_store_webhooks",
+            "The store's webhooks that deliver to this bridge, by status",
+            ["store", "status"],
+            registry=r,
+        )
         self.sends = Counter("bridge_sends", "Telegram sends by result", ["result"], registry=r)
         self.rate_limited = Counter(
             "bridge_telegram_rate_limited",

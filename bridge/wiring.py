@@ -16,8 +16,10 @@ from bridge.bot.runner import Connection, WebhookMode
 from bridge.config import MessageSettings, Settings
 from bridge.config_stores import Stores
 from bridge.queue.retention import Retention
+from bridge.recovery.reconciler import ReconcileOptions, StoreLink
 from bridge.render.renderer import Renderer, RenderOptions
 from bridge.routing.digests import DigestPolicy
+from bridge.routing.targets import Routes
 from bridge.send.backoff import RetryPolicy
 from bridge.send.ratelimit import Limits
 
@@ -68,9 +70,11 @@ def mask_secrets(secrets: redact.Secrets, settings: Settings, stores: Stores) ->
         settings.telegram_webhook_secret,
         settings.woocommerce_webhook_secret,
         settings.woocommerce_webhook_previous_secret,
+        settings.woocommerce_consumer_secret,
         *redact.url_secrets(settings.proxy_url),
         *redact.environment_proxy_secrets(),
         *(secret for store in stores for secret in store.secrets()),
+        *(secret for store in stores for secret in store.rest_secrets()),
     )
 
 
@@ -117,4 +121,32 @@ def retention(settings: Settings) -> Retention:
         finished_days=settings.bridge_retention_days,
         dead_days=settings.bridge_dead_letter_retention_days,
         interval_seconds=settings.bridge_prune_interval_seconds,
+    )
+
+
+def reconcile_links(stores: Stores, routes: Routes | None = None) -> tuple[StoreLink, ...]:
+    """The stores gap filling asks: those with a REST API key and an address."""
+    links = []
+    for store in stores:
+        if store.consumer_key is None or store.consumer_secret is None or not store.store_url:
+            continue
+        links.append(
+            StoreLink(
+                name=store.name,
+                store_url=str(store.store_url),
+                consumer_key=store.consumer_key.get_secret_value(),
+                consumer_secret=store.consumer_secret.get_secret_value(),
+                path=store.path,
+                expected_topics=tuple(routes.expected_topics(store.name)) if routes else (),
+            )
+        )
+    return tuple(links)
+
+
+def reconcile_options(settings: Settings) -> ReconcileOptions:
+    return ReconcileOptions(
+        interval=settings.bridge_reconcile_interval_seconds,
+        public_url=settings.bridge_public_url,
+        reactivate=settings.bridge_webhook_reactivate,
+        alert_chat_id=settings.telegram_alert_chat_id,
     )

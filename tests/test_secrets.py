@@ -38,7 +38,9 @@ STORE_SECRET = "store-vn-SECRET-Pp93z"
 STORE_PREVIOUS = "store-vn-PREVIOUS-Rr04w"
 TELEGRAM_HOOK_SECRET = "tg-hook-SECRET-Ss55v"
 PROXY_PASSWORD = "proxy-PASS-SECRET-Tt66u"
+CONSUMER_SECRET = "cs_consumer-SECRET-Uu77t"
 SECRETS = (
+    CONSUMER_SECRET,
     WEBHOOK_SECRET,
     PREVIOUS_SECRET,
     STORE_SECRET,
@@ -215,6 +217,11 @@ async def test_no_secret_in_any_answer_or_log_line_under_any_fault(
                 "WOOCOMMERCE_WEBHOOK_SECRET": WEBHOOK_SECRET,
                 "WOOCOMMERCE_WEBHOOK_PREVIOUS_SECRET": PREVIOUS_SECRET,
                 "BRIDGE_CONFIG": str(config),
+                # Gap filling against a store that is down: its failures are logged.
+                "WOOCOMMERCE_STORE_URL": f"http://127.0.0.1:{closed}",
+                "WOOCOMMERCE_CONSUMER_KEY": "ck_" + "1" * 40,
+                "WOOCOMMERCE_CONSUMER_SECRET": CONSUMER_SECRET,
+                "BRIDGE_RECONCILE_INTERVAL_SECONDS": "0.1",
                 "BRIDGE_SECRETS_DIR": "/nonexistent",
                 "BRIDGE_DATA_DIR": str(folder / "data"),
                 "BRIDGE_HOST": "127.0.0.1",

@@ -34,12 +34,12 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                   "bridge.config_routes")),
     # what runs: the router, the sender, the bot, the pruner, and what restarts them
     ("workers", ("bridge.routing.router", "bridge.send", "bridge.bot",
-                 "bridge.queue.retention", "bridge.supervisor")),
+                 "bridge.queue.retention", "bridge.supervisor", "bridge.recovery.reconciler")),
     # what events mean: routing rules, rendering, WooCommerce payloads and REST, intake;
     # what is logged: metrics, logs, secrets masked, refusals
     ("domain", ("bridge.routing", "bridge.render", "bridge.payloads", "bridge.woo",
                 "bridge.webhook", "bridge.metrics", "bridge.lifecycle", "bridge.logs",
-                "bridge.redact", "bridge.refusals")),
+                "bridge.redact", "bridge.refusals", "bridge.recovery")),
     # the queue's storage and its types, the clock, the version
     ("queue", ("bridge.queue", "bridge.clock", "bridge")),
 )  # fmt: skip

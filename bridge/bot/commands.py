@@ -19,6 +19,7 @@ from bridge.bot.mute_commands import MuteCommands, short_duration
 from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.lifecycle import Lifecycle
 from bridge.queue.storage import Storage
+from bridge.recovery.board import RecoveryBoard
 from bridge.routing.chats import Chats
 
 COMMANDS = [
@@ -46,8 +47,10 @@ class StaffCommands:
         chats: Chats,
         *,
         clock: Clock = SYSTEM_CLOCK,
+        recovery: RecoveryBoard | None = None,
     ) -> None:
         self._store = store
+        self._recovery = recovery
         self._clock = clock
         self._lifecycle = lifecycle
         self._access = Access(admins, chats)
@@ -115,10 +118,45 @@ class StaffCommands:
             f"Events not routed yet: {stats.events_waiting}\n"
             f"Last message sent: {last}\n"
             f"Dead letters: {stats.dead}\n"
-            f"Uptime: {short_duration(self._clock.time() - self._lifecycle.started_at)}",
+            f"Uptime: {short_duration(self._clock.time() - self._lifecycle.started_at)}"
+            + await self._stores_status(),
             parse_mode=ParseMode.HTML,
             do_quote=False,
         )
+
+    async def _stores_status(self) -> str:
+        """Per store with a REST API key: its last webhook, last reconcile, recoveries in
+        the last 24 hours, and its webhooks' health."""
+        if self._recovery is None:
+            return ""
+        now = self._clock.time()
+        lines = [
+            f"\n\n<b>Store {html.escape(name)}</b>: no REST API key, so orders WooCommerce "
+            "fails to deliver are not recovered (see docs/reconciliation.md)"
+            for name in self._recovery.without_key
+        ]
+        for name, board in self._recovery.stores.items():
+            activity = await self._store.store_activity(name, now - 24 * 3600)
+            webhook = (
+                f"{short_duration(now - activity.last_webhook)} ago"
+                if activity.last_webhook
+                else "none kept"
+            )
+            reconciled = (
+                f"{short_duration(now - board.last_pass)} ago, {board.last_result}"
+                if board.last_pass is not None
+                else board.last_result
+            )
+            hooks = ", ".join(f"{n} {s}" for s, n in sorted(board.webhooks.items())) or "unknown"
+            lines.append(
+                f"\n\n<b>Store {html.escape(name)}</b>\n"
+                f"Last webhook: {webhook}\n"
+                f"Last reconcile: {html.escape(reconciled, quote=False)}\n"
+                f"Recovered in 24 h: {activity.recovered}\n"
+                f"Webhooks: {html.escape(hooks)}"
+                + "".join(f"\n⚠️ {html.escape(p, quote=False)}" for p in board.webhook_problems)
+            )
+        return "".join(lines)
 
     async def failed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Show admins the dead letters: how many, and the latest errors."""

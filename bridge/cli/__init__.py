@@ -7,11 +7,20 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from bridge import __version__
-from bridge.cli import check, dead_letters, demo, render, replay, serve, woo
+from bridge.cli import check, dead_letters, demo, reconcile, render, replay, serve, woo
 
 #: each module has NAME, HELP (one line), DESCRIPTION and EPILOG (its examples),
 #: add_arguments(parser) and run(args) -> exit status
-COMMANDS: tuple[ModuleType, ...] = (serve, check, render, dead_letters, replay, woo, demo)
+COMMANDS: tuple[ModuleType, ...] = (
+    serve,
+    check,
+    render,
+    dead_letters,
+    replay,
+    woo,
+    reconcile,
+    demo,
+)
 DEFAULT_COMMAND = "serve"
 EPILOG = """\
 examples:

@@ -361,6 +361,7 @@ def describe(context: Context) -> list[str]:
     width = max((len(store.name) for store in context.stores), default=0)
     for store in context.stores:
         lines.append(f"  {store.name:<{width}}  {store.path:<{width + 9}}  {_store_line(store)}")
+        lines.append(f"  {'':<{width}}  {'':<{width + 9}}  {_gaps_line(store)}")
     if not len(context.stores):
         lines.append("  none: set WOOCOMMERCE_WEBHOOK_SECRET, or add [[stores]] to BRIDGE_CONFIG")
     lines.append("")
@@ -392,6 +393,16 @@ def _store_line(store: WooStore) -> str:
         secret += f", previous secret: {store.previous_set_in} **** (rotating)"
     url = f"buttons: {store.store_url}" if store.store_url else "no buttons (no store URL)"
     return f"{url}; {secret}"
+
+
+def _gaps_line(store: WooStore) -> str:
+    """What the store's REST API key does, or would do."""
+    if store.consumer_key is not None and store.consumer_secret is not None:
+        return "gap filling: on (REST API key ****)"
+    return (
+        "no gap filling: a REST API key (read) would recover the orders WooCommerce fails to "
+        "deliver; read/write also keeps its webhooks active (docs/reconciliation.md)"
+    )
 
 
 def _previous_setting(store: WooStore) -> str:

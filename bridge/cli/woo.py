@@ -12,7 +12,7 @@ from yarl import URL
 
 from bridge.cli.common import EXIT_CONFIG, report_problems
 from bridge.config import ConfigError, WooApiSettings, load_woo_api_settings
-from bridge.config_stores import WEBHOOK_PATH, read_stores
+from bridge.config_stores import DEFAULT_STORE, WEBHOOK_PATH, read_stores
 from bridge.woo.reachability import delivery_problem
 from bridge.woo.rest import RegisterAction, WooApiError, WooClient, WooConfigError
 
@@ -60,8 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _store_arguments(register)
     register.add_argument(
         "--delivery-url",
-        required=True,
-        help="the bridge's public webhook URL, e.g. https://bridge.example.com/webhook",
+        help="the bridge's public webhook URL, e.g. https://bridge.example.com/webhook; "
+        "default: BRIDGE_PUBLIC_URL followed by the store's path",
     )
     register.add_argument(
         "--topics", default=DEFAULT_TOPICS, help=f"comma-separated (default {DEFAULT_TOPICS})"
@@ -84,11 +84,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _store_arguments(status)
-    status.add_argument("--delivery-url", help="only the webhooks that deliver to this URL")
+    status.add_argument(
+        "--delivery-url",
+        help="only the webhooks that deliver to this URL (default: BRIDGE_PUBLIC_URL followed "
+        "by the store's path, when set)",
+    )
 
 
 def _store_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store-url", required=True, help="the shop's address, https://...")
+    parser.add_argument(
+        "--store",
+        metavar="NAME",
+        help="a store of BRIDGE_CONFIG's [[stores]] (its store_url and REST key), or default",
+    )
+    parser.add_argument(
+        "--store-url", help="the shop's address, https://... (default: WOOCOMMERCE_STORE_URL)"
+    )
     parser.add_argument("--key", help="REST API consumer key ck_... (or WOOCOMMERCE_CONSUMER_KEY)")
     secret = parser.add_mutually_exclusive_group()
     secret.add_argument(
@@ -124,13 +135,29 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         report_problems(exc)
         return EXIT_CONFIG
-    # Like the bridge: the environment, .env and Docker secrets; the arguments win.
-    if args.key is None and settings.woocommerce_consumer_key is not None:
-        args.key = settings.woocommerce_consumer_key.get_secret_value()
+    # Like the bridge: the environment, .env, Docker secrets and [[stores]]; arguments win.
     try:
+        _store_defaults(args, settings)
         args.secret = _consumer_secret(args, settings)
+    except ConfigError as exc:
+        report_problems(exc)
+        return EXIT_CONFIG
     except WooConfigError as exc:
         print(f"woo-bridge: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if not args.store_url:
+        print(
+            "woo-bridge: give the store: --store NAME, --store-url https://... or "
+            "WOOCOMMERCE_STORE_URL",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    if args.action == "register" and not args.delivery_url:
+        print(
+            "woo-bridge: give --delivery-url https://bridge.example.com/webhook, or set "
+            "BRIDGE_PUBLIC_URL (the address WooCommerce delivers to)",
+            file=sys.stderr,
+        )
         return EXIT_CONFIG
     if not args.key or not args.secret:
         print(
@@ -155,6 +182,31 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
+def _store_defaults(args: argparse.Namespace, settings: WooApiSettings) -> None:
+    """Fill the store's address, REST key and delivery URL from the settings (or the
+    [[stores]] entry --store names) where no argument gave them. Raises WooConfigError."""
+    name, url, key, secret = DEFAULT_STORE, settings.woocommerce_store_url, None, None
+    if settings.woocommerce_consumer_key is not None:
+        key = settings.woocommerce_consumer_key.get_secret_value()
+    if args.store not in (None, DEFAULT_STORE):
+        stores = read_stores(settings.bridge_config) if settings.bridge_config else []
+        entry = next((s for s in stores if s.name == args.store), None)
+        if entry is None:
+            names = ", ".join(s.name for s in stores) or "none in BRIDGE_CONFIG"
+            raise WooConfigError(f"no store is named {args.store!r} (stores: {names})")
+        name = entry.name
+        url = str(entry.store_url) if entry.store_url else None
+        key = entry.consumer_key.get_secret_value() if entry.consumer_key else None
+        secret = entry.consumer_secret.get_secret_value() if entry.consumer_secret else None
+    args.store_secret = secret
+    args.store_url = args.store_url or url
+    if args.key is None:
+        args.key = key
+    if not args.delivery_url and settings.bridge_public_url:
+        path = WEBHOOK_PATH if name == DEFAULT_STORE else f"{WEBHOOK_PATH}/{name}"
+        args.delivery_url = settings.bridge_public_url.rstrip("/") + path
+
+
 def _consumer_secret(args: argparse.Namespace, settings: WooApiSettings) -> str | None:
     if args.secret_file:
         return read_secret(args.secret_file)
@@ -165,6 +217,8 @@ def _consumer_secret(args: argparse.Namespace, settings: WooApiSettings) -> str 
             file=sys.stderr,
         )
         return str(args.secret)
+    if args.store_secret:
+        return str(args.store_secret)  # from the [[stores]] entry --store names
     secret = settings.woocommerce_consumer_secret
     return secret.get_secret_value() if secret is not None else None
 

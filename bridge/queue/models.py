@@ -49,6 +49,8 @@ class IncomingEvent:
     received_at: float
     webhook_id: str | None = None
     delivery_id: str | None = None
+    #: found through the store's REST API rather than delivered by a webhook
+    recovered: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,8 @@ class StoredEvent:
     topic: str
     body: bytes
     received_at: float
+    #: found through the store's REST API rather than delivered by a webhook
+    recovered: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +96,28 @@ class OrderState:
     order_id: str
     status: str
     modified: str
+    #: this status was learned from the REST API (a gap filled), not from a webhook
+    recovered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SeenOrder:
+    """What the bridge last saw of an order: its status, that state's date, and whether
+    the REST API (not a webhook) showed it."""
+
+    status: str
+    modified: str
+    recovered: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoreActivity:
+    """What /status tells of one store's deliveries."""
+
+    #: the latest webhook stored (epoch seconds), None if none is kept
+    last_webhook: float | None
+    #: events recovered through the REST API since the time asked about
+    recovered: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from bridge.queue.models import (
     MuteRecord,
     OrderState,
     OutgoingMessage,
+    SeenOrder,
 )
 from bridge.queue.sqlite_base import SQLiteBase
 
@@ -31,6 +32,11 @@ class RoutingMemory(SQLiteBase):
         rows = await self._run(self._query, sql.ORDER_STATUS, (store, order_id))
         return (rows[0][0], rows[0][1]) if rows else None
 
+    async def seen_order(self, store: str, order_id: str) -> SeenOrder | None:
+        """The last status seen for an order, its date, and whether a recovery showed it."""
+        rows = await self._run(self._query, sql.SEEN_ORDER, (store, order_id))
+        return SeenOrder(rows[0][0], rows[0][1], bool(rows[0][2])) if rows else None
+
     async def remember_order_status(self, state: OrderState, event_id: int) -> None:
         """Store `state` as the order's last known status, unless a newer one is known."""
         await self._in_transaction(self._remember_order_status, state, event_id)
@@ -38,7 +44,14 @@ class RoutingMemory(SQLiteBase):
     def _remember_order_status(self, state: OrderState, event_id: int) -> None:
         self._conn.execute(
             sql.REMEMBER_ORDER_STATUS,
-            (state.store, state.order_id, state.status, state.modified, event_id),
+            (
+                state.store,
+                state.order_id,
+                state.status,
+                state.modified,
+                event_id,
+                int(state.recovered),
+            ),
         )
 
     # --- digests ------------------------------------------------------------------------

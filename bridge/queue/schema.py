@@ -112,4 +112,17 @@ MIGRATIONS: tuple[str, ...] = (
     -- One burst is one (chat, forum topic, webhook topic).
     CREATE INDEX digest_items_burst ON digest_items(chat_id, thread_id, topic, id);
     """,
+    # 6: gap filling from the REST API: events marked recovered, where each store's
+    # reconciler got to (its watermark), and which order states a recovery taught.
+    """
+    ALTER TABLE events ADD COLUMN recovered INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE order_statuses ADD COLUMN recovered INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE reconcile_watermarks (
+        store       TEXT PRIMARY KEY,
+        watermark   TEXT NOT NULL,        -- date_modified_gmt, YYYY-MM-DDTHH:MM:SS (UTC)
+        updated_at  REAL NOT NULL
+    );
+    -- /status counts recent recoveries and finds each store's last webhook.
+    CREATE INDEX events_store_time ON events(store, received_at);
+    """,
 )

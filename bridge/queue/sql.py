@@ -9,8 +9,9 @@ from __future__ import annotations
 # --- intake ---------------------------------------------------------------------------
 
 INSERT_EVENT = (
-    "INSERT INTO events (store, topic, webhook_id, delivery_id, body_key, body, received_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (body_key) DO NOTHING RETURNING id"
+    "INSERT INTO events"
+    " (store, topic, webhook_id, delivery_id, body_key, body, received_at, recovered)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (body_key) DO NOTHING RETURNING id"
 )
 EVENT_BY_KEY = "SELECT id FROM events WHERE body_key = ?"
 #: an event the bridge makes itself (an alert), already routed to its one message
@@ -22,7 +23,8 @@ INSERT_ROUTED_EVENT = (
 # --- routing --------------------------------------------------------------------------
 
 NEW_EVENTS = (
-    "SELECT id, store, topic, body, received_at FROM events WHERE state = 'new' ORDER BY id LIMIT ?"
+    "SELECT id, store, topic, body, received_at, recovered FROM events"
+    " WHERE state = 'new' ORDER BY id LIMIT ?"
 )
 SEEN_STATE = "SELECT event_id FROM resource_states WHERE state_key = ?"
 SET_EVENT_STATE = "UPDATE events SET state = ?, note = ? WHERE id = ?"
@@ -37,12 +39,20 @@ INSERT_MESSAGE = (
 # --- order states ---------------------------------------------------------------------
 
 ORDER_STATUS = "SELECT status, modified FROM order_statuses WHERE store = ? AND order_id = ?"
+SEEN_ORDERS = (
+    "SELECT order_id, status, modified, recovered FROM order_statuses"
+    " WHERE store = ? AND order_id IN (SELECT value FROM json_each(?))"
+)
+SEEN_ORDER = (
+    "SELECT status, modified, recovered FROM order_statuses WHERE store = ? AND order_id = ?"
+)
 # Both dates come from WooCommerce in one ISO 8601 format, so text order is time order.
 REMEMBER_ORDER_STATUS = (
-    "INSERT INTO order_statuses (store, order_id, status, modified, event_id)"
-    " VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO order_statuses (store, order_id, status, modified, event_id, recovered)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (store, order_id) DO UPDATE SET"
-    " status = excluded.status, modified = excluded.modified, event_id = excluded.event_id"
+    " status = excluded.status, modified = excluded.modified, event_id = excluded.event_id,"
+    " recovered = excluded.recovered"
     " WHERE excluded.modified >= order_statuses.modified OR excluded.modified = ''"
 )
 
@@ -182,3 +192,17 @@ PRUNE_EVENTS = (
     " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.event_id = events.id)"
     " AND NOT EXISTS (SELECT 1 FROM digest_items d WHERE d.event_id = events.id)"
 )
+
+# --- gap filling ----------------------------------------------------------------------
+
+WATERMARK = "SELECT watermark FROM reconcile_watermarks WHERE store = ?"
+SAVE_WATERMARK = (
+    "INSERT INTO reconcile_watermarks (store, watermark, updated_at) VALUES (?, ?, ?)"
+    " ON CONFLICT (store) DO UPDATE SET"
+    " watermark = excluded.watermark, updated_at = excluded.updated_at"
+)
+RECOVERED_SINCE = (
+    "SELECT COUNT(*) FROM events WHERE store = ? AND received_at >= ? AND recovered = 1"
+    " AND state = 'routed'"
+)
+LAST_WEBHOOK = "SELECT MAX(received_at) FROM events WHERE store = ? AND recovered = 0"

@@ -36,6 +36,7 @@ from bridge.queue.models import (
     Routing,
     StoredEvent,
 )
+from bridge.queue.recovery_memory import RecoveryMemory
 from bridge.queue.routing_memory import RoutingMemory
 from bridge.queue.schema import MIGRATIONS
 from bridge.queue.sqlite_base import transaction
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 INTAKE_ERROR_MEMORY_SECONDS = 60.0
 
 
-class Store(RoutingMemory):
+class Store(RoutingMemory, RecoveryMemory):
     """The queue's Storage on SQLite. Create with `await Store.open(path)`."""
 
     def __init__(
@@ -132,7 +133,16 @@ class Store(RoutingMemory):
     def _insert_event(self, e: IncomingEvent) -> Accepted:
         row = self._conn.execute(
             sql.INSERT_EVENT,
-            (e.store, e.topic, e.webhook_id, e.delivery_id, e.body_key, e.body, e.received_at),
+            (
+                e.store,
+                e.topic,
+                e.webhook_id,
+                e.delivery_id,
+                e.body_key,
+                e.body,
+                e.received_at,
+                int(e.recovered),
+            ),
         ).fetchone()
         if row is not None:
             return Accepted(event_id=row[0], duplicate=False)
@@ -144,7 +154,7 @@ class Store(RoutingMemory):
     async def new_events(self, limit: int = 100) -> list[StoredEvent]:
         """Events not routed yet, oldest first."""
         rows = await self._run(self._query, sql.NEW_EVENTS, (limit,))
-        return [StoredEvent(*row) for row in rows]
+        return [StoredEvent(row[0], row[1], row[2], row[3], row[4], bool(row[5])) for row in rows]
 
     async def seen_state(self, state_key: str) -> int | None:
         """The event that first carried this resource state, if any."""

@@ -54,6 +54,11 @@ log = logging.getLogger(__name__)
 #: the most messages one event becomes in one chat; a longer text is cut, with a notice,
 #: so that one event cannot hold a chat's queue for minutes
 MAX_PARTS = 3
+#: the line under an event found through the REST API; marked with gettext (a no-op here,
+#: without a domain) so that pybabel extracts it into templates/locale
+RECOVERED_NOTE = gettext.gettext(
+    "Recovered: WooCommerce did not deliver this event; the bridge found it later."
+)
 DEFAULT_TEMPLATE = "default.html"
 DIGEST_TEMPLATE = "digest.html"
 
@@ -177,8 +182,11 @@ class Renderer:
         *,
         now: dt.datetime | None = None,
         store: str | None = None,
+        recovered: bool = False,
     ) -> Rendered:
-        """Render `payload` (an event of `store`) into message parts; never raises."""
+        """Render `payload` (an event of `store`) into message parts; never raises.
+
+        A `recovered` event (found through the REST API) says so in one line above it."""
         code = self.language(language)
         try:
             context, markup = self._context(payload, event_id, code, now, status_change, store)
@@ -190,10 +198,12 @@ class Renderer:
         label = self.options.label_of(store)
         doubt = payload.topic_doubt()
         warning = f"The topic {payload.topic} is doubtful: {doubt}." if doubt else ""
+        catalogue = self._catalogue(code, builtin_only=False)
+        note = catalogue.gettext(RECOVERED_NOTE) if recovered else ""
         for builtin_only, name in self._attempts(payload):
             try:
                 env = self.environment(code, builtin_only)
-                parts = self._render_parts(env, name, context, label, warning)
+                parts = self._render_parts(env, name, context, label, warning, note)
             except Exception as exc:
                 # A template is code the shop may have written: whatever it raises, the
                 # event must still reach the chat.
@@ -288,8 +298,9 @@ class Renderer:
         context: dict[str, Any],
         label: str = "",
         warning: str = "",
+        note: str = "",
     ) -> tuple[str, ...]:
-        parts = split_message(self._fit(env, name, context, label, warning))
+        parts = split_message(self._fit(env, name, context, label, warning, note))
         if len(parts) <= MAX_PARTS:
             return tuple(parts)
         left_out = len(parts) - (MAX_PARTS - 1)
@@ -303,9 +314,10 @@ class Renderer:
         context: dict[str, Any],
         label: str,
         warning: str = "",
+        note: str = "",
     ) -> str:
         """Render; if an order is too long for one message, show fewer of its items."""
-        text = _render_text(env, name, context, label, warning)
+        text = _render_text(env, name, context, label, warning, note)
         items = context["order"]["line_items"]
         if visible_length(text) <= MAX_MESSAGE_LENGTH or len(items) < 2:
             return text
@@ -313,7 +325,7 @@ class Renderer:
         def shown(count: int) -> str:
             order = {**context["order"], "line_items": items[:count]}
             order["more_items"] = len(items) - count
-            return _render_text(env, name, {**context, "order": order}, label, warning)
+            return _render_text(env, name, {**context, "order": order}, label, warning, note)
 
         best = shown(0)
         if visible_length(best) > MAX_MESSAGE_LENGTH:
@@ -375,11 +387,14 @@ def _render_text(
     context: dict[str, Any],
     label: str = "",
     warning: str = "",
+    note: str = "",
 ) -> str:
     text = env.get_template(name).render(context)
     text = _BLANK_LINES.sub("\n\n", text).strip()
     if not text:
         raise ValueError("the template rendered nothing")
+    if note:
+        text = f"{text}\n↻ <i>{escape(note)}</i>"
     if warning:
         # Above whatever template: the reader must not take the topic at its word.
         text = f"⚠️ <i>{escape(warning)}</i>\n{text}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bridge.payloads import Payload, PayloadKind
-from bridge.queue.models import OrderState
+from bridge.queue.models import OrderState, SeenOrder
 
 
 @dataclass(frozen=True)
@@ -51,3 +51,26 @@ def compare(state: OrderState, seen: tuple[str, str] | None) -> StatusChange:
     # Both come from WooCommerce in one ISO 8601 format, so text order is time order.
     stale = bool(state.modified and seen_modified and state.modified < seen_modified)
     return StatusChange(before, state.status, current=not stale)
+
+
+def recovery_duplicate(
+    recovered: bool, topic: str, state: OrderState, seen: SeenOrder | None
+) -> str | None:
+    """Why an order event repeats what the bridge already said, when a gap filled through
+    the REST API is involved (None: it does not).
+
+    A recovered state the bridge has seen (through a webhook, or an earlier recovery) sends
+    nothing; nor does a webhook that arrives late with the state a recovery already told.
+    """
+    if seen is None:
+        return None
+    not_newer = not state.modified or not seen.modified or state.modified <= seen.modified
+    if recovered:
+        if seen.status == state.status or state.modified < seen.modified:
+            return f"recovered, but already seen ({seen.status} at {seen.modified})"
+        return None
+    if seen.recovered and (
+        not_newer or (topic.endswith(".created") and seen.status == state.status)
+    ):
+        return f"already recovered through the REST API ({seen.status} at {seen.modified})"
+    return None

@@ -8,6 +8,7 @@ it learns from an event is committed together with the event's messages.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import logging
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 # Orders the block checkout creates before the customer has ordered anything.
 IGNORED_ORDER_STATUSES = frozenset({"checkout-draft"})
 _STORE_RETRY_SECONDS = 1.0
+_POLL_SECONDS = 5.0
 
 
 def decide(
@@ -75,7 +77,12 @@ def decide(
             held.append(held_item(target, event.topic, title, event.id))
             continue
         rendered = renderer.render(
-            payload, event.id, target.language, template_change, store=event.store
+            payload,
+            event.id,
+            target.language,
+            template_change,
+            store=event.store,
+            recovered=event.recovered,
         )
         last = len(rendered.parts) - 1
         messages.extend(
@@ -166,7 +173,10 @@ class Router:
                 await asyncio.sleep(_STORE_RETRY_SECONDS)
                 continue
             if not handled:
-                await self._store.events_waiting.wait()
+                # Also looks now and then: `woo-bridge reconcile` stores events from its own
+                # process, whose wake-up this one never hears.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._store.events_waiting.wait(), _POLL_SECONDS)
 
     async def route_pending(self) -> int:
         """Route every event waiting now; returns how many."""
@@ -230,8 +240,17 @@ class Router:
         state = orders.order_state(event.store, payload)
         change = None
         if state is not None:
-            seen = await self._store.order_status(state.store, state.order_id)
-            change = orders.compare(state, seen)
+            seen = await self._store.seen_order(state.store, state.order_id)
+            repeated = orders.recovery_duplicate(event.recovered, event.topic, state, seen)
+            if repeated is not None:
+                return Routing(event.id, EventState.DUPLICATE, note=repeated)
+            if event.recovered:
+                # Told as the webhook would have told it: new to the bridge, or a change.
+                topic = "order.created" if seen is None else "order.updated"
+                event = dataclasses.replace(event, topic=topic)
+                payload = dataclasses.replace(payload, topic=topic)
+                state = dataclasses.replace(state, recovered=True)
+            change = orders.compare(state, (seen.status, seen.modified) if seen else None)
         routing, held = await asyncio.to_thread(
             functools.partial(
                 decide,

@@ -130,6 +130,14 @@ class Routes:
                 topics.extend(expand(route.topics, route.exclude))
         return list(dict.fromkeys(topics))
 
+    def expected_topics(self, store: str) -> list[str]:
+        """Every topic some route wants from `store`, known topics first."""
+        topics: list[str] = []
+        for route in self._routes:
+            if route.stores is None or store in route.stores:
+                topics.extend(expand(route.topics, route.exclude))
+        return list(dict.fromkeys(topics))
+
     def follow(self, old_chat_id: int, new_chat_id: int) -> list[Route]:
         """Send what went to `old_chat_id` to `new_chat_id`; returns the routes that moved."""
         moved = []

@@ -7,7 +7,7 @@ client: authentication, paging, register and status, each short.
 
 import base64
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -28,7 +28,7 @@ __all__ = [
 
 #: WooCommerce's largest page size for collections.
 PER_PAGE = 100
-_API_PATH = "wp-json/wc/v3/webhooks"
+_API_PATH = "wp-json/wc/v3"
 
 
 class WooApiError(RuntimeError):
@@ -104,7 +104,8 @@ class WooClient:
     ) -> None:
         validate.check_credentials(consumer_key, consumer_secret)
         self._session = session
-        self._endpoint = validate.store_url(store_url) / _API_PATH
+        self._api = validate.store_url(store_url) / _API_PATH
+        self._endpoint = self._api / "webhooks"
         self._key = consumer_key
         self._secret = consumer_secret
         # Built by hand: aiohttp 3.14 deprecates BasicAuth, older releases lack its successor.
@@ -133,6 +134,38 @@ class WooClient:
             if len(batch) < PER_PAGE or not new or (last_page is not None and page >= last_page):
                 return list(found.values())
             page += 1
+
+    async def orders_modified(
+        self, after: str, before: str, *, per_page: int = PER_PAGE
+    ) -> AsyncIterator[list[dict[str, object]]]:
+        """The orders saved after `after` and before `before` (naive UTC, date_modified_gmt
+        form), oldest first, one page at a time: a store with thousands of changed orders is
+        never held in memory at once."""
+        page = 1
+        while True:
+            query = {
+                # Naive UTC with dates_are_gmt: a "Z" would be shifted to the site's timezone.
+                "modified_after": after,
+                "modified_before": before,
+                "dates_are_gmt": "true",
+                "orderby": "modified",
+                "order": "asc",
+                "per_page": str(per_page),
+                "page": str(page),
+            }
+            data, headers = await self._call("GET", query=query, base=self._api / "orders")
+            if not isinstance(data, list):
+                raise self._error(f"the store answered GET {self._api}/orders with no list")
+            yield [item for item in data if isinstance(item, dict)]
+            last_page = _int_header(headers, "X-WP-TotalPages")
+            if len(data) < per_page or (last_page is not None and page >= last_page):
+                return
+            page += 1
+
+    async def set_webhook_status(self, hook: Webhook, status: str) -> Webhook:
+        """Set one webhook's status (e.g. "active" again after WooCommerce disabled it)."""
+        data, _ = await self._call("PUT", str(hook.id), body={"status": status})
+        return self._webhook(data)
 
     async def status(self, delivery_url: str | None = None) -> list[Webhook]:
         """Return the store's webhooks, or only those delivering to exactly ``delivery_url``."""
@@ -205,8 +238,10 @@ class WooClient:
         *,
         query: Mapping[str, str] | None = None,
         body: Mapping[str, str] | None = None,
+        base: URL | None = None,
     ) -> tuple[object, Mapping[str, str]]:
-        url = self._endpoint / path if path else self._endpoint
+        base = self._endpoint if base is None else base
+        url = base / path if path else base
         params = dict(query or {})
         headers = {}
         if url.scheme == "https":
@@ -237,6 +272,14 @@ class WooClient:
         except aiohttp.ClientError as exc:
             raise self._error(f"{method} {url} failed ({exc})") from exc
         data = _json(raw)
+        if data is None and raw.lstrip()[:1] == b"<":
+            raise self._error(
+                f"the store answered {method} {url} with an HTML page (HTTP {status}) instead of "
+                "WooCommerce's JSON: a security plugin, firewall, cache or maintenance page is "
+                "answering; allow this server's requests to /wp-json/wc/v3/",
+                status=status,
+                code="html",
+            )
         if 300 <= status < 400:
             target = answer.get("Location", "another address")
             raise self._error(
@@ -267,9 +310,15 @@ class WooClient:
                     "so use exactly the Site Address of WordPress' General Settings, or https)"
                 )
         elif status == 403:
+            what = "read orders" if url.path.endswith("/orders") else "manage webhooks"
             text = (
-                "the REST API key's user may not manage webhooks: create the key for an "
+                f"the REST API key's user may not {what}: create the key for an "
                 "Administrator or Shop manager"
+            )
+        elif status >= 500:
+            text = (
+                f"the store failed to answer {method} {url} (HTTP {status}): WordPress or its "
+                "server has a problem; see its error log"
             )
         elif status == 404 and code in (None, "rest_no_route"):
             # WordPress without WooCommerce's routes, or no /wp-json at all (Plain permalinks).

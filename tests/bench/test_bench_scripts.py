@@ -60,6 +60,11 @@ def run_bench(module: str, *args: str) -> str:
             ["webhook p99 ms", "scrape p50 ms"],
         ),
         (
+            "reconcile",
+            ["--orders", "150"],
+            ["REST calls", "first pass: 150 orders new", "| 2 | 150 |", "listing alone"],
+        ),
+        (
             "free_text",
             ["--notes", "1", "--probes", "5", "--note-bytes", "20000"],
             ["20,000-byte note, built-in templates", "small deliveries while 1 orders"],

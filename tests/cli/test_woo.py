@@ -224,3 +224,29 @@ async def test_an_unreadable_secret_file_is_named(
     status, _, err = await woo(server, "status", "--secret-file", str(missing))
     assert status == 2
     assert f"cannot read the secret from {missing}: No such file or directory" in err
+
+
+async def test_a_named_store_brings_its_key_and_the_public_url_its_delivery_url(
+    store: tuple[FakeStore, TestServer], tmp_path: Path
+) -> None:
+    fake, server = store
+    (tmp_path / "bridge.toml").write_text(
+        f'[[stores]]\nname = "shop-vn"\nsecret = "vn-secret"\nstore_url = "https://shop.vn"\n'
+        f'consumer_key = "{KEY}"\nconsumer_secret = "{SECRET}"\n',
+        encoding="utf-8",
+    )
+    env: dict[str, str | None] = {
+        "BRIDGE_CONFIG": str(tmp_path / "bridge.toml"),
+        "BRIDGE_PUBLIC_URL": "https://bridge.example.com",
+        "WOOCOMMERCE_CONSUMER_KEY": None,
+        "WOOCOMMERCE_CONSUMER_SECRET": None,
+    }
+    args = ("register", "--store", "shop-vn", "--topics", "order.created")
+    status, out, err = await woo(server, *args, env=env, cwd=tmp_path)
+    assert status == 0, err
+    [hook] = fake.webhooks.values()
+    assert (hook.delivery_url, hook.secret) == (
+        "https://bridge.example.com/webhook/shop-vn",
+        "vn-secret",
+    )
+    assert SECRET not in out + err

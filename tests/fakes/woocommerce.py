@@ -1,10 +1,15 @@
-"""A fake WooCommerce store that serves ``/wp-json/wc/v3/webhooks``, for tests and local demos.
+"""A fake WooCommerce store that serves ``/wp-json/wc/v3/webhooks`` and ``/orders``, for tests
+and local demos.
 
 It answers the way WooCommerce does (DELIVERY.md section 7; ``WC_REST_Webhooks_V1_Controller``
 and ``WC_REST_Authentication``): paging headers, topic and URL checks with WooCommerce's error
 codes, secrets kept but never returned, and API keys accepted by Basic auth or
 ``consumer_key``/``consumer_secret`` only over TLS, by an OAuth 1.0a signature over plain http.
-It delivers nothing: no ping, no payloads.
+Orders are listed as ``GET /orders`` lists them (REST.md section 2): ``modified_after`` and
+``modified_before`` exclusive, read as GMT only with ``dates_are_gmt=true`` (otherwise in the
+site's timezone, ``site_offset_hours``), ``orderby=modified``/``order``, ``per_page`` 1-100,
+``X-WP-Total``/``X-WP-TotalPages``. ``fail_status`` makes every API request fail (with a
+security plugin's HTML page when ``fail_html``). It delivers nothing: no ping, no payloads.
 
 Run ``python -m tests.fakes.woocommerce`` for a store on http://127.0.0.1:8081.
 """
@@ -18,7 +23,7 @@ import math
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -99,6 +104,18 @@ class FakeStore:
     webhooks: dict[int, StoredWebhook] = field(default_factory=dict)
     requests: list[RecordedRequest] = field(default_factory=list)
     used_nonces: set[str] = field(default_factory=set)
+    #: orders by id, each the REST resource as GET /orders/<id> returns it
+    orders: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: the site's timezone, hours from UTC: dates without dates_are_gmt are read in it
+    site_offset_hours: int = 0
+    #: answer every API request with this HTTP status (None: answer normally)
+    fail_status: int | None = None
+    #: with fail_status, answer with an HTML page, as a security plugin or a proxy does
+    fail_html: bool = False
+
+    def put_order(self, order: dict[str, Any]) -> None:
+        """Store an order as the shop saved it (its date_modified_gmt as given)."""
+        self.orders[int(order["id"])] = dict(order)
 
     def add_webhook(
         self,
@@ -132,6 +149,8 @@ def create_app(store: FakeStore) -> web.Application:
     app.router.add_get(f"{PREFIX}/webhooks", list_webhooks)
     app.router.add_post(f"{PREFIX}/webhooks", create_webhook)
     app.router.add_put(PREFIX + r"/webhooks/{id:\d+}", update_webhook)
+    app.router.add_get(f"{PREFIX}/orders", list_orders)
+    app.router.add_get(PREFIX + r"/orders/{id:\d+}", get_order)
     # WordPress answers unknown REST routes with JSON; paths outside /wp-json get a plain 404.
     app.router.add_route("*", "/wp-json/{tail:.*}", no_route)
     return app
@@ -197,6 +216,72 @@ async def update_webhook(request: web.Request) -> web.Response:
     return web.json_response(hook.to_json())
 
 
+async def list_orders(request: web.Request) -> web.Response:
+    """GET /orders: filtered by modification date (exclusive bounds), sorted, paged."""
+    store = request.app[STORE]
+    per_page = _int_param(request, "per_page", 10)
+    page = _int_param(request, "page", 1)
+    if not 1 <= per_page <= 100 or page < 1:
+        return _error(400, "rest_invalid_param", "Invalid parameter(s): per_page, page")
+    gmt = request.query.get("dates_are_gmt", "false") in ("true", "1")
+    bounds = {}
+    for name in ("modified_after", "modified_before"):
+        value = request.query.get(name)
+        if value is None:
+            continue
+        parsed = _parse_date(value)
+        if parsed is None:
+            return _error(400, "rest_invalid_param", f"Invalid parameter(s): {name}")
+        # Without dates_are_gmt the value is compared with the site's local dates.
+        bounds[name] = parsed if gmt else parsed - _hours(store.site_offset_hours)
+    found = [
+        order
+        for order in store.orders.values()
+        if order.get("status") not in ("trash", "auto-draft")
+        and ("modified_after" not in bounds or _modified(order) > bounds["modified_after"])
+        and ("modified_before" not in bounds or _modified(order) < bounds["modified_before"])
+    ]
+    if request.query.get("orderby") == "modified":
+        found.sort(key=lambda o: (_modified(o), int(o["id"])))
+    else:
+        found.sort(key=lambda o: (str(o.get("date_created_gmt", "")), int(o["id"])))
+    if request.query.get("order", "desc") == "desc":
+        found.reverse()
+    chunk = found[(page - 1) * per_page : page * per_page]
+    response = web.json_response(chunk)
+    if store.paging_headers:
+        response.headers["X-WP-Total"] = str(len(found))
+        response.headers["X-WP-TotalPages"] = str(math.ceil(len(found) / per_page))
+    return response
+
+
+async def get_order(request: web.Request) -> web.Response:
+    """GET /orders/<id>."""
+    order = request.app[STORE].orders.get(int(request.match_info["id"]))
+    if order is None:
+        return _error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+    return web.json_response(order)
+
+
+def _parse_date(value: str) -> datetime | None:
+    # rest_parse_date(): a date and a time; a date alone is refused.
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if "T" not in value and " " not in value:
+        return None
+    return parsed.replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+def _hours(hours: int) -> timedelta:
+    return timedelta(hours=hours)
+
+
+def _modified(order: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(str(order["date_modified_gmt"]))
+
+
 async def no_route(request: web.Request) -> web.Response:
     """Any other /wp-json route, as WordPress answers it."""
     return _error(404, "rest_no_route", "No route was found matching the URL and request method.")
@@ -212,6 +297,11 @@ async def _authenticate(request: web.Request, handler: Handler) -> web.StreamRes
     )
     if not request.path.startswith(PREFIX):
         return await handler(request)
+    if store.fail_status is not None:
+        if store.fail_html:
+            page = "<!DOCTYPE html><html><body><h1>Access denied</h1></body></html>"
+            return web.Response(status=store.fail_status, text=page, content_type="text/html")
+        return _error(store.fail_status, "internal_server_error", "There has been an error.")
     if failure:
         return _error(401, "woocommerce_rest_authentication_error", failure)
     if method is None:

@@ -393,3 +393,38 @@ async def test_https_uses_basic_auth_and_keeps_a_refused_secret_out_of_the_error
     assert all("consumer_secret" not in r.query for r in accepted)
     assert caught.value.wc_message == "Consumer secret is invalid."
     assert wrong_secret not in f"{caught.value} {caught.value.args}"
+
+
+async def test_orders_are_listed_over_https_with_basic_auth_oldest_first_in_pages(
+    aiohttp_server: ServerFactory, store: FakeStore, tls_files: tuple[Path, Path]
+) -> None:
+    cert, key = tls_files
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    server = await aiohttp_server(create_app(store), ssl=server_tls)
+    client_tls = ssl.create_default_context(cafile=str(cert))
+    for number, minute in ((1, 30), (2, 10), (3, 20), (4, 50)):
+        store.put_order(
+            {
+                "id": number,
+                "status": "processing",
+                "date_modified_gmt": f"2024-05-01T10:{minute}:00",
+            }
+        )
+    # The site runs at UTC+7: a date sent without dates_are_gmt would be read 7 hours off.
+    store.site_offset_hours = 7
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=client_tls)) as http:
+        woo = WooClient(http, str(server.make_url("/")), store.consumer_key, store.consumer_secret)
+        pages = [
+            [order["id"] for order in page]
+            async for page in woo.orders_modified(
+                "2024-05-01T10:10:00", "2024-05-01T10:50:00", per_page=1
+            )
+        ]
+
+    # Bounds are exclusive, as WooCommerce's date query is.
+    assert pages == [[3], [1]]
+    listed = [r for r in store.requests if r.path.endswith("/orders")]
+    assert {r.auth for r in listed} == {"basic"}
+    assert all("consumer_secret" not in r.query for r in listed)
