@@ -32,6 +32,8 @@ ROUTE_KEYS = (
     "statuses",
     "min_total",
     "order_updates",
+    "stock_alerts",
+    "low_stock_at",
 )
 _LANGUAGE = re.compile(r"[a-z]{2,3}(?:_[A-Z]{2})?")
 _STATUS = re.compile(r"[a-z0-9_-]+")
@@ -134,6 +136,8 @@ class _RouteReader:
             min_total=self._min_total(),
             order_updates=self._order_updates(),
             stores=self._store_names(),
+            stock_alerts=self._flag("stock_alerts"),
+            low_stock_at=self._low_stock_at(),
         )
         return route if self._ok else None
 
@@ -258,6 +262,18 @@ class _RouteReader:
             )
             return None
         return Decimal(str(value))
+
+    def _low_stock_at(self) -> int | None:
+        value = self._entry.get("low_stock_at")
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            self.problem(
+                "low_stock_at",
+                "must be a whole number without quotes, at least 0, e.g. low_stock_at = 5",
+            )
+            return None
+        return value
 
     def _order_updates(self) -> OrderUpdates:
         value = self._entry.get("order_updates", OrderUpdates.STATUS_CHANGES.value)

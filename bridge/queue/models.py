@@ -111,6 +111,26 @@ class SeenOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class StockLevel:
+    """A product's (or variation's) stock as one payload showed it."""
+
+    status: str
+    #: None when WooCommerce does not manage the stock (manage_stock off)
+    quantity: int | None
+    #: date_modified of that payload, to tell a late delivery
+    modified: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StockState:
+    """A product's stock level, to remember as its last one."""
+
+    store: str
+    product_id: str
+    level: StockLevel
+
+
+@dataclass(frozen=True, slots=True)
 class StoreActivity:
     """What /status tells of one store's deliveries."""
 
@@ -180,6 +200,8 @@ class Routing:
     state_key: str | None = None
     #: the order status the event showed, remembered unless a newer one is known
     order_state: OrderState | None = None
+    #: the stock level the event showed, remembered unless a newer one is known
+    stock_state: StockState | None = None
     #: events held back for digests instead of being sent one by one
     digest_items: tuple[DigestItem, ...] = ()
 

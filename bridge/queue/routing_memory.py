@@ -15,6 +15,8 @@ from bridge.queue.models import (
     OrderState,
     OutgoingMessage,
     SeenOrder,
+    StockLevel,
+    StockState,
 )
 from bridge.queue.sqlite_base import SQLiteBase
 
@@ -52,6 +54,20 @@ class RoutingMemory(SQLiteBase):
                 event_id,
                 int(state.recovered),
             ),
+        )
+
+    # --- stock levels -------------------------------------------------------------------
+
+    async def seen_stock(self, store: str, product_id: str) -> StockLevel | None:
+        """The last stock status and quantity seen for a product or variation."""
+        rows = await self._run(self._query, sql.SEEN_STOCK, (store, product_id))
+        return StockLevel(rows[0][0], rows[0][1], rows[0][2]) if rows else None
+
+    def _remember_stock(self, state: StockState, event_id: int) -> None:
+        level = state.level
+        self._conn.execute(
+            sql.REMEMBER_STOCK,
+            (state.store, state.product_id, level.status, level.quantity, level.modified, event_id),
         )
 
     # --- digests ------------------------------------------------------------------------

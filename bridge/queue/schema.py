@@ -125,4 +125,16 @@ MIGRATIONS: tuple[str, ...] = (
     -- /status counts recent recoveries and finds each store's last webhook.
     CREATE INDEX events_store_time ON events(store, received_at);
     """,
+    # 7: each product's (and variation's) last stock status and quantity, for stock alerts.
+    """
+    CREATE TABLE stock_levels (
+        store       TEXT NOT NULL,
+        product_id  TEXT NOT NULL,        -- a variation has an id of its own
+        status      TEXT NOT NULL,        -- instock, outofstock, onbackorder
+        quantity    INTEGER,              -- NULL when the stock is not managed
+        modified    TEXT NOT NULL,        -- date_modified of that payload: older ones are stale
+        event_id    INTEGER NOT NULL,
+        PRIMARY KEY (store, product_id)
+    );
+    """,
 )

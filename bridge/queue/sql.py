@@ -56,6 +56,20 @@ REMEMBER_ORDER_STATUS = (
     " WHERE excluded.modified >= order_statuses.modified OR excluded.modified = ''"
 )
 
+# --- stock levels ---------------------------------------------------------------------
+
+SEEN_STOCK = (
+    "SELECT status, quantity, modified FROM stock_levels WHERE store = ? AND product_id = ?"
+)
+REMEMBER_STOCK = (
+    "INSERT INTO stock_levels (store, product_id, status, quantity, modified, event_id)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (store, product_id) DO UPDATE SET"
+    " status = excluded.status, quantity = excluded.quantity, modified = excluded.modified,"
+    " event_id = excluded.event_id"
+    " WHERE excluded.modified >= stock_levels.modified OR excluded.modified = ''"
+)
+
 # --- sending --------------------------------------------------------------------------
 
 # The head of each chat's queue: the oldest message not yet sent or dead. A skip scan

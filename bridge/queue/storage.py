@@ -23,6 +23,7 @@ from bridge.queue.models import (
     QueueStats,
     Routing,
     SeenOrder,
+    StockLevel,
     StoreActivity,
     StoredEvent,
 )
@@ -66,6 +67,9 @@ class Storage(Protocol):
     async def order_status(self, store: str, order_id: str) -> tuple[str, str] | None: ...
     async def seen_order(self, store: str, order_id: str) -> SeenOrder | None: ...
     async def remember_order_status(self, state: OrderState, event_id: int) -> None: ...
+
+    # stock levels: each product's last stock status and quantity
+    async def seen_stock(self, store: str, product_id: str) -> StockLevel | None: ...
 
     # gap filling: where each store's reconciler got to, and what /status tells of it
     async def watermark(self, store: str) -> str | None: ...

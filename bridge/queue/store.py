@@ -176,6 +176,8 @@ class Store(RoutingMemory, RecoveryMemory):
         self._insert_messages(r.event_id, r.messages, now)
         if r.order_state is not None:
             self._remember_order_status(r.order_state, r.event_id)
+        if r.stock_state is not None:
+            self._remember_stock(r.stock_state, r.event_id)
         if r.digest_items:
             self._hold_digest_items(r.digest_items, now)
 

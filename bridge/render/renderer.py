@@ -39,6 +39,7 @@ from bridge.render.i18n import (
     normalize_language,
 )
 from bridge.render.links import OrderAdminUrls, admin_url, keyboard
+from bridge.render.stock_view import NO_STOCK, stock_view
 from bridge.render.telegram_html import MAX_MESSAGE_LENGTH, split_message, validate, visible_length
 from bridge.render.templates import (
     TemplateProblem,
@@ -61,6 +62,8 @@ RECOVERED_NOTE = gettext.gettext(
 )
 DEFAULT_TEMPLATE = "default.html"
 DIGEST_TEMPLATE = "digest.html"
+#: a product's stock crossing a threshold, for routes with stock_alerts
+STOCK_TEMPLATE = "product.stock.html"
 
 _KIND_TEMPLATES = {
     PayloadKind.DELETED: "deleted.html",
@@ -162,9 +165,12 @@ class Renderer:
                 log.warning("%r is not a language; using %s", requested, self.options.language)
             return self.options.language
 
-    def template_for(self, payload: Payload, *, builtin_only: bool = False) -> str:
-        """The most specific template that exists: the topic's own, else one for its shape."""
-        candidates = []
+    def template_for(
+        self, payload: Payload, *, builtin_only: bool = False, first: str | None = None
+    ) -> str:
+        """The most specific template that exists: `first`, the topic's own, else one for
+        its shape."""
+        candidates = [first] if first else []
         if payload.kind in (PayloadKind.RESOURCE, PayloadKind.DELETED, PayloadKind.ACTION):
             candidates.append(f"{payload.topic}.html")
         if payload.kind in _KIND_TEMPLATES:
@@ -183,13 +189,17 @@ class Renderer:
         now: dt.datetime | None = None,
         store: str | None = None,
         recovered: bool = False,
+        stock: Mapping[str, object] | None = None,
     ) -> Rendered:
         """Render `payload` (an event of `store`) into message parts; never raises.
 
-        A `recovered` event (found through the REST API) says so in one line above it."""
+        A `recovered` event (found through the REST API) says so in one line above it; with
+        `stock` (a crossing, see views.stock_view) it is a stock message."""
         code = self.language(language)
         try:
             context, markup = self._context(payload, event_id, code, now, status_change, store)
+            if stock is not None:
+                context["stock"] = stock_view(stock, payload.data, self.formatter(code))
         except Exception:
             # Views are built to accept any payload; should one still fail, the event must
             # reach the chat all the same.
@@ -200,7 +210,8 @@ class Renderer:
         warning = f"The topic {payload.topic} is doubtful: {doubt}." if doubt else ""
         catalogue = self._catalogue(code, builtin_only=False)
         note = catalogue.gettext(RECOVERED_NOTE) if recovered else ""
-        for builtin_only, name in self._attempts(payload):
+        first = STOCK_TEMPLATE if stock is not None else None
+        for builtin_only, name in self._attempts(payload, first):
             try:
                 env = self.environment(code, builtin_only)
                 parts = self._render_parts(env, name, context, label, warning, note)
@@ -255,11 +266,11 @@ class Renderer:
         }
         return _render_text(self.environment(code), DIGEST_TEMPLATE, context)
 
-    def _attempts(self, payload: Payload) -> list[tuple[bool, str]]:
+    def _attempts(self, payload: Payload, first: str | None = None) -> list[tuple[bool, str]]:
         """Which template to try, in order, each with whether to leave the overrides out."""
-        attempts = [(False, self.template_for(payload))]
+        attempts = [(False, self.template_for(payload, first=first))]
         if self.options.override_dir is not None:
-            attempts.append((True, self.template_for(payload, builtin_only=True)))
+            attempts.append((True, self.template_for(payload, builtin_only=True, first=first)))
         attempts.append((True, DEFAULT_TEMPLATE))
         # Without overrides both flags name the same environment.
         if self.options.override_dir is None:
@@ -289,6 +300,7 @@ class Renderer:
             status_change=status_change,
             store=store or "",
         )
+        context["stock"] = dict(NO_STOCK)
         return context, keyboard([(label, url)])
 
     def _render_parts(

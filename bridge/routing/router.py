@@ -26,11 +26,12 @@ from bridge.queue.models import (
 )
 from bridge.queue.storage import Storage, StoreError
 from bridge.render.renderer import Renderer, last_resort_text
-from bridge.routing import orders
+from bridge.routing import orders, stock
 from bridge.routing.chats import Chats
 from bridge.routing.digests import Digests, digest_text, held_item, title_of
 from bridge.routing.mutes import Mutes
 from bridge.routing.orders import StatusChange
+from bridge.routing.stock import Stock, StockChange
 from bridge.routing.targets import Routes
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def decide(
     mutes: Mutes | None = None,
     digests: Digests | None = None,
     paced: float | None = None,
+    stock_change: StockChange | None = None,
 ) -> tuple[Routing, list[DigestItem]]:
     """The messages for one event, and what is held for a digest instead.
 
@@ -70,7 +72,7 @@ def decide(
     # Mutes end at a stored wall time; digest windows only measure time passing.
     paced = now if paced is None else paced
     label = renderer.options.label_of(event.store)
-    for target in routes.targets_for(payload, change, event.store):
+    for target, crossing in routes.deliveries(payload, change, event.store, stock_change):
         mute = mutes.muting(target.chat_id, target.thread_id, event.topic, now) if mutes else None
         if mute is None and digests is not None and digests.should_hold(target, event.topic, paced):
             title = f"[{label}] {title_of(payload)}" if label else title_of(payload)
@@ -83,6 +85,7 @@ def decide(
             template_change,
             store=event.store,
             recovered=event.recovered,
+            stock=None if crossing is None else stock_context(crossing, stock_change),
         )
         last = len(rendered.parts) - 1
         messages.extend(
@@ -110,6 +113,22 @@ def decide(
         event.id, EventState.ROUTED, tuple(messages), note=note, state_key=state_key(event, payload)
     )
     return routing, held
+
+
+def stock_context(
+    crossing: tuple[Stock | None, Stock], change: StockChange | None
+) -> dict[str, object]:
+    """What a stock message's template is told of the crossing."""
+    before, after = crossing
+    previous = change.before if change is not None else None
+    return {
+        "kind": after.value,
+        "before": before.value if before is not None else "",
+        "before_status": previous.status if previous is not None else "",
+        "after_status": change.after.status if change is not None else "",
+        "before_quantity": previous.quantity if previous is not None else None,
+        "after_quantity": change.after.quantity if change is not None else None,
+    }
 
 
 def state_key(event: StoredEvent, payload: Payload) -> str | None:
@@ -251,6 +270,11 @@ class Router:
                 payload = dataclasses.replace(payload, topic=topic)
                 state = dataclasses.replace(state, recovered=True)
             change = orders.compare(state, (seen.status, seen.modified) if seen else None)
+        level = stock.stock_state(event.store, payload)
+        stock_change = None
+        if level is not None:
+            seen_stock = await self._store.seen_stock(level.store, level.product_id)
+            stock_change = stock.compare(level, payload, seen_stock)
         routing, held = await asyncio.to_thread(
             functools.partial(
                 decide,
@@ -263,10 +287,14 @@ class Router:
                 change=change,
                 mutes=self._chats.mutes,
                 digests=self._digests,
+                stock_change=stock_change,
             )
         )
         remembered = state if change is not None and change.current else None
-        return dataclasses.replace(routing, order_state=remembered, digest_items=tuple(held))
+        stock_seen = level if stock_change is not None and stock_change.current else None
+        return dataclasses.replace(
+            routing, order_state=remembered, stock_state=stock_seen, digest_items=tuple(held)
+        )
 
     def _digest_text(self, digest: Digest) -> str:
         """The digest in its chat's language; a plain English one if the template fails."""

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from bridge.payloads import Payload, PayloadKind
 from bridge.routing.orders import StatusChange
+from bridge.routing.stock import Stock, StockChange
 from bridge.routing.topics import expand, matches
 
 
@@ -49,14 +50,30 @@ class Route:
     order_updates: OrderUpdates = OrderUpdates.STATUS_CHANGES
     #: the stores whose events it sends; None sends every store's
     stores: frozenset[str] | None = None
+    #: product.updated sends only stock crossings, as stock messages
+    stock_alerts: bool = False
+    #: stock at or below this is low, unless the product has its own low_stock_amount
+    low_stock_at: int | None = None
 
     def names(self, topic: str) -> bool:
         return any(matches(topic, p) for p in self.topics) and not any(
             matches(topic, p) for p in self.exclude
         )
 
+    def stock_alert(
+        self, payload: Payload, stock: StockChange | None
+    ) -> tuple[Stock | None, Stock] | None:
+        """The crossing this route tells of `payload` as a stock message, if any."""
+        if not self.stock_alerts or stock is None or payload.topic != "product.updated":
+            return None
+        return stock.crossing(self.low_stock_at)
+
     def accepts(
-        self, payload: Payload, change: StatusChange | None, store: str | None = None
+        self,
+        payload: Payload,
+        change: StatusChange | None,
+        store: str | None = None,
+        stock: StockChange | None = None,
     ) -> bool:
         """Whether this route sends `payload` of `store`; order filters pass orders that lack
         the field."""
@@ -64,6 +81,9 @@ class Route:
             return False
         if self.stores is not None and store is not None and store not in self.stores:
             return False
+        if self.stock_alerts and payload.topic == "product.updated":
+            # Other saves of the product (a price, a description) send nothing here.
+            return self.stock_alert(payload, stock) is not None
         if payload.resource != "order" or payload.kind is not PayloadKind.RESOURCE:
             return True
         status = payload.status
@@ -112,11 +132,23 @@ class Routes:
     ) -> list[Target]:
         """The targets that receive `payload` of `store`, once per chat and thread (the first
         route wins)."""
-        chosen: dict[tuple[int, int | None], Target] = {}
+        return [target for target, _ in self.deliveries(payload, change, store)]
+
+    def deliveries(
+        self,
+        payload: Payload,
+        change: StatusChange | None = None,
+        store: str | None = None,
+        stock: StockChange | None = None,
+    ) -> list[tuple[Target, tuple[Stock | None, Stock] | None]]:
+        """Each target that receives `payload`, with the stock crossing it is told as a stock
+        message (None: the plain message)."""
+        chosen: dict[tuple[int, int | None], tuple[Target, tuple[Stock | None, Stock] | None]]
+        chosen = {}
         for route in self._routes:
             key = (route.target.chat_id, route.target.thread_id)
-            if key not in chosen and route.accepts(payload, change, store):
-                chosen[key] = route.target
+            if key not in chosen and route.accepts(payload, change, store, stock):
+                chosen[key] = (route.target, route.stock_alert(payload, stock))
         return list(chosen.values())
 
     def names_chat(self, chat_id: int) -> bool:
