@@ -7,6 +7,8 @@ the bot before the database.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator
@@ -34,6 +36,7 @@ from bridge.keys import (
     ROUTES,
     SECRETS,
     SETTINGS,
+    SETUP,
     STORE,
     STORES,
     WORKERS,
@@ -53,6 +56,8 @@ from bridge.routing.router import Router
 from bridge.send.alerts import ChatAlerts
 from bridge.send.ratelimit import RateLimiter
 from bridge.send.sender import Sender
+from bridge.setup_check.findings import SetupReport
+from bridge.setup_check.runner import check_at_start, status_lines
 from bridge.supervisor import Supervisor
 from bridge.views import webhook as handler
 from bridge.views.health import healthz, metrics_endpoint, readyz
@@ -106,7 +111,8 @@ def create_app(
     app[ROUTES] = load_routes(settings, stores.names)
     keyed = tuple(link.name for link in wiring.reconcile_links(stores))
     app[RECOVERY] = RecoveryBoard(keyed, tuple(n for n in stores.names if n not in keyed))
-    app.cleanup_ctx.extend([store_ctx, chats_ctx, bot_ctx, worker_ctx])
+    app[SETUP] = SetupReport()
+    app.cleanup_ctx.extend([store_ctx, chats_ctx, bot_ctx, worker_ctx, setup_check_ctx])
     app.cleanup_ctx.extend([gauges_ctx, metrics_listener_ctx])
     for path in WEBHOOK_PATHS:
         # A redirect would count as delivered and lose the event; an unknown store gets 404.
@@ -149,6 +155,7 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         app[CHATS],
         clock=app[CLOCK],
         recovery=app[RECOVERY],
+        setup=functools.partial(status_lines, app[SETUP]),
     )
     staff.register(application)
     runner = BotRunner(
@@ -164,6 +171,20 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     runner.start()
     yield
     await runner.stop()
+
+
+async def setup_check_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The setup check, once, in the background: intake and sending never wait for it."""
+    settings, runner = app[SETTINGS], app[BOT]
+    targets = wiring.setup_targets(settings, app[STORES], app[ROUTES])
+    check = check_at_start(
+        runner.ready, runner.bot, targets, wiring.reach(settings), app[SETUP], app[CLOCK]
+    )
+    task = asyncio.create_task(check, name="setup-check")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def worker_ctx(app: web.Application) -> AsyncIterator[None]:

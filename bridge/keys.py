@@ -17,6 +17,7 @@ from bridge.refusals import RefusalLog
 from bridge.render.renderer import Renderer
 from bridge.routing.chats import Chats
 from bridge.routing.targets import Routes
+from bridge.setup_check.findings import SetupReport
 from bridge.supervisor import Supervisor
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -42,3 +43,5 @@ CLOCK = web.AppKey("clock", ScheduleClock)
 SECRETS = web.AppKey("secrets", Secrets)
 #: what gap filling last found for each store with a REST API key (for /status)
 RECOVERY = web.AppKey("recovery", RecoveryBoard)
+#: what the setup check found at start-up (for /status)
+SETUP = web.AppKey("setup", SetupReport)

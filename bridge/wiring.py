@@ -22,6 +22,9 @@ from bridge.routing.digests import DigestPolicy
 from bridge.routing.targets import Routes
 from bridge.send.backoff import RetryPolicy
 from bridge.send.ratelimit import Limits
+from bridge.setup_check.runner import SetupTargets
+from bridge.setup_check.store_check import StoreAccess
+from bridge.setup_check.telegram_check import Place
 
 
 def render_options(
@@ -150,3 +153,28 @@ def reconcile_options(settings: Settings) -> ReconcileOptions:
         reactivate=settings.bridge_webhook_reactivate,
         alert_chat_id=settings.telegram_alert_chat_id,
     )
+
+
+def setup_targets(settings: Settings, stores: Stores, routes: Routes) -> SetupTargets:
+    """What the setup check asks about: every chat and forum topic the routes (and the alert
+    chat) name, and every store with a REST API key."""
+    places: dict[tuple[int, int | None], Place] = {}
+    for route in routes.routes:
+        key = (route.target.chat_id, route.target.thread_id)
+        places.setdefault(key, Place(*key, f'route "{route.name}"'))
+    alert = settings.telegram_alert_chat_id
+    if alert is not None:
+        places.setdefault((alert, None), Place(alert, None, "TELEGRAM_ALERT_CHAT_ID"))
+    public = settings.bridge_public_url
+    accesses = tuple(
+        StoreAccess(
+            name=link.name,
+            store_url=link.store_url,
+            consumer_key=link.consumer_key,
+            consumer_secret=link.consumer_secret,
+            delivery_url=public.rstrip("/") + link.path if public else None,
+            expected_topics=link.expected_topics,
+        )
+        for link in reconcile_links(stores, routes)
+    )
+    return SetupTargets(tuple(places.values()), accesses)

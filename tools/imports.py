@@ -32,9 +32,11 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # import them, so no feature package depends on the settings' names
     ("settings", ("bridge.config", "bridge.config_file", "bridge.config_stores",
                   "bridge.config_routes")),
-    # what runs: the router, the sender, the bot, the pruner, and what restarts them
+    # what runs: the router, the sender, the bot, the pruner, and what restarts them; the
+    # setup check, which asks Telegram and the stores whether the whole path works
     ("workers", ("bridge.routing.router", "bridge.send", "bridge.bot",
-                 "bridge.queue.retention", "bridge.supervisor", "bridge.recovery.reconciler")),
+                 "bridge.queue.retention", "bridge.supervisor", "bridge.recovery.reconciler",
+                 "bridge.setup_check")),
     # what events mean: routing rules, rendering, WooCommerce payloads and REST, intake;
     # what is logged: metrics, logs, secrets masked, refusals
     ("domain", ("bridge.routing", "bridge.render", "bridge.payloads", "bridge.woo",

@@ -8,6 +8,7 @@ private chat), and speak only of the chat they are sent in.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from telegram import BotCommand, Message, Update
 from telegram.constants import ParseMode
@@ -48,8 +49,11 @@ class StaffCommands:
         *,
         clock: Clock = SYSTEM_CLOCK,
         recovery: RecoveryBoard | None = None,
+        setup: Callable[[], list[str]] | None = None,
     ) -> None:
         self._store = store
+        #: the start-up setup check's result, as lines for /status
+        self._setup = setup
         self._recovery = recovery
         self._clock = clock
         self._lifecycle = lifecycle
@@ -119,10 +123,17 @@ class StaffCommands:
             f"Last message sent: {last}\n"
             f"Dead letters: {stats.dead}\n"
             f"Uptime: {short_duration(self._clock.time() - self._lifecycle.started_at)}"
+            + self._setup_status()
             + await self._stores_status(),
             parse_mode=ParseMode.HTML,
             do_quote=False,
         )
+
+    def _setup_status(self) -> str:
+        """What the setup check found at start-up, in plain words (no secret in them)."""
+        if self._setup is None:
+            return ""
+        return "".join(f"\n{html.escape(line, quote=False)}" for line in self._setup())
 
     async def _stores_status(self) -> str:
         """Per store with a REST API key: its last webhook, last reconcile, recoveries in

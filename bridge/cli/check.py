@@ -12,16 +12,17 @@ Over 300 lines because it is one command of independent checks, each a short fun
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from pydantic import SecretStr
 from yarl import URL
 
 from bridge import wiring
+from bridge.bot.runner import build_application
 from bridge.cli.common import EXIT_CONFIG
 from bridge.config import (
     ConfigError,
@@ -40,33 +41,28 @@ from bridge.render.renderer import DIGEST_TEMPLATE, Renderer, RenderOptions
 from bridge.render.samples import sample_for
 from bridge.render.templates import TemplateProblem, builtin_templates_dir, template_line
 from bridge.routing.targets import Routes
+from bridge.setup_check.findings import Finding, Level
+from bridge.setup_check.runner import SetupTargets, run_check
 from bridge.woo.validate import topic_problem
 
 NAME = "check"
-HELP = "check the configuration and every template, then exit"
+HELP = "check the configuration and every template (--online: Telegram and the stores too)"
 DESCRIPTION = """Check the configuration and every template, then exit.
 
 Prints the effective configuration (secrets masked, each value with its origin) and
-the stores, then runs each check on its own. Exits non-zero if any finding is an
-error; warnings name what works but probably not as intended."""
+the stores, then runs each check on its own. With --online it also asks Telegram
+(the token, each chat and forum topic, the bot's rights, supergroup migrations) and
+each store with a REST API key (the key, its permission, the webhooks delivering to
+BRIDGE_PUBLIC_URL, WooCommerce's version); --send-test posts one short message to each
+chat. Exits non-zero if any finding is an error; warnings name what works but
+probably not as intended."""
 EPILOG = """\
 examples:
   woo-bridge check
+  woo-bridge check --online --send-test
   BRIDGE_CONFIG=/etc/woo-bridge/bridge.toml woo-bridge check
   docker exec woo-bridge woo-bridge check
 """
-
-
-class Level(StrEnum):
-    OK = "ok"
-    WARNING = "warning"
-    ERROR = "error"
-
-
-@dataclass(frozen=True)
-class Finding:
-    level: Level
-    text: str
 
 
 @dataclass
@@ -318,7 +314,18 @@ CHECKS: tuple[Check, ...] = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """`check` reads the same settings as `serve` and takes no arguments."""
+    """`check` reads the same settings as `serve`; --online also asks Telegram and the stores."""
+    parser.add_argument(
+        "--online",
+        action="store_true",
+        help="also call Telegram (the token, each chat and forum topic, the bot's rights) and "
+        "each store with a REST API key (the key, its permission, the webhooks, the version)",
+    )
+    parser.add_argument(
+        "--send-test",
+        action="store_true",
+        help="with --online: post one short test message to each chat and forum topic",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -326,6 +333,8 @@ def run(args: argparse.Namespace) -> int:
     for line in describe(context):
         print(line)
     findings = run_checks(context)
+    if getattr(args, "online", False) or getattr(args, "send_test", False):
+        findings += online_findings(context, send_test=args.send_test)
     width = max(len(level) for level in Level)
     for finding in findings:
         print(f"{finding.level:<{width}}  {finding.text}")
@@ -333,6 +342,25 @@ def run(args: argparse.Namespace) -> int:
     warnings = sum(f.level is Level.WARNING for f in findings)
     print(f"{errors} error(s), {warnings} warning(s)")
     return EXIT_CONFIG if errors else 0
+
+
+def online_findings(context: Context, *, send_test: bool) -> list[Finding]:
+    """What Telegram and the stores say of this configuration (docs/setup-check.md)."""
+    settings = context.settings
+    if settings is None or context.stores is None or context.routes is None:
+        return [Finding(Level.ERROR, "online check skipped: fix the problems above first")]
+    targets = wiring.setup_targets(settings, context.stores, context.routes)
+    return asyncio.run(_online(settings, targets, send_test))
+
+
+async def _online(settings: Settings, targets: SetupTargets, send_test: bool) -> list[Finding]:
+    application, _ = build_application(wiring.telegram_connection(settings))
+    bot = application.bot
+    try:
+        return await run_check(bot, targets, wiring.reach(settings), send_test=send_test)
+    finally:
+        with contextlib.suppress(Exception):
+            await bot.shutdown()
 
 
 def run_checks(context: Context, checks: tuple[Check, ...] = CHECKS) -> list[Finding]:

@@ -167,6 +167,24 @@ class WooClient:
         data, _ = await self._call("PUT", str(hook.id), body={"status": status})
         return self._webhook(data)
 
+    async def version(self) -> str | None:
+        """WooCommerce's version (GET /system_status: environment.version); None if untold."""
+        base = self._api / "system_status"
+        data, _ = await self._call("GET", query={"_fields": "environment"}, base=base)
+        environment = data.get("environment") if isinstance(data, dict) else None
+        version = environment.get("version") if isinstance(environment, dict) else None
+        return version if isinstance(version, str) and version else None
+
+    async def can_write(self) -> bool:
+        """Whether the key may write, asked with an empty batch of webhooks (changes nothing)."""
+        try:
+            await self._call("POST", "batch", body={})
+        except WooApiError as exc:
+            if exc.status == 401 and "write permission" in (exc.wc_message or ""):
+                return False
+            raise
+        return True
+
     async def status(self, delivery_url: str | None = None) -> list[Webhook]:
         """Return the store's webhooks, or only those delivering to exactly ``delivery_url``."""
         hooks = await self.list_webhooks()

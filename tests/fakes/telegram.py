@@ -25,6 +25,20 @@ from tests.fakes.telegram_html import Unparsable, shown_text, utf16_length
 _JSON_FIELDS = {"reply_markup", "link_preview_options", "commands", "allowed_updates", "scope"}
 
 
+@dataclass
+class FakeChat:
+    """A chat as getChat shows it, and the bot's membership in it (getChatMember)."""
+
+    type: str = "group"
+    title: str = "Shop staff"
+    is_forum: bool = False
+    #: the bot's ChatMember: "member", "administrator" (with its rights), "restricted"
+    #: (with can_send_messages), "left" or "kicked"
+    member: dict[str, Any] = field(default_factory=lambda: {"status": "member"})
+    #: forum topics that exist (message_thread_id); others answer "message thread not found"
+    threads: set[int] = field(default_factory=set)
+
+
 @dataclass(frozen=True)
 class Reply:
     """A scripted answer to the next call of a method."""
@@ -110,6 +124,11 @@ class FakeTelegram:
         #: chats that answer 403 (the bot was removed) and chats that do not exist
         self.forbidden_chats: set[int] = set()
         self.missing_chats: set[int] = set()
+        #: chats getChat describes; others look like a plain group (or a private chat)
+        self.chats: dict[int, FakeChat] = {}
+        #: groups that became supergroups: old id to new id (Telegram answers 400 with
+        #: migrate_to_chat_id to anything sent to the old one)
+        self.migrated_chats: dict[int, int] = {}
         self._scripted: dict[str, deque[Reply]] = {}
         self._outage: Reply | None = None
         self._updates: list[dict[str, Any]] = []
@@ -281,6 +300,49 @@ class FakeTelegram:
         self.edits.append(params)
         return True
 
+    async def _m_getChat(self, params: dict[str, Any]) -> Any:
+        chat_id = int(params["chat_id"])
+        refused = self._chat_refusal(chat_id)
+        if refused is not None:
+            return refused
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            return _chat(chat_id, None)
+        shown = {"id": chat_id, "type": chat.type, "title": chat.title}
+        return {**shown, "is_forum": True} if chat.is_forum else shown
+
+    async def _m_getChatMember(self, params: dict[str, Any]) -> Any:
+        chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+        refused = self._chat_refusal(chat_id)
+        if refused is not None:
+            return refused
+        chat = self.chats.get(chat_id, FakeChat())
+        user = {"id": user_id, "is_bot": True, "first_name": "Shop bridge"}
+        member = {"status": "member", **chat.member, "user": user}
+        if member["status"] == "restricted":
+            member.setdefault("can_send_messages", True)
+            member.setdefault("is_member", True)
+            member.setdefault("until_date", 0)
+        if member["status"] == "administrator":
+            member.setdefault("can_be_edited", False)
+            member.setdefault("is_anonymous", False)
+        return member
+
+    def _chat_refusal(self, chat_id: int) -> web.Response | None:
+        """What Telegram answers about a chat the bot cannot reach."""
+        if chat_id in self.migrated_chats:
+            new = self.migrated_chats[chat_id]
+            return _error(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": new},
+            )
+        if chat_id in self.forbidden_chats:
+            return _error(403, "Forbidden: bot was kicked from the group chat")
+        if chat_id in self.missing_chats:
+            return _error(400, "Bad Request: chat not found")
+        return None
+
     async def _m_getUpdates(self, params: dict[str, Any]) -> Any:
         offset = int(params.get("offset") or 0)
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
@@ -308,6 +370,9 @@ class FakeTelegram:
             wait = max(1, round(flood + 0.5))
             return _error(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
         thread = params.get("message_thread_id")
+        chat = self.chats.get(chat_id)
+        if thread is not None and chat is not None and int(thread) not in chat.threads:
+            return _error(400, "Bad Request: message thread not found")
         message = SentMessage(
             message_id=next(self._message_ids),
             chat_id=chat_id,
@@ -330,10 +395,9 @@ class FakeTelegram:
     def _refusal(
         self, chat_id: int, text: str, parse_mode: object, markup: object
     ) -> web.Response | None:
-        if chat_id in self.forbidden_chats:
-            return _error(403, "Forbidden: bot was kicked from the group chat")
-        if chat_id in self.missing_chats:
-            return _error(400, "Bad Request: chat not found")
+        refused = self._chat_refusal(chat_id)
+        if refused is not None:
+            return refused
         shown = text
         if parse_mode == "HTML":
             try:

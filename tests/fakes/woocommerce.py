@@ -112,6 +112,8 @@ class FakeStore:
     fail_status: int | None = None
     #: with fail_status, answer with an HTML page, as a security plugin or a proxy does
     fail_html: bool = False
+    #: WooCommerce's version, as GET /system_status tells it in environment.version
+    version: str = "9.4.2"
 
     def put_order(self, order: dict[str, Any]) -> None:
         """Store an order as the shop saved it (its date_modified_gmt as given)."""
@@ -149,6 +151,8 @@ def create_app(store: FakeStore) -> web.Application:
     app.router.add_get(f"{PREFIX}/webhooks", list_webhooks)
     app.router.add_post(f"{PREFIX}/webhooks", create_webhook)
     app.router.add_put(PREFIX + r"/webhooks/{id:\d+}", update_webhook)
+    app.router.add_post(f"{PREFIX}/webhooks/batch", batch_webhooks)
+    app.router.add_get(f"{PREFIX}/system_status", system_status)
     app.router.add_get(f"{PREFIX}/orders", list_orders)
     app.router.add_get(PREFIX + r"/orders/{id:\d+}", get_order)
     # WordPress answers unknown REST routes with JSON; paths outside /wp-json get a plain 404.
@@ -214,6 +218,23 @@ async def update_webhook(request: web.Request) -> web.Response:
     hook.secret = str(body.get("secret") or hook.secret)
     hook.name = str(body.get("name") or hook.name)
     return web.json_response(hook.to_json())
+
+
+async def batch_webhooks(request: web.Request) -> web.Response:
+    """POST /webhooks/batch: a write (the key needs write permission); this fake takes only an
+    empty batch, which changes nothing, and answers as WooCommerce does: one key per action
+    asked for, none here (PHP's empty array)."""
+    body = await _json_body(request)
+    if any(body.get(action) for action in ("create", "update", "delete")):
+        return _error(400, "fake_not_supported", "This fake takes only empty batches.")
+    return web.json_response([])
+
+
+async def system_status(request: web.Request) -> web.Response:
+    """GET /system_status: the part of it the bridge reads (environment.version)."""
+    store = request.app[STORE]
+    environment = {"home_url": "https://shop.example.com", "version": store.version}
+    return web.json_response({"environment": environment, "active_plugins": []})
 
 
 async def list_orders(request: web.Request) -> web.Response:
