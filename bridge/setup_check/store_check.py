@@ -65,17 +65,17 @@ async def check_store(session: aiohttp.ClientSession, store: StoreAccess) -> lis
 
 
 def _refused(where: str, exc: WooApiError) -> str:
+    if exc.code == "html" or exc.status not in (401, 403):
+        return f"{where}: {exc}"  # the client's own line says what answered and what to do
     if exc.status == 401:
         return (
             f"{where}: the REST API key was refused ({exc.wc_message or 'HTTP 401'}); create a "
             "key in WooCommerce > Settings > Advanced > REST API and set it again"
         )
-    if exc.status == 403:
-        return (
-            f"{where}: the key's user may not manage WooCommerce ({exc.wc_message or 'HTTP 403'}); "
-            "create the key for an Administrator or a Shop Manager"
-        )
-    return f"{where}: {exc}"
+    return (
+        f"{where}: the key's user may not manage WooCommerce ({exc.wc_message or 'HTTP 403'}); "
+        "create the key for an Administrator or a Shop Manager"
+    )
 
 
 def _webhooks(where: str, store: StoreAccess, hooks: list[Webhook]) -> list[Finding]:

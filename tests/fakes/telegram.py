@@ -306,10 +306,24 @@ class FakeTelegram:
         if refused is not None:
             return refused
         chat = self.chats.get(chat_id)
-        if chat is None:
-            return _chat(chat_id, None)
-        shown = {"id": chat_id, "type": chat.type, "title": chat.title}
-        return {**shown, "is_forum": True} if chat.is_forum else shown
+        shown = _chat(chat_id, None)
+        if chat is not None:
+            shown = {"id": chat_id, "type": chat.type, "title": chat.title}
+            if chat.is_forum:
+                shown["is_forum"] = True
+        # getChat answers a ChatFullInfo, which always has these fields.
+        gifts = dict.fromkeys(
+            (
+                "unlimited_gifts",
+                "limited_gifts",
+                "unique_gifts",
+                "premium_subscription",
+                "gifts_from_channels",
+            ),
+            False,
+        )
+        full = {"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": gifts}
+        return {**shown, **full}
 
     async def _m_getChatMember(self, params: dict[str, Any]) -> Any:
         chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
@@ -319,13 +333,11 @@ class FakeTelegram:
         chat = self.chats.get(chat_id, FakeChat())
         user = {"id": user_id, "is_bot": True, "first_name": "Shop bridge"}
         member = {"status": "member", **chat.member, "user": user}
-        if member["status"] == "restricted":
-            member.setdefault("can_send_messages", True)
-            member.setdefault("is_member", True)
+        # Each kind of ChatMember has its required fields (Bot API: ChatMember*).
+        for name in _MEMBER_FIELDS.get(str(member["status"]), ()):
+            member.setdefault(name, name not in _FALSE_BY_DEFAULT)
+        if member["status"] in ("restricted", "kicked"):
             member.setdefault("until_date", 0)
-        if member["status"] == "administrator":
-            member.setdefault("can_be_edited", False)
-            member.setdefault("is_anonymous", False)
         return member
 
     def _chat_refusal(self, chat_id: int) -> web.Response | None:
@@ -440,6 +452,44 @@ class FakeTelegram:
         if key not in self._buckets:
             self._buckets[key] = _Bucket(capacity, rate)
         return self._buckets[key]
+
+
+_ADMIN_RIGHTS = (
+    "can_be_edited",
+    "is_anonymous",
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+)
+_MEMBER_RIGHTS = (
+    "is_member",
+    "can_send_messages",
+    "can_send_audios",
+    "can_send_documents",
+    "can_send_photos",
+    "can_send_videos",
+    "can_send_video_notes",
+    "can_send_voice_notes",
+    "can_send_polls",
+    "can_send_other_messages",
+    "can_add_web_page_previews",
+    "can_change_info",
+    "can_invite_users",
+    "can_pin_messages",
+    "can_manage_topics",
+    "can_edit_tag",
+    "can_react_to_messages",
+)
+#: the fields each ChatMember status must carry, filled in when a test leaves them out
+_MEMBER_FIELDS = {"administrator": _ADMIN_RIGHTS, "restricted": _MEMBER_RIGHTS}
+_FALSE_BY_DEFAULT = {"can_be_edited", "is_anonymous"}
 
 
 def _chat(chat_id: int, thread_id: int | None) -> dict[str, Any]:
