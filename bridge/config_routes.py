@@ -139,6 +139,10 @@ class _RouteReader:
             stock_alerts=self._flag("stock_alerts"),
             low_stock_at=self._low_stock_at(),
         )
+        if route.stock_alerts and not route.names("product.updated"):
+            self.problem("stock_alerts", "needs product.updated in topics, which tells of stock")
+        if route.low_stock_at is not None and not route.stock_alerts:
+            self.problem("low_stock_at", "works only with stock_alerts = true in the same route")
         return route if self._ok else None
 
     def _chat_id(self) -> int:

@@ -129,8 +129,16 @@ def test_defaults_and_lenient_spellings(
         ('chat_id = -100\nmin_total = "100"', "key min_total: must be a number"),
         ("chat_id = -100\nmin_total = -1", "key min_total: must be a number"),
         ('chat_id = -100\nstock_alerts = "on"', "key stock_alerts: must be true or false"),
-        ("chat_id = -100\nlow_stock_at = 2.5", "key low_stock_at: must be a whole number"),
-        ('chat_id = -100\nlow_stock_at = "5"', "key low_stock_at: must be a whole number"),
+        (
+            "chat_id = -100\nstock_alerts = true\nlow_stock_at = 2.5",
+            "key low_stock_at: must be a whole number",
+        ),
+        ('chat_id = -100\nstock_alerts = true\nlow_stock_at = "5"', "key low_stock_at: must be"),
+        ("chat_id = -100\nlow_stock_at = 5", "key low_stock_at: works only with stock_alerts"),
+        (
+            'chat_id = -100\ntopics = ["order.*"]\nstock_alerts = true',
+            "key stock_alerts: needs product.updated in topics",
+        ),
         (
             'chat_id = -100\norder_updates = "some"',
             'key order_updates: must be "status-changes" or "all"',
