@@ -123,7 +123,8 @@ class StaffCommands:
             f"Last message sent: {last}\n"
             f"Dead letters: {stats.dead}\n"
             f"Uptime: {short_duration(self._clock.time() - self._lifecycle.started_at)}"
-            + self._setup_status()
+            # Other chats' ids and the stores' addresses are for the admins only.
+            + (self._setup_status() if chat_id is None else "")
             + await self._stores_status(),
             parse_mode=ParseMode.HTML,
             do_quote=False,

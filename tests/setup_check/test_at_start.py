@@ -115,3 +115,14 @@ async def test_the_exit_status_tells_a_script_whether_all_is_well(
     assert "rejected TELEGRAM_BOT_TOKEN" in out
     assert "WRONG-SECRET-TOKEN" not in out
     assert "s3cret-webhook" not in out
+
+
+async def test_group_chats_do_not_see_the_setup_check(
+    bridge: TestClient, fake_telegram: FakeTelegram
+) -> None:
+    report = bridge.server.app[SETUP]
+    await eventually(lambda: report.finished_at is not None)
+    fake_telegram.send_command("/status", chat_id=CHAT_ID, user_id=ADMIN)
+    status = (await replies(fake_telegram, CHAT_ID, 1))[-1].text
+    assert "Queued for this chat" in status
+    assert "Setup check" not in status
