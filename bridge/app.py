@@ -11,11 +11,14 @@ import functools
 import logging
 from collections.abc import AsyncIterator
 
+import aiohttp
 from aiohttp import web
 from yarl import URL
 
 from bridge import wiring
+from bridge.bot.access import Access
 from bridge.bot.commands import COMMANDS, StaffCommands
+from bridge.bot.order_actions import OrderActions
 from bridge.bot.runner import BotRunner, build_application
 from bridge.clock import Clock, ScheduleClock
 from bridge.config import Settings
@@ -100,11 +103,12 @@ def create_app(
     # Every secret this bridge holds is masked in its logs from here on.
     app[SECRETS] = secrets or Secrets()
     wiring.mask_secrets(app[SECRETS], settings, stores)
-    renderer = wiring.renderer(settings, stores.urls())
+    keyed = tuple(link.name for link in wiring.reconcile_links(stores))
+    # Orders of a store with a REST API key carry status buttons (docs/order-actions.md).
+    renderer = wiring.renderer(settings, stores.urls(), action_stores=keyed)
     renderer.compile_all()
     app[RENDERER] = renderer
     app[ROUTES] = load_routes(settings, stores.names)
-    keyed = tuple(link.name for link in wiring.reconcile_links(stores))
     app[RECOVERY] = RecoveryBoard(keyed, tuple(n for n in stores.names if n not in keyed))
     app.cleanup_ctx.extend([store_ctx, chats_ctx, bot_ctx, worker_ctx])
     app.cleanup_ctx.extend([gauges_ctx, metrics_listener_ctx])
@@ -151,6 +155,17 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         recovery=app[RECOVERY],
     )
     staff.register(application)
+    session = aiohttp.ClientSession()
+    actions = OrderActions(
+        app[STORE],
+        Access(settings.telegram_admin_ids, app[CHATS]),
+        app[RENDERER],
+        wiring.order_clients(session, app[STORES], settings.bridge_order_rest_timeout_seconds),
+        wiring.action_options(settings),
+        language_of=lambda chat_id: app[CHATS].routes.language_of(chat_id),
+        clock=app[CLOCK],
+    )
+    actions.register(application)
     runner = BotRunner(
         application,
         requests,
@@ -164,6 +179,7 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     runner.start()
     yield
     await runner.stop()
+    await session.close()
 
 
 async def worker_ctx(app: web.Application) -> AsyncIterator[None]:

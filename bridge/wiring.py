@@ -6,11 +6,13 @@ decided here, so that no package below the app has to know the settings' names.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
+import aiohttp
 from yarl import URL
 
 from bridge import redact
+from bridge.bot.order_actions import ActionOptions
 from bridge.bot.reach import Reach
 from bridge.bot.runner import Connection, WebhookMode
 from bridge.config import MessageSettings, Settings
@@ -22,10 +24,13 @@ from bridge.routing.digests import DigestPolicy
 from bridge.routing.targets import Routes
 from bridge.send.backoff import RetryPolicy
 from bridge.send.ratelimit import Limits
+from bridge.woo.rest import WooClient
 
 
 def render_options(
-    settings: MessageSettings, store_urls: Mapping[str, URL | None] | None = None
+    settings: MessageSettings,
+    store_urls: Mapping[str, URL | None] | None = None,
+    action_stores: Iterable[str] = (),
 ) -> RenderOptions:
     store = settings.woocommerce_store_url
     return RenderOptions(
@@ -36,13 +41,17 @@ def render_options(
         currency=settings.woocommerce_currency,
         override_dir=settings.bridge_templates_dir,
         store_urls=dict(store_urls or {}),
+        action_stores=frozenset(action_stores),
     )
 
 
 def renderer(
-    settings: MessageSettings, store_urls: Mapping[str, URL | None] | None = None
+    settings: MessageSettings,
+    store_urls: Mapping[str, URL | None] | None = None,
+    action_stores: Iterable[str] = (),
 ) -> Renderer:
-    return Renderer(render_options(settings, store_urls))
+    """`action_stores`: the stores whose orders carry status buttons (with a REST key)."""
+    return Renderer(render_options(settings, store_urls, action_stores))
 
 
 def telegram_connection(settings: Settings) -> Connection:
@@ -149,4 +158,23 @@ def reconcile_options(settings: Settings) -> ReconcileOptions:
         public_url=settings.bridge_public_url,
         reactivate=settings.bridge_webhook_reactivate,
         alert_chat_id=settings.telegram_alert_chat_id,
+    )
+
+
+def order_clients(
+    session: aiohttp.ClientSession, stores: Stores, timeout: float
+) -> dict[str, WooClient]:
+    """A REST client per store with a key: what the status buttons change orders through."""
+    return {
+        link.name: WooClient(
+            session, link.store_url, link.consumer_key, link.consumer_secret, timeout=timeout
+        )
+        for link in reconcile_links(stores)
+    }
+
+
+def action_options(settings: Settings) -> ActionOptions:
+    return ActionOptions(
+        staff=settings.telegram_admin_ids | settings.telegram_staff_ids,
+        confirm_seconds=settings.bridge_order_confirm_seconds,
     )

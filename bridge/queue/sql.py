@@ -98,8 +98,8 @@ MIGRATE_CHAT_MESSAGES = (
     " WHERE chat_id = ? AND status IN ('pending', 'sending')"
 )
 MARK_SENT = (
-    "UPDATE messages SET status = 'sent', sent_at = ?, updated_at = ?, last_error = NULL"
-    " WHERE id = ?"
+    "UPDATE messages SET status = 'sent', sent_at = ?, updated_at = ?, last_error = NULL,"
+    " telegram_id = ? WHERE id = ?"
 )
 RETRY_LATER = (
     "UPDATE messages SET status = 'pending', run_at = ?, last_error = ?, updated_at = ?,"
@@ -206,3 +206,25 @@ RECOVERED_SINCE = (
     " AND state = 'routed'"
 )
 LAST_WEBHOOK = "SELECT MAX(received_at) FROM events WHERE store = ? AND recovered = 0"
+
+# Order actions from Telegram: which event a sent message shows, every sent copy of an
+# order's messages, and the audit of what staff did.
+CARD_OF_MESSAGE = (
+    "SELECT e.store, e.body, e.id FROM messages m JOIN events e ON e.id = m.event_id"
+    " WHERE m.chat_id = ? AND m.telegram_id = ? AND e.topic LIKE 'order.%'"
+)
+ORDER_COPIES = (
+    "SELECT m.chat_id, m.telegram_id, m.text FROM messages m JOIN events e ON e.id = m.event_id"
+    " WHERE e.store = ? AND e.topic LIKE 'order.%' AND m.telegram_id IS NOT NULL"
+    " AND m.reply_markup IS NOT NULL"
+    " AND CAST(json_extract(CAST(e.body AS TEXT), '$.id') AS TEXT) = ?"
+    " ORDER BY m.id"
+)
+RECORD_ORDER_ACTION = (
+    "INSERT INTO order_actions (store, order_id, user_id, user_name, chat_id, action,"
+    " from_status, to_status, result, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+ORDER_ACTIONS = (
+    "SELECT id, store, order_id, user_id, user_name, chat_id, action, from_status, to_status,"
+    " result, at FROM order_actions ORDER BY id DESC LIMIT ?"
+)

@@ -28,6 +28,7 @@ from babel import Locale
 from yarl import URL
 
 from bridge.payloads import Payload, PayloadKind
+from bridge.queue.models import DEFAULT_STORE
 from bridge.render.formatting import Formatter
 from bridge.render.i18n import (
     BUILTIN_LANGUAGES,
@@ -39,6 +40,7 @@ from bridge.render.i18n import (
     normalize_language,
 )
 from bridge.render.links import OrderAdminUrls, admin_url, keyboard
+from bridge.render.order_buttons import DEFAULT_NEXT, status_rows, with_rows
 from bridge.render.telegram_html import MAX_MESSAGE_LENGTH, split_message, validate, visible_length
 from bridge.render.templates import (
     TemplateProblem,
@@ -97,6 +99,10 @@ class RenderOptions:
     #: every store the bridge serves, with its address; with more than one, each message
     #: starts with its store's name
     store_urls: Mapping[str, URL | None] = field(default_factory=dict)
+    #: stores whose orders get status buttons (those with a REST API key), and which
+    #: statuses each status leads to
+    action_stores: frozenset[str] = frozenset()
+    order_next: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: DEFAULT_NEXT)
 
     def url_of(self, store: str | None) -> URL | None:
         """The address of `store`; a store no longer configured has none."""
@@ -289,7 +295,19 @@ class Renderer:
             status_change=status_change,
             store=store or "",
         )
-        return context, keyboard([(label, url)])
+        markup = keyboard([(label, url)])
+        if self._has_actions(payload, store):
+            markup = with_rows(markup, status_rows(payload.status, fmt, self.options.order_next))
+        return context, markup
+
+    def _has_actions(self, payload: Payload, store: str | None) -> bool:
+        """Whether this is an order that staff can move on from its message."""
+        return (
+            payload.kind is PayloadKind.RESOURCE
+            and payload.resource == "order"
+            and payload.event != "deleted"
+            and (store or DEFAULT_STORE) in self.options.action_stores
+        )
 
     def _render_parts(
         self,

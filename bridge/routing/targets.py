@@ -122,6 +122,10 @@ class Routes:
     def names_chat(self, chat_id: int) -> bool:
         return any(r.target.chat_id == chat_id for r in self._routes)
 
+    def language_of(self, chat_id: int) -> str | None:
+        """The language of the first route to `chat_id` (None: the bridge's default)."""
+        return next((r.target.language for r in self._routes if r.target.chat_id == chat_id), None)
+
     def topics_for(self, chat_id: int, thread_id: int | None) -> list[str]:
         """Every topic this chat (or forum topic) receives, known topics first."""
         topics: list[str] = []

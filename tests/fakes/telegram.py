@@ -101,6 +101,9 @@ class FakeTelegram:
         self.commands: list[dict[str, Any]] = []
         self.callback_answers: list[dict[str, Any]] = []
         self.edits: list[dict[str, Any]] = []
+        #: what each sent message shows now, edits included: (chat id, message id) -> its
+        #: text and keyboard
+        self.shown: dict[tuple[int, int], tuple[str, Any]] = {}
         #: what setWebhook was last called with, None after deleteWebhook
         self.webhook: dict[str, Any] | None = None
         #: 429s the stub answered because a flood limit was broken
@@ -170,11 +173,15 @@ class FakeTelegram:
             "from": {"id": int(self.token.split(":")[0]), "is_bot": True, "first_name": "Bot"},
             "text": message.text,
         }
+        text, markup = self.shown.get((message.chat_id, message.message_id), (None, None))
+        if text is not None:
+            shown["text"] = text
+            markup = markup if isinstance(markup, dict | None) else json.loads(markup)
+            if markup is not None:
+                shown["reply_markup"] = markup
         if message.thread_id is not None:
             shown["message_thread_id"] = message.thread_id
             shown["is_topic_message"] = True
-        if message.reply_markup is not None:
-            shown["reply_markup"] = message.reply_markup
         self.push_update(
             {
                 "callback_query": {
@@ -262,24 +269,49 @@ class FakeTelegram:
         return True
 
     async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        if len(str(params.get("text", ""))) > 200:
+            return _error(400, "Bad Request: MESSAGE_TOO_LONG")
         self.callback_answers.append(params)
         return True
 
     async def _m_editMessageText(self, params: dict[str, Any]) -> Any:
-        problem = self._refusal(
-            int(params["chat_id"]),
-            str(params.get("text", "")),
-            params.get("parse_mode"),
-            params.get("reply_markup"),
-        )
+        chat_id, text = int(params["chat_id"]), str(params.get("text", ""))
+        markup = params.get("reply_markup")
+        problem = self._refusal(chat_id, text, params.get("parse_mode"), markup)
         if problem is not None:
             return problem
-        self.edits.append(params)
-        return True
+        return self._edit(params, text, markup)
 
     async def _m_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        text = self.shown[key][0] if key in self.shown else ""
+        return self._edit(params, text, params.get("reply_markup"))
+
+    def _edit(self, params: dict[str, Any], text: str, markup: Any) -> Any:
+        """Telegram's rules for edits: only the bot's own messages, and only real changes.
+        Without reply_markup an edit removes the keyboard."""
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        if key not in self.shown:
+            return _error(400, "Bad Request: message to edit not found")
+        if problem := _button_data_problem(markup):
+            return problem
+        if self.shown[key] == (text, markup):
+            return _error(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
+        self.shown[key] = (text, markup)
         self.edits.append(params)
-        return True
+        message = {
+            "message_id": key[1],
+            "date": int(time.time()),
+            "chat": _chat(key[0], None),
+            "text": text,
+        }
+        if markup is not None:
+            message["reply_markup"] = markup
+        return message
 
     async def _m_getUpdates(self, params: dict[str, Any]) -> Any:
         offset = int(params.get("offset") or 0)
@@ -319,6 +351,7 @@ class FakeTelegram:
             at=time.time(),
         )
         self.sent.append(message)
+        self.shown[(chat_id, message.message_id)] = (text, message.reply_markup)
         self._sent_changed.set()
         return {
             "message_id": message.message_id,
@@ -345,6 +378,8 @@ class FakeTelegram:
             return _error(400, "Bad Request: message text is empty")
         if length > 4096:
             return _error(400, "Bad Request: message is too long")
+        if problem := _button_data_problem(markup):
+            return problem
         for url in _button_urls(markup):
             host = urlsplit(url).hostname or ""
             if "." not in host or host.startswith(("localhost", "127.")):
@@ -384,6 +419,20 @@ def _chat(chat_id: int, thread_id: int | None) -> dict[str, Any]:
     if thread_id is not None:
         return {"id": chat_id, "type": "supergroup", "title": "Shop staff", "is_forum": True}
     return {"id": chat_id, "type": "group", "title": "Shop staff"}
+
+
+def _button_data_problem(markup: object) -> web.Response | None:
+    """callback_data must be 1-64 bytes of UTF-8."""
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    if not isinstance(markup, dict):
+        return None
+    for row in markup.get("inline_keyboard") or []:
+        for button in row:
+            data = button.get("callback_data") if isinstance(button, dict) else None
+            if data is not None and not 1 <= len(str(data).encode()) <= 64:
+                return _error(400, "Bad Request: BUTTON_DATA_INVALID")
+    return None
 
 
 def _button_urls(markup: object) -> list[str]:
