@@ -3,12 +3,17 @@ presses them, and a fake store whose REST API changes the order."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 
 import pytest
 from aiohttp.test_utils import TestClient
 
+from bridge.keys import SETTINGS
 from tests.actions.conftest import STAFF, STRANGER, order_message
 from tests.fakes.clock import ShiftedClock
 from tests.fakes.telegram import FakeTelegram
@@ -241,3 +246,33 @@ async def test_orders_of_a_store_without_a_rest_key_have_no_status_buttons(
     bridge = await open_shop(woocommerce_consumer_key=None, woocommerce_consumer_secret=None)
     _, [group, _] = await order_message(bridge, fake_shop, fake_telegram)
     assert not any(label in labels(group.reply_markup) for label in ("Completed", "Cancelled"))
+
+
+async def test_woo_bridge_actions_lists_the_audit(
+    open_shop: OpenShop, fake_shop: FakeStore, fake_telegram: FakeTelegram
+) -> None:
+    bridge = await open_shop()
+    _, [group, forum] = await order_message(bridge, fake_shop, fake_telegram)
+    fake_telegram.press_button(group, button_data(group, "Completed"), user_id=STAFF)
+    await answered(fake_telegram, 1)
+    fake_telegram.press_button(forum, button_data(forum, "On hold"), user_id=42)
+    await answered(fake_telegram, 2)
+    data_dir = bridge.server.app[SETTINGS].bridge_data_dir
+
+    run = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bridge", "actions"],
+        env={"PATH": os.environ.get("PATH", ""), "BRIDGE_DATA_DIR": str(data_dir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    listing = run.stdout
+
+    newest, oldest = listing.splitlines()[1:]
+    for part in ("#1001", "processing -> on-hold", "(42)", "race: the order was completed"):
+        assert part in newest
+    for part in ("#1001", "processing -> completed", "Staff (77)", "done"):
+        assert part in oldest
+    assert fake_shop.consumer_secret not in listing
