@@ -162,7 +162,7 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         app[RENDERER],
         wiring.order_clients(session, app[STORES], settings.bridge_order_rest_timeout_seconds),
         wiring.action_options(settings),
-        language_of=lambda chat_id: app[CHATS].routes.language_of(chat_id),
+        target_of=lambda chat_id: app[CHATS].routes.target_of(chat_id),
         clock=app[CLOCK],
     )
     actions.register(application)

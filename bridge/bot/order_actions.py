@@ -31,8 +31,9 @@ from bridge.queue.models import OrderAction, OrderState
 from bridge.queue.storage import Storage
 from bridge.render.labels import order_status_name
 from bridge.render.links import without_links
-from bridge.render.order_buttons import DESTRUCTIVE
+from bridge.render.order_buttons import DEFAULT_NEXT, DESTRUCTIVE
 from bridge.render.renderer import Renderer
+from bridge.routing.targets import Target
 from bridge.woo.rest import WooApiError, WooClient
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class OrderActions:
         clients: Mapping[str, WooClient],
         options: ActionOptions,
         *,
-        language_of: Callable[[int], str | None] = lambda chat_id: None,
+        target_of: Callable[[int], Target | None] = lambda chat_id: None,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._store = store
@@ -77,7 +78,8 @@ class OrderActions:
         self._renderer = renderer
         self._clients = clients
         self._options = options
-        self._language_of = language_of
+        #: the chat's route target: its language, its buttons, who may press them
+        self._target_of = target_of
         self._clock = clock
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._pending: dict[tuple[int, int, str], _Pending] = {}
@@ -101,7 +103,9 @@ class OrderActions:
             await query.answer()
             return
         user = query.from_user
-        if user.id not in self._options.staff:
+        target = self._target_of(message.chat.id)
+        by_chat = target is not None and target.actions_by_chat
+        if user.id not in self._options.staff and not by_chat:
             await query.answer(
                 "Sorry, only the shop's staff can change orders here. An admin can add your "
                 f"Telegram user id ({user.id}) to TELEGRAM_STAFF_IDS.",
@@ -125,6 +129,10 @@ class OrderActions:
             )
             return
         shown, wanted = match.groups()
+        if wanted not in _flow(target).get(shown, ()):
+            # Only what this chat's buttons offer: hand-made data cannot reach other statuses.
+            await query.answer("This chat's buttons do not offer that change.")
+            return
         order_id = str(payload.resource_id)
         number = str(payload.data.get("number") or order_id)
         if wanted in DESTRUCTIVE and not self._confirmed(chat_id, message_id, wanted, user.id):
@@ -221,8 +229,13 @@ class OrderActions:
         copies = await self._store.order_copies(act.store, act.order_id)
         when = dt.datetime.fromtimestamp(self._clock.time(), self._renderer.options.timezone)
         for copy in copies:
+            target = self._target_of(copy.chat_id)
             rendered = self._renderer.render(
-                payload, act.event_id, self._language_of(copy.chat_id), store=act.store
+                payload,
+                act.event_id,
+                target.language if target else None,
+                store=act.store,
+                order_next=_flow(target),
             )
             text = rendered.parts[-1] if len(rendered.parts) == 1 else copy.text
             if changed_to is not None:
@@ -260,6 +273,13 @@ class OrderActions:
             parse_mode=ParseMode.HTML,
             reply_markup=keyboard,
         )
+
+
+def _flow(target: Target | None) -> Mapping[str, tuple[str, ...]]:
+    """The statuses a chat's buttons offer, per current status."""
+    if target is None or target.order_actions is None:
+        return DEFAULT_NEXT
+    return dict(target.order_actions)
 
 
 @dataclass(frozen=True)

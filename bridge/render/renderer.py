@@ -189,13 +189,17 @@ class Renderer:
         now: dt.datetime | None = None,
         store: str | None = None,
         recovered: bool = False,
+        order_next: Mapping[str, tuple[str, ...]] | None = None,
     ) -> Rendered:
         """Render `payload` (an event of `store`) into message parts; never raises.
 
-        A `recovered` event (found through the REST API) says so in one line above it."""
+        A `recovered` event (found through the REST API) says so in one line above it.
+        `order_next`: the statuses an order's buttons offer (None: the bridge's default)."""
         code = self.language(language)
         try:
-            context, markup = self._context(payload, event_id, code, now, status_change, store)
+            context, markup = self._context(
+                payload, event_id, code, now, status_change, store, order_next
+            )
         except Exception:
             # Views are built to accept any payload; should one still fail, the event must
             # reach the chat all the same.
@@ -280,6 +284,7 @@ class Renderer:
         now: dt.datetime | None,
         status_change: Mapping[str, object] | None = None,
         store: str | None = None,
+        order_next: Mapping[str, tuple[str, ...]] | None = None,
     ) -> tuple[dict[str, Any], str | None]:
         fmt = replace(self.formatter(code), now=now or dt.datetime.now(dt.UTC))
         store_url = self.options.url_of(store)
@@ -297,7 +302,8 @@ class Renderer:
         )
         markup = keyboard([(label, url)])
         if self._has_actions(payload, store):
-            markup = with_rows(markup, status_rows(payload.status, fmt, self.options.order_next))
+            flow = self.options.order_next if order_next is None else order_next
+            markup = with_rows(markup, status_rows(payload.status, fmt, flow))
         return context, markup
 
     def _has_actions(self, payload: Payload, store: str | None) -> bool:

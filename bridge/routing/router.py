@@ -83,6 +83,7 @@ def decide(
             template_change,
             store=event.store,
             recovered=event.recovered,
+            order_next=None if target.order_actions is None else dict(target.order_actions),
         )
         last = len(rendered.parts) - 1
         messages.extend(

@@ -45,7 +45,6 @@ def action_settings(
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
             "telegram_chat_id": None,
-            "bridge_config": write_routes(tmp_path, SHOP_ROUTES),
             "telegram_staff_ids": str(STAFF),
             "woocommerce_store_url": str(server.make_url("")).rstrip("/"),
             "woocommerce_consumer_key": store.consumer_key,
@@ -53,6 +52,8 @@ def action_settings(
             "bridge_reconcile_interval_seconds": 0,
         }
         values.update(overrides)
+        if "bridge_config" not in values:
+            values["bridge_config"] = write_routes(tmp_path, SHOP_ROUTES)
         return make_settings(**values)
 
     return make

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -18,9 +19,35 @@ from tests.actions.conftest import STAFF, STRANGER, order_message
 from tests.fakes.clock import ShiftedClock
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.woocommerce import FakeStore
-from tests.helpers import button_data, db_rows, deliver, eventually
+from tests.helpers import (
+    FORUM_CHAT,
+    ORDERS_CHAT,
+    button_data,
+    db_rows,
+    deliver,
+    eventually,
+    write_routes,
+)
 
 OpenShop = Callable[..., Awaitable[TestClient]]
+
+
+def with_actions(group_lines: str, forum_lines: str = "") -> str:
+    """The orders group with `group_lines` added to its route; the forum's orders topic."""
+    return f"""
+[[routes]]
+name = "orders"
+chat_id = {ORDERS_CHAT}
+topics = ["order.*"]
+{group_lines}
+
+[[routes]]
+name = "forum: orders"
+chat_id = {FORUM_CHAT}
+thread_id = 12
+topics = ["order.*"]
+{forum_lines}
+"""
 
 
 def labels(markup: object) -> list[str]:
@@ -206,13 +233,17 @@ async def test_failures_answer_in_one_sentence_and_change_nothing(
     open_shop: OpenShop,
     fake_shop: FakeStore,
     fake_telegram: FakeTelegram,
+    tmp_path: Path,
     fault: str,
     expected: str,
     result: str,
 ) -> None:
-    bridge = await open_shop(bridge_order_rest_timeout_seconds=0.3)
-    _, [group, _] = await order_message(bridge, fake_shop, fake_telegram)
-    data = button_data(group, "Completed")
+    # "shipped" is offered here, but this store has no such status.
+    offered = 'order_actions = { processing = ["completed", "shipped"] }'
+    routes = write_routes(tmp_path, with_actions(offered))
+    bridge = await open_shop(bridge_order_rest_timeout_seconds=0.3, bridge_config=routes)
+    _, [group, forum] = await order_message(bridge, fake_shop, fake_telegram)
+    data = "os:processing:completed"  # as a button of the default flow would send
     match fault:
         case "timeout":
             fake_shop.delay = 1.0
@@ -223,7 +254,7 @@ async def test_failures_answer_in_one_sentence_and_change_nothing(
         case "404":
             del fake_shop.orders[1001]
         case "400":
-            data = "os:processing:shipped"  # a status this store does not have
+            data = button_data(group, "Shipped")
 
     fake_telegram.press_button(group, data, user_id=STAFF)
 
@@ -236,7 +267,7 @@ async def test_failures_answer_in_one_sentence_and_change_nothing(
     # The bot goes on handling updates.
     fake_shop.delay, fake_shop.fail_status, fake_shop.permissions = 0.0, None, "read_write"
     if fault != "404":
-        fake_telegram.press_button(group, button_data(group, "Completed"), user_id=STAFF)
+        fake_telegram.press_button(forum, "os:processing:completed", user_id=STAFF)
         assert await answered(fake_telegram, 2) == "Order #1001 is now Completed."
 
 
@@ -276,3 +307,26 @@ async def test_woo_bridge_actions_lists_the_audit(
     for part in ("#1001", "processing -> completed", "Staff (77)", "done"):
         assert part in oldest
     assert fake_shop.consumer_secret not in listing
+
+
+async def test_a_route_chooses_its_buttons_turns_them_off_or_trusts_its_chat(
+    open_shop: OpenShop, fake_shop: FakeStore, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    group_lines = 'order_actions = { processing = ["completed"] }\norder_actions_by = "chat"'
+    routes = write_routes(tmp_path, with_actions(group_lines, "order_actions = false"))
+    bridge = await open_shop(bridge_config=routes)
+    _, [group, forum] = await order_message(bridge, fake_shop, fake_telegram)
+
+    assert labels(group.reply_markup) == ["Completed"]
+    assert labels(forum.reply_markup) == []
+    # A status this chat is not offered cannot be asked for by hand.
+    fake_telegram.press_button(group, "os:processing:on-hold", user_id=STRANGER)
+    assert await answered(fake_telegram, 1) == "This chat's buttons do not offer that change."
+    assert fake_shop.calls("PUT") == []
+    # Every member of the group may press its buttons.
+    fake_telegram.press_button(group, button_data(group, "Completed"), user_id=STRANGER)
+    assert await answered(fake_telegram, 2) == "Order #1001 is now Completed."
+    # Not in the forum, whose route trusts only the staff.
+    fake_telegram.press_button(forum, "os:completed:processing", user_id=STRANGER)
+    assert "TELEGRAM_STAFF_IDS" in await answered(fake_telegram, 3)
+    assert [row[-1] for row in audit(bridge)] == ["done"]
