@@ -19,6 +19,7 @@ from bridge import wiring
 from bridge.bot.access import Access
 from bridge.bot.commands import COMMANDS, StaffCommands
 from bridge.bot.order_actions import OrderActions
+from bridge.bot.order_commands import OrderCommands
 from bridge.bot.runner import BotRunner, build_application
 from bridge.clock import Clock, ScheduleClock
 from bridge.config import Settings
@@ -166,6 +167,13 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         clock=app[CLOCK],
     )
     actions.register(application)
+    OrderCommands(
+        app[STORE],
+        Access(settings.telegram_admin_ids, app[CHATS]),
+        actions,
+        app[RENDERER],
+        clock=app[CLOCK],
+    ).register(application)
     runner = BotRunner(
         application,
         requests,

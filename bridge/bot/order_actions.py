@@ -26,7 +26,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 from bridge.bot.access import Access
 from bridge.bot.order_words import failure_sentence, who
 from bridge.clock import SYSTEM_CLOCK, Clock
-from bridge.payloads import PayloadKind, parse_payload
+from bridge.payloads import parse_payload
 from bridge.queue.models import OrderAction, OrderState
 from bridge.queue.storage import Storage
 from bridge.render.labels import order_status_name
@@ -104,8 +104,7 @@ class OrderActions:
             return
         user = query.from_user
         target = self._target_of(message.chat.id)
-        by_chat = target is not None and target.actions_by_chat
-        if user.id not in self._options.staff and not by_chat:
+        if not self.may_act(user.id, message.chat.id):
             await query.answer(
                 "Sorry, only the shop's staff can change orders here. An admin can add your "
                 f"Telegram user id ({user.id}) to TELEGRAM_STAFF_IDS.",
@@ -117,12 +116,7 @@ class OrderActions:
         if card is None:
             await query.answer("This message is not about an order the bridge knows.")
             return
-        store, body, event_id = card
-        payload = parse_payload("order.updated", body)
-        client = self._clients.get(store)
-        if payload.kind is not PayloadKind.RESOURCE or payload.resource_id is None:
-            await query.answer("This message is not about an order the bridge knows.")
-            return
+        client = self._clients.get(card.store)
         if client is None:
             await query.answer(
                 "The bridge has no REST API key for this store, so it cannot change orders."
@@ -133,8 +127,7 @@ class OrderActions:
             # Only what this chat's buttons offer: hand-made data cannot reach other statuses.
             await query.answer("This chat's buttons do not offer that change.")
             return
-        order_id = str(payload.resource_id)
-        number = str(payload.data.get("number") or order_id)
+        order_id = number = card.order_id
         if wanted in DESTRUCTIVE and not self._confirmed(chat_id, message_id, wanted, user.id):
             label = order_status_name(wanted)
             seconds = round(self._options.confirm_seconds)
@@ -144,11 +137,34 @@ class OrderActions:
                 show_alert=True,
             )
             return
-        lock = self._locks.setdefault((store, order_id), asyncio.Lock())
+        lock = self._locks.setdefault((card.store, order_id), asyncio.Lock())
         async with lock:
-            action = _Act(store, order_id, number, user.id, who(user), chat_id, event_id)
+            action = _Act(card.store, order_id, number, user.id, who(user), chat_id, card.event_id)
             answer = await self._act(client, action, shown, wanted)
         await query.answer(answer, show_alert=False)
+
+    @property
+    def confirm_seconds(self) -> float:
+        return self._options.confirm_seconds
+
+    def may_act(self, user_id: int, chat_id: int) -> bool:
+        """Staff may act everywhere; anyone in a chat whose route says order_actions_by = "chat"."""
+        target = self._target_of(chat_id)
+        return user_id in self._options.staff or (target is not None and target.actions_by_chat)
+
+    def client_for(self, store: str | None = None) -> tuple[str, WooClient] | None:
+        """A store's REST client (the only one when `store` is None and there is one)."""
+        if store is None and len(self._clients) == 1:
+            store = next(iter(self._clients))
+        client = self._clients.get(store or "")
+        return None if client is None or store is None else (store, client)
+
+    def flow_of(self, chat_id: int) -> Mapping[str, tuple[str, ...]]:
+        return _flow(self._target_of(chat_id))
+
+    def language_of(self, chat_id: int) -> str | None:
+        target = self._target_of(chat_id)
+        return target.language if target else None
 
     def _confirmed(self, chat_id: int, message_id: int, wanted: str, user_id: int) -> bool:
         """Whether this tap confirms an earlier one; otherwise it starts a confirmation."""

@@ -38,3 +38,22 @@ def failure_sentence(exc: WooApiError, number: str, wanted: str) -> str:
                 f"The store answered HTTP {exc.status}, so order #{number} was not changed; "
                 "the bridge's log has the details."
             )
+
+
+def note_failure(exc: WooApiError, number: str) -> str:
+    """Why a note (or a look-up) on order #`number` did not go through."""
+    match exc.status:
+        case None:
+            return "The store did not answer in time; try again in a moment."
+        case 401 | 403:
+            return (
+                f"The store refused the bridge's REST API key (HTTP {exc.status}); "
+                "the key needs Read/Write permission."
+            )
+        case 404:
+            return f"Order #{number} does not exist in the store."
+        case _:
+            return (
+                f"The store answered HTTP {exc.status}; nothing was done. "
+                "The bridge's log has the details."
+            )

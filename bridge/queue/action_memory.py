@@ -4,28 +4,35 @@ message shows, every chat's copy of an order's messages, and the audit of action
 from __future__ import annotations
 
 from bridge.queue import sql
-from bridge.queue.models import OrderAction, OrderCopy
+from bridge.queue.models import OrderAction, OrderCard, OrderCopy
 from bridge.queue.sqlite_base import SQLiteBase
 
 
 class ActionMemory(SQLiteBase):
     """The store's operations for order actions."""
 
-    async def card_of_message(
-        self, chat_id: int, telegram_id: int
-    ) -> tuple[str, bytes, int] | None:
-        """The store, raw order payload and event id behind the bot's message `telegram_id`.
+    async def card_of_message(self, chat_id: int, telegram_id: int) -> OrderCard | None:
+        """The order behind the bot's message `telegram_id` in a chat, if it is about one.
 
         This row, not the button's data, says which order a tap acts on."""
-        rows = await self._run(self._query, sql.CARD_OF_MESSAGE, (chat_id, telegram_id))
-        if not rows:
+        params = (chat_id, telegram_id, chat_id, telegram_id)
+        rows = await self._run(self._query, sql.CARD_OF_MESSAGE, params)
+        if not rows or rows[0][1] is None:
             return None
-        store, body, event_id = rows[0]
-        return str(store), bytes(body), int(event_id)
+        store, order_id, event_id = rows[0]
+        return OrderCard(str(store), str(order_id), int(event_id))
+
+    async def save_order_card(
+        self, chat_id: int, telegram_id: int, store: str, order_id: str, text: str
+    ) -> None:
+        """An order card the bot posted on request, so that its buttons work."""
+        params = (chat_id, telegram_id, store, order_id, text, self._clock.time())
+        await self._run(self._execute, sql.SAVE_ORDER_CARD, params)
 
     async def order_copies(self, store: str, order_id: str) -> list[OrderCopy]:
         """Every sent message with buttons about this order, in every chat."""
-        rows = await self._run(self._query, sql.ORDER_COPIES, (store, order_id))
+        params = (store, order_id, store, order_id)
+        rows = await self._run(self._query, sql.ORDER_COPIES, params)
         return [OrderCopy(int(r[0]), int(r[1]), str(r[2])) for r in rows]
 
     async def record_order_action(self, action: OrderAction) -> None:

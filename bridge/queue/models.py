@@ -227,6 +227,16 @@ class QueueStats:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderCard:
+    """The order a message of the bot is about."""
+
+    store: str
+    order_id: str
+    #: the event it was made from; 0 for a card posted on request (/order)
+    event_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class OrderCopy:
     """One chat's sent copy of a message about an order."""
 

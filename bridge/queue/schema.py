@@ -144,5 +144,16 @@ MIGRATIONS: tuple[str, ...] = (
         at          REAL NOT NULL
     );
     CREATE INDEX order_actions_order ON order_actions(store, order_id, id);
+    -- Order cards the bot posted on request (/order): their buttons act on this order.
+    CREATE TABLE order_cards (
+        chat_id     INTEGER NOT NULL,
+        telegram_id INTEGER NOT NULL,
+        store       TEXT NOT NULL,
+        order_id    TEXT NOT NULL,
+        text        TEXT NOT NULL,
+        created_at  REAL NOT NULL,
+        PRIMARY KEY (chat_id, telegram_id)
+    );
+    CREATE INDEX order_cards_order ON order_cards(store, order_id);
     """,
 )

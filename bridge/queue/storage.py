@@ -18,6 +18,7 @@ from bridge.queue.models import (
     IncomingEvent,
     MuteRecord,
     OrderAction,
+    OrderCard,
     OrderCopy,
     OrderState,
     OutgoingMessage,
@@ -135,9 +136,10 @@ class Storage(Protocol):
 
     # retention
     # Order actions from Telegram
-    async def card_of_message(
-        self, chat_id: int, telegram_id: int
-    ) -> tuple[str, bytes, int] | None: ...
+    async def card_of_message(self, chat_id: int, telegram_id: int) -> OrderCard | None: ...
+    async def save_order_card(
+        self, chat_id: int, telegram_id: int, store: str, order_id: str, text: str
+    ) -> None: ...
     async def order_copies(self, store: str, order_id: str) -> list[OrderCopy]: ...
     async def record_order_action(self, action: OrderAction) -> None: ...
     async def order_actions(self, limit: int = 50) -> list[OrderAction]: ...

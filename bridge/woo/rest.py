@@ -169,6 +169,14 @@ class WooClient:
             raise self._error(f"the store answered GET {self._api}/orders/{order_id} with no order")
         return data
 
+    async def latest_orders(self, status: str, count: int = 10) -> list[dict[str, object]]:
+        """The `count` newest orders in `status`, newest first."""
+        query = {"status": status, "per_page": str(count), "orderby": "date", "order": "desc"}
+        data, _ = await self._call("GET", query=query, base=self._api / "orders")
+        if not isinstance(data, list):
+            raise self._error(f"the store answered GET {self._api}/orders with no list")
+        return [item for item in data if isinstance(item, dict)]
+
     async def set_order_status(self, order_id: str, status: str) -> dict[str, object]:
         """Move an order to `status`; returns the order as saved."""
         data, _ = await self._call(

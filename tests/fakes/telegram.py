@@ -145,8 +145,10 @@ class FakeTelegram:
         user_id: int,
         chat_type: str = "group",
         thread_id: int | None = None,
+        reply_to: SentMessage | None = None,
     ) -> None:
-        """Deliver a message from a user, e.g. `/mute order.*`."""
+        """Deliver a message from a user, e.g. `/mute order.*`, optionally a reply to one of
+        the bot's messages (which privacy mode lets the bot see)."""
         entities = []
         if text.startswith("/"):
             entities.append({"type": "bot_command", "offset": 0, "length": len(text.split()[0])})
@@ -161,6 +163,15 @@ class FakeTelegram:
         if thread_id is not None:
             message["message_thread_id"] = thread_id
             message["is_topic_message"] = True
+        if reply_to is not None:
+            text_now, _ = self.shown.get((reply_to.chat_id, reply_to.message_id), ("", None))
+            message["reply_to_message"] = {
+                "message_id": reply_to.message_id,
+                "date": int(reply_to.at),
+                "chat": _chat(reply_to.chat_id, reply_to.thread_id),
+                "from": {"id": int(self.token.split(":")[0]), "is_bot": True, "first_name": "Bot"},
+                "text": text_now or reply_to.text,
+            }
         self.push_update({"message": message})
 
     def press_button(self, message: SentMessage, data: str, *, user_id: int) -> str:

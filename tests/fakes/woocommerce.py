@@ -242,10 +242,12 @@ async def list_orders(request: web.Request) -> web.Response:
             return _error(400, "rest_invalid_param", f"Invalid parameter(s): {name}")
         # Without dates_are_gmt the value is compared with the site's local dates.
         bounds[name] = parsed if gmt else parsed - _hours(store.site_offset_hours)
+    wanted = request.query.get("status", "any").split(",")
     found = [
         order
         for order in store.orders.values()
         if order.get("status") not in ("trash", "auto-draft")
+        and ("any" in wanted or order.get("status") in wanted)
         and ("modified_after" not in bounds or _modified(order) > bounds["modified_after"])
         and ("modified_before" not in bounds or _modified(order) < bounds["modified_before"])
     ]
