@@ -29,7 +29,8 @@ from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.payloads import parse_payload
 from bridge.queue.models import OrderAction, OrderState
 from bridge.queue.storage import Storage
-from bridge.render.labels import order_status_name
+from bridge.render.formatting import Formatter
+from bridge.render.labels import ORDER_STATUSES
 from bridge.render.links import without_links
 from bridge.render.order_buttons import DEFAULT_NEXT, DESTRUCTIVE
 from bridge.render.renderer import Renderer
@@ -96,8 +97,9 @@ class OrderActions:
         self._bot = context.bot
         message = query.message
         match = _DATA.match(query.data or "")
+        fmt = self.words(message.chat.id if message is not None else 0)
         if message is None or not message.is_accessible or match is None:
-            await query.answer("This button no longer works; use /order in the chat.")
+            await query.answer(fmt.gettext("This button no longer works; use /order in the chat."))
             return
         if self._access.place(update) is None:
             await query.answer()
@@ -105,42 +107,47 @@ class OrderActions:
         user = query.from_user
         target = self._target_of(message.chat.id)
         if not self.may_act(user.id, message.chat.id):
-            await query.answer(
+            refusal = fmt.gettext(
                 "Sorry, only the shop's staff can change orders here. An admin can add your "
-                f"Telegram user id ({user.id}) to TELEGRAM_STAFF_IDS.",
-                show_alert=True,
+                "Telegram user id (%(user_id)s) to TELEGRAM_STAFF_IDS."
             )
+            await query.answer(refusal % {"user_id": user.id}, show_alert=True)
             return
         chat_id, message_id = message.chat.id, message.message_id
         card = await self._store.card_of_message(chat_id, message_id)
         if card is None:
-            await query.answer("This message is not about an order the bridge knows.")
+            await query.answer(fmt.gettext("This message is not about an order the bridge knows."))
             return
         client = self._clients.get(card.store)
         if client is None:
             await query.answer(
-                "The bridge has no REST API key for this store, so it cannot change orders."
+                fmt.gettext(
+                    "The bridge has no REST API key for this store, so it cannot change orders."
+                )
             )
             return
         shown, wanted = match.groups()
         if wanted not in _flow(target).get(shown, ()):
             # Only what this chat's buttons offer: hand-made data cannot reach other statuses.
-            await query.answer("This chat's buttons do not offer that change.")
+            await query.answer(fmt.gettext("This chat's buttons do not offer that change."))
             return
         order_id = number = card.order_id
         if wanted in DESTRUCTIVE and not self._confirmed(chat_id, message_id, wanted, user.id):
-            label = order_status_name(wanted)
-            seconds = round(self._options.confirm_seconds)
-            await query.answer(
-                f"Tap “{label}” again within {seconds} s to confirm: order #{number} "
-                f"will be {label.lower()}.",
-                show_alert=True,
+            ask = fmt.gettext(
+                "Tap “%(status)s” again within %(seconds)s s to confirm the change of order "
+                "#%(number)s."
             )
+            values = {
+                "status": fmt.label(ORDER_STATUSES, wanted),
+                "seconds": round(self._options.confirm_seconds),
+                "number": number,
+            }
+            await query.answer(ask % values, show_alert=True)
             return
         lock = self._locks.setdefault((card.store, order_id), asyncio.Lock())
         async with lock:
             action = _Act(card.store, order_id, number, user.id, who(user), chat_id, card.event_id)
-            answer = await self._act(client, action, shown, wanted)
+            answer = await self._act(client, action, shown, wanted, fmt)
         await query.answer(answer, show_alert=False)
 
     @property
@@ -166,6 +173,10 @@ class OrderActions:
         target = self._target_of(chat_id)
         return target.language if target else None
 
+    def words(self, chat_id: int) -> Formatter:
+        """Translations and status names in the chat's language."""
+        return self._renderer.formatter(self._renderer.language(self.language_of(chat_id)))
+
     def _confirmed(self, chat_id: int, message_id: int, wanted: str, user_id: int) -> bool:
         """Whether this tap confirms an earlier one; otherwise it starts a confirmation."""
         now = self._clock.monotonic()
@@ -178,22 +189,24 @@ class OrderActions:
         self._pending[key] = _Pending(user_id, now + self._options.confirm_seconds)
         return False
 
-    async def _act(self, client: WooClient, act: _Act, shown: str, wanted: str) -> str:
+    async def _act(
+        self, client: WooClient, act: _Act, shown: str, wanted: str, fmt: Formatter
+    ) -> str:
         """Change the order if it still shows `shown`; the sentence that answers the tap."""
         try:
             order = await client.order(act.order_id)
         except WooApiError as exc:
-            return await self._failed(act, shown, wanted, exc)
+            return await self._failed(act, shown, wanted, exc, fmt)
         current = str(order.get("status") or "")
         if current != shown:
             await self._audit(act, shown, wanted, f"race: the order was {current}")
             await self._refresh(act, order, None)
-            label = order_status_name(current)
-            return f"Order #{act.number} is already {label}; nothing was changed."
+            already = fmt.gettext("Order #%(number)s is already %(status)s; nothing was changed.")
+            return already % {"number": act.number, "status": fmt.label(ORDER_STATUSES, current)}
         try:
             saved = await client.set_order_status(act.order_id, wanted)
         except WooApiError as exc:
-            return await self._failed(act, shown, wanted, exc)
+            return await self._failed(act, shown, wanted, exc, fmt)
         # The order.updated WooCommerce sends for this change says nothing new: remembering
         # the status now makes the router take it for a save without a status change.
         modified = saved.get("date_modified_gmt") or saved.get("date_modified") or ""
@@ -209,10 +222,12 @@ class OrderActions:
         except WooApiError as exc:
             log.warning("order %s: status set, but the note was refused: %s", act.number, exc)
         await self._refresh(act, saved, wanted)
-        label = order_status_name(wanted)
-        return f"Order #{act.number} is now {label}."
+        done = fmt.gettext("Order #%(number)s is now %(status)s.")
+        return done % {"number": act.number, "status": fmt.label(ORDER_STATUSES, wanted)}
 
-    async def _failed(self, act: _Act, shown: str, wanted: str, exc: WooApiError) -> str:
+    async def _failed(
+        self, act: _Act, shown: str, wanted: str, exc: WooApiError, fmt: Formatter
+    ) -> str:
         log.warning(
             "order %s: could not change its status to %s: %s",
             act.number,
@@ -221,7 +236,7 @@ class OrderActions:
             extra={"chat_id": act.chat_id},
         )
         await self._audit(act, shown, wanted, f"failed: {exc.status or 'unreachable'}")
-        return failure_sentence(exc, act.number, wanted)
+        return failure_sentence(exc, act.number, wanted, fmt)
 
     async def _audit(self, act: _Act, shown: str, wanted: str, result: str) -> None:
         await self._store.record_order_action(
@@ -255,7 +270,7 @@ class OrderActions:
             )
             text = rendered.parts[-1] if len(rendered.parts) == 1 else copy.text
             if changed_to is not None:
-                label = order_status_name(changed_to)
+                label = self.words(copy.chat_id).label(ORDER_STATUSES, changed_to)
                 text += (
                     f"\n\n✅ {html.escape(label)} · {html.escape(act.user_name)} · "
                     f"{when:%Y-%m-%d %H:%M}"

@@ -208,7 +208,10 @@ class OrderCommands:
             log.warning("order %s: note refused: %s", order_id, exc)
             await message.reply_text(note_failure(exc, order_id))
             return
-        await message.reply_text(f"📝 Private note added to order #{order_id}.")
+        added = self._actions.words(message.chat_id).gettext(
+            "📝 Private note added to order #%(number)s."
+        )
+        await message.reply_text(added % {"number": order_id})
 
     async def order(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/order <number>: the order's card as the store has it now, with its buttons."""

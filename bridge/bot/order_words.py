@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from telegram import User
 
-from bridge.render.labels import order_status_name
+from bridge.render.formatting import Formatter
+from bridge.render.labels import ORDER_STATUSES
 from bridge.woo.rest import WooApiError
 
 
@@ -15,29 +16,34 @@ def who(user: User) -> str:
     return f"{name} (@{user.username})" if user.username else name
 
 
-def failure_sentence(exc: WooApiError, number: str, wanted: str) -> str:
-    """Why order #`number` was not changed, and what to do about it."""
-    label = order_status_name(wanted)
+def failure_sentence(exc: WooApiError, number: str, wanted: str, fmt: Formatter) -> str:
+    """Why order #`number` was not changed, and what to do about it, in `fmt`'s language."""
+    values = {"number": number, "code": exc.status, "status": fmt.label(ORDER_STATUSES, wanted)}
     match exc.status:
         case None:
-            return (
-                f"The store did not answer in time, so order #{number} was not changed; "
+            text = fmt.gettext(
+                "The store did not answer in time, so order #%(number)s was not changed; "
                 "try again in a moment."
             )
         case 401 | 403:
-            return (
-                f"The store refused the bridge's REST API key (HTTP {exc.status}), so order "
-                f"#{number} was not changed; the key needs Read/Write permission."
+            text = fmt.gettext(
+                "The store refused the bridge's REST API key (HTTP %(code)s), so order "
+                "#%(number)s was not changed; the key needs Read/Write permission."
             )
         case 404:
-            return f"Order #{number} no longer exists in the store; nothing was changed."
+            text = fmt.gettext(
+                "Order #%(number)s no longer exists in the store; nothing was changed."
+            )
         case 400:
-            return f"The store does not accept “{label}” for order #{number}; nothing was changed."
+            text = fmt.gettext(
+                "The store does not accept “%(status)s” for order #%(number)s; nothing was changed."
+            )
         case _:
-            return (
-                f"The store answered HTTP {exc.status}, so order #{number} was not changed; "
+            text = fmt.gettext(
+                "The store answered HTTP %(code)s, so order #%(number)s was not changed; "
                 "the bridge's log has the details."
             )
+    return text % values
 
 
 def note_failure(exc: WooApiError, number: str) -> str:

@@ -330,3 +330,18 @@ async def test_a_route_chooses_its_buttons_turns_them_off_or_trusts_its_chat(
     fake_telegram.press_button(forum, "os:completed:processing", user_id=STRANGER)
     assert "TELEGRAM_STAFF_IDS" in await answered(fake_telegram, 3)
     assert [row[-1] for row in audit(bridge)] == ["done"]
+
+
+async def test_buttons_and_answers_speak_the_chats_language(
+    open_shop: OpenShop, fake_shop: FakeStore, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    routes = write_routes(tmp_path, with_actions('language = "vi"', 'language = "pt_BR"'))
+    bridge = await open_shop(bridge_config=routes)
+    _, [group, forum] = await order_message(bridge, fake_shop, fake_telegram)
+
+    assert labels(group.reply_markup) == ["Đã hoàn thành", "Tạm giữ", "Đã hủy"]
+    fake_telegram.press_button(group, "os:processing:completed", user_id=STAFF)
+    assert await answered(fake_telegram, 1) == "Đơn hàng #1001 giờ là Đã hoàn thành."
+    fake_telegram.press_button(forum, "os:processing:completed", user_id=STRANGER)
+    assert (await answered(fake_telegram, 2)).startswith("Desculpe, só a equipe da loja")
+    assert bridge is not None
