@@ -182,6 +182,7 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         retry=(settings.bridge_retry_base_seconds, settings.bridge_retry_max_seconds),
         webhook=wiring.webhook_mode(settings),
         reach=wiring.reach(settings),
+        menus=wiring.menus(app[RENDERER]),
     )
     app[BOT] = runner
     runner.start()

@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 import aiohttp
+from telegram import BotCommand
 from yarl import URL
 
 from bridge import redact
+from bridge.bot import menu as bot_menu
+from bridge.bot.commands import COMMANDS
 from bridge.bot.order_actions import ActionOptions
 from bridge.bot.reach import Reach
 from bridge.bot.runner import Connection, WebhookMode
@@ -19,6 +22,7 @@ from bridge.config import MessageSettings, Settings
 from bridge.config_stores import Stores
 from bridge.queue.retention import Retention
 from bridge.recovery.reconciler import ReconcileOptions, StoreLink
+from bridge.render.i18n import BUILTIN_LANGUAGES
 from bridge.render.renderer import Renderer, RenderOptions
 from bridge.routing.digests import DigestPolicy
 from bridge.routing.targets import Routes
@@ -177,4 +181,11 @@ def action_options(settings: Settings) -> ActionOptions:
     return ActionOptions(
         staff=settings.telegram_admin_ids | settings.telegram_staff_ids,
         confirm_seconds=settings.bridge_order_confirm_seconds,
+    )
+
+
+def menus(renderer: Renderer) -> dict[str, list[BotCommand]]:
+    """The command menu in each built-in language besides English."""
+    return bot_menu.menus(
+        COMMANDS, BUILTIN_LANGUAGES, lambda code: renderer.formatter(code).gettext
     )

@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp.test_utils import TestClient
 
+from bridge.bot.commands import COMMANDS
+from bridge.bot.menu import DESCRIPTIONS
 from tests.actions.conftest import STAFF, STRANGER, order_message
 from tests.fakes.clock import ShiftedClock
 from tests.fakes.telegram import FakeTelegram, SentMessage
@@ -135,3 +137,22 @@ async def test_orders_lists_the_latest_in_a_status(
     assert "#2100" in held.text
     assert "On hold" in held.text
     assert bridge is not None
+
+
+async def test_the_command_menu_is_registered_in_each_language(
+    open_shop: OpenShop, fake_telegram: FakeTelegram
+) -> None:
+    await open_shop()
+    await eventually(lambda: {"", "vi", "pt"} <= set(fake_telegram.menus))
+
+    english = {c["command"]: c["description"] for c in fake_telegram.menus[""]}
+    for code in ("vi", "pt"):
+        menu = {c["command"]: c["description"] for c in fake_telegram.menus[code]}
+        assert menu.keys() == english.keys()
+        assert {"order", "orders", "note"} <= menu.keys()
+        assert all(menu[name] != english[name] for name in menu)  # every one translated
+    assert fake_telegram.menus["vi"][0]["description"] == "Bot này làm gì, và ID của nhóm này"
+
+
+def test_every_menu_description_is_marked_for_translation() -> None:
+    assert {c.description for c in COMMANDS} <= set(DESCRIPTIONS)

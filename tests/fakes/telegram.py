@@ -99,6 +99,8 @@ class FakeTelegram:
         self.sent: list[SentMessage] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.commands: list[dict[str, Any]] = []
+        #: the command menu per language_code ("" for the default one)
+        self.menus: dict[str, list[dict[str, Any]]] = {}
         self.callback_answers: list[dict[str, Any]] = []
         self.edits: list[dict[str, Any]] = []
         #: what each sent message shows now, edits included: (chat id, message id) -> its
@@ -268,7 +270,13 @@ class FakeTelegram:
         }
 
     async def _m_setMyCommands(self, params: dict[str, Any]) -> Any:
-        self.commands = list(params.get("commands") or [])
+        code = str(params.get("language_code") or "")
+        if code and not (len(code) == 2 and code.isalpha() and code.islower()):
+            return _error(400, "Bad Request: invalid language code specified")  # ISO 639-1
+        commands = list(params.get("commands") or [])
+        self.menus[code] = commands
+        if not code:
+            self.commands = commands
         return True
 
     async def _m_deleteWebhook(self, params: dict[str, Any]) -> Any:
