@@ -32,7 +32,8 @@ from bridge.bot.order_words import note_failure, who
 from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.payloads import parse_payload
 from bridge.queue.storage import Storage
-from bridge.render.labels import order_status_name
+from bridge.render.formatting import Formatter
+from bridge.render.labels import ORDER_STATUSES
 from bridge.render.links import without_links
 from bridge.render.renderer import Renderer
 from bridge.woo.rest import WooApiError
@@ -41,10 +42,6 @@ log = logging.getLogger(__name__)
 
 #: how many orders /orders lists
 LISTED = 10
-NO_KEY = (
-    "The bridge has no REST API key for this store. Add WOOCOMMERCE_CONSUMER_KEY and "
-    "WOOCOMMERCE_CONSUMER_SECRET (a Read/Write key) to use order commands."
-)
 
 
 @dataclass(frozen=True)
@@ -93,11 +90,11 @@ class OrderCommands:
         if message is None or user is None or self._access.place(update) is None:
             return None
         if not self._actions.may_act(user.id, message.chat_id):
-            await message.reply_text(
+            refusal = self._actions.words(message.chat_id).gettext(
                 "Sorry, only the shop's staff can act on orders here. An admin can add your "
-                f"Telegram user id ({user.id}) to TELEGRAM_STAFF_IDS.",
-                do_quote=False,
+                "Telegram user id (%(user_id)s) to TELEGRAM_STAFF_IDS."
             )
+            await message.reply_text(refusal % {"user_id": user.id}, do_quote=False)
             return None
         return message, user
 
@@ -130,21 +127,24 @@ class OrderCommands:
         )
         if card is None:
             if self._access.place(update) is not None:
-                await message.reply_text(
+                usage = self._actions.words(message.chat_id).gettext(
                     "Reply to an order's message with /note <text> (a private note) or "
-                    "/note customer <text> (e-mailed to the customer).",
-                    do_quote=False,
+                    "/note customer <text> (e-mailed to the customer)."
                 )
+                await message.reply_text(usage, do_quote=False)
             return
         allowed = await self._allowed(update)
         if allowed is None:
             return
         _, user = allowed
+        words = self._actions.words(message.chat_id)
         args = list(context.args or [])
         customer = bool(args) and args[0].lower() == "customer"
         text = " ".join(args[1:] if customer else args).strip()
         if not text:
-            await message.reply_text("Write the note after the command: /note <text>.")
+            await message.reply_text(
+                words.gettext("Write the note after the command: /note <text>.")
+            )
             return
         if not customer:
             await self._add_note(message, card.store, card.order_id, text, user)
@@ -155,11 +155,15 @@ class OrderCommands:
         self._pending[token] = _CustomerNote(
             card.store, card.order_id, text, user.id, who(user), until
         )
-        button = InlineKeyboardButton("✉️ Send to the customer", callback_data=f"nc:{token}")
+        label = words.gettext("✉️ Send to the customer")
+        button = InlineKeyboardButton(label, callback_data=f"nc:{token}")
+        prompt = words.gettext(
+            "WooCommerce will e-mail this note to the customer of order #%(number)s. "
+            "Tap the button within %(seconds)s s to send it."
+        )
         seconds = round(self._actions.confirm_seconds)
         await message.reply_text(
-            f"WooCommerce will e-mail this note to the customer of order #{card.order_id}. "
-            f"Tap the button within {seconds} s to send it.",
+            prompt % {"number": card.order_id, "seconds": seconds},
             reply_markup=InlineKeyboardMarkup([[button]]),
         )
 
@@ -168,49 +172,52 @@ class OrderCommands:
         query = update.callback_query
         if query is None:
             return
+        chat = query.message.chat.id if query.message is not None else 0
+        words = self._actions.words(chat)
         pending = self._pending.get((query.data or "")[3:])
         if pending is None or pending.user_id != query.from_user.id:
-            await query.answer("Only the note's author can send it.", show_alert=True)
+            only = words.gettext("Only the note's author can send it.")
+            await query.answer(only, show_alert=True)
             return
         if self._clock.monotonic() > pending.until:
             self._pending.pop((query.data or "")[3:], None)
-            await query.answer("Too late: send /note customer again.", show_alert=True)
+            late = words.gettext("Too late: send /note customer again.")
+            await query.answer(late, show_alert=True)
             return
         self._pending.pop((query.data or "")[3:], None)
         found = self._actions.client_for(pending.store)
         if found is None:
-            await query.answer(NO_KEY, show_alert=True)
+            await query.answer(_no_key(words), show_alert=True)
             return
         _, client = found
         try:
             await client.add_order_note(pending.order_id, pending.text, customer=True)
         except WooApiError as exc:
             log.warning("order %s: customer note refused: %s", pending.order_id, exc)
-            await query.answer(note_failure(exc, pending.order_id), show_alert=True)
+            await query.answer(note_failure(exc, pending.order_id, words), show_alert=True)
             return
-        await query.answer("Sent.")
+        await query.answer(words.gettext("Sent."))
+        sent = words.gettext("✉️ Note e-mailed to the customer of order #%(number)s.")
         await query.edit_message_text(
-            f"✉️ Note e-mailed to the customer of order #{html.escape(pending.order_id)}.",
-            parse_mode=ParseMode.HTML,
+            html.escape(sent % {"number": pending.order_id}), parse_mode=ParseMode.HTML
         )
 
     async def _add_note(
         self, message: Message, store: str, order_id: str, text: str, user: User
     ) -> None:
+        words = self._actions.words(message.chat_id)
         found = self._actions.client_for(store)
         if found is None:
-            await message.reply_text(NO_KEY)
+            await message.reply_text(_no_key(words))
             return
         _, client = found
         try:
             await client.add_order_note(order_id, f"{text}\n({who(user)}, from Telegram)")
         except WooApiError as exc:
             log.warning("order %s: note refused: %s", order_id, exc)
-            await message.reply_text(note_failure(exc, order_id))
+            await message.reply_text(note_failure(exc, order_id, words))
             return
-        added = self._actions.words(message.chat_id).gettext(
-            "📝 Private note added to order #%(number)s."
-        )
+        added = words.gettext("📝 Private note added to order #%(number)s.")
         await message.reply_text(added % {"number": order_id})
 
     async def order(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -219,20 +226,21 @@ class OrderCommands:
         if allowed is None:
             return
         message, _ = allowed
+        words = self._actions.words(message.chat_id)
         args = list(context.args or [])
         if len(args) not in (1, 2) or not args[0].lstrip("#").isdigit():
-            await message.reply_text("Which order? /order 1234", do_quote=False)
+            await message.reply_text(words.gettext("Which order? /order 1234"), do_quote=False)
             return
         order_id = args[0].lstrip("#")
         found = self._actions.client_for(args[1] if len(args) == 2 else None)
         if found is None:
-            await message.reply_text(NO_KEY, do_quote=False)
+            await message.reply_text(_no_key(words), do_quote=False)
             return
         store, client = found
         try:
             order = await client.order(order_id)
         except WooApiError as exc:
-            await message.reply_text(note_failure(exc, order_id), do_quote=False)
+            await message.reply_text(note_failure(exc, order_id, words), do_quote=False)
             return
         chat_id = message.chat_id
         rendered = self._renderer.render(
@@ -271,25 +279,35 @@ class OrderCommands:
         if allowed is None:
             return
         message, _ = allowed
+        words = self._actions.words(message.chat_id)
         status = (list(context.args or []) or ["processing"])[0].lower()
         found = self._actions.client_for(None)
         if found is None:
-            await message.reply_text(NO_KEY, do_quote=False)
+            await message.reply_text(_no_key(words), do_quote=False)
             return
         _, client = found
         try:
             orders = await client.latest_orders(status, LISTED)
         except WooApiError as exc:
-            await message.reply_text(note_failure(exc, "?"), do_quote=False)
+            await message.reply_text(note_failure(exc, "?", words), do_quote=False)
             return
-        name = html.escape(order_status_name(status))
+        name = html.escape(words.label(ORDER_STATUSES, status))
         if not orders:
-            await message.reply_text(f"No orders are {name}.", do_quote=False)
+            none = words.gettext("No orders are %(status)s.")
+            await message.reply_text(none % {"status": name}, do_quote=False)
             return
-        lines = [f"<b>Latest orders: {name}</b>"]
+        title = words.gettext("Latest orders: %(status)s")
+        lines = [f"<b>{title % {'status': name}}</b>"]
         lines += [_summary(order) for order in orders]
-        lines.append("\nOpen one with /order NUMBER.")
+        lines.append("\n" + html.escape(words.gettext("Open one with /order NUMBER.")))
         await message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML, do_quote=False)
+
+
+def _no_key(words: Formatter) -> str:
+    return words.gettext(
+        "The bridge has no REST API key for this store. Add WOOCOMMERCE_CONSUMER_KEY and "
+        "WOOCOMMERCE_CONSUMER_SECRET (a Read/Write key) to use order commands."
+    )
 
 
 def _summary(order: dict[str, object]) -> str:

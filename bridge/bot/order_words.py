@@ -46,20 +46,22 @@ def failure_sentence(exc: WooApiError, number: str, wanted: str, fmt: Formatter)
     return text % values
 
 
-def note_failure(exc: WooApiError, number: str) -> str:
+def note_failure(exc: WooApiError, number: str, fmt: Formatter) -> str:
     """Why a note (or a look-up) on order #`number` did not go through."""
+    values = {"number": number, "code": exc.status}
     match exc.status:
         case None:
-            return "The store did not answer in time; try again in a moment."
+            text = fmt.gettext("The store did not answer in time; try again in a moment.")
         case 401 | 403:
-            return (
-                f"The store refused the bridge's REST API key (HTTP {exc.status}); "
-                "the key needs Read/Write permission."
+            text = fmt.gettext(
+                "The store refused the bridge's REST API key (HTTP %(code)s); the key needs "
+                "Read/Write permission."
             )
         case 404:
-            return f"Order #{number} does not exist in the store."
+            text = fmt.gettext("Order #%(number)s does not exist in the store.")
         case _:
-            return (
-                f"The store answered HTTP {exc.status}; nothing was done. "
-                "The bridge's log has the details."
+            text = fmt.gettext(
+                "The store answered HTTP %(code)s; nothing was done. The bridge's log has the "
+                "details."
             )
+    return text % values

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from aiohttp.test_utils import TestClient
 
 from bridge.bot.commands import COMMANDS
 from bridge.bot.menu import DESCRIPTIONS
 from tests.actions.conftest import STAFF, STRANGER, order_message
+from tests.actions.test_status_buttons import with_actions
 from tests.fakes.clock import ShiftedClock
 from tests.fakes.telegram import FakeTelegram, SentMessage
 from tests.fakes.woocommerce import FakeStore
-from tests.helpers import ORDERS_CHAT, button_data, eventually
+from tests.helpers import ORDERS_CHAT, button_data, eventually, write_routes
 from tests.helpers import replies as all_replies
 from tests.recovery.conftest import gmt, shop_order
 
@@ -20,10 +22,10 @@ OpenShop = Callable[..., Awaitable[TestClient]]
 
 
 async def replies(fake: FakeTelegram, chat_id: int, count: int) -> list[SentMessage]:
-    """The bot's answers in `chat_id`, order messages left out, once there are `count`."""
+    """The bot's answers in `chat_id`, new-order messages (🛒) left out, once there are `count`."""
 
     def answers() -> list[SentMessage]:
-        return [m for m in fake.messages_to(chat_id) if "New order" not in m.text]
+        return [m for m in fake.messages_to(chat_id) if not m.text.startswith("🛒")]
 
     await all_replies(fake, chat_id, 0)
     await eventually(lambda: len(answers()) >= count)
@@ -156,3 +158,19 @@ async def test_the_command_menu_is_registered_in_each_language(
 
 def test_every_menu_description_is_marked_for_translation() -> None:
     assert {c.description for c in COMMANDS} <= set(DESCRIPTIONS)
+
+
+async def test_replies_speak_the_chats_language(
+    open_shop: OpenShop, fake_shop: FakeStore, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    routes = write_routes(tmp_path, with_actions('language = "pt_BR"'))
+    bridge = await open_shop(bridge_config=routes)
+    _, [group, _] = await order_message(bridge, fake_shop, fake_telegram)
+
+    fake_telegram.send_command("Embalado", chat_id=ORDERS_CHAT, user_id=STAFF, reply_to=group)
+    fake_telegram.send_command("/orders", chat_id=ORDERS_CHAT, user_id=STAFF)
+
+    [noted, listing] = await replies(fake_telegram, ORDERS_CHAT, 2)
+    assert noted.text == "📝 Nota privada adicionada ao pedido #1001."
+    assert listing.text.startswith("<b>Pedidos mais recentes: Processando</b>")
+    assert "Abra um com /order NÚMERO." in listing.text
