@@ -13,11 +13,15 @@ import functools
 import logging
 from collections.abc import AsyncIterator
 
+import aiohttp
 from aiohttp import web
 from yarl import URL
 
 from bridge import wiring
+from bridge.bot.access import Access
 from bridge.bot.commands import COMMANDS, StaffCommands
+from bridge.bot.order_actions import OrderActions
+from bridge.bot.order_commands import OrderCommands
 from bridge.bot.runner import BotRunner, build_application
 from bridge.clock import Clock, ScheduleClock
 from bridge.config import Settings
@@ -105,11 +109,12 @@ def create_app(
     # Every secret this bridge holds is masked in its logs from here on.
     app[SECRETS] = secrets or Secrets()
     wiring.mask_secrets(app[SECRETS], settings, stores)
-    renderer = wiring.renderer(settings, stores.urls())
+    keyed = tuple(link.name for link in wiring.reconcile_links(stores))
+    # Orders of a store with a REST API key carry status buttons (docs/order-actions.md).
+    renderer = wiring.renderer(settings, stores.urls(), action_stores=keyed)
     renderer.compile_all()
     app[RENDERER] = renderer
     app[ROUTES] = load_routes(settings, stores.names)
-    keyed = tuple(link.name for link in wiring.reconcile_links(stores))
     app[RECOVERY] = RecoveryBoard(keyed, tuple(n for n in stores.names if n not in keyed))
     app[SETUP] = SetupReport()
     app.cleanup_ctx.extend([store_ctx, chats_ctx, bot_ctx, worker_ctx, setup_check_ctx])
@@ -158,6 +163,24 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         setup=functools.partial(status_lines, app[SETUP]),
     )
     staff.register(application)
+    session = aiohttp.ClientSession()
+    actions = OrderActions(
+        app[STORE],
+        Access(settings.telegram_admin_ids, app[CHATS]),
+        app[RENDERER],
+        wiring.order_clients(session, app[STORES], settings.bridge_order_rest_timeout_seconds),
+        wiring.action_options(settings),
+        target_of=lambda chat_id: app[CHATS].routes.target_of(chat_id),
+        clock=app[CLOCK],
+    )
+    actions.register(application)
+    OrderCommands(
+        app[STORE],
+        Access(settings.telegram_admin_ids, app[CHATS]),
+        actions,
+        app[RENDERER],
+        clock=app[CLOCK],
+    ).register(application)
     runner = BotRunner(
         application,
         requests,
@@ -166,11 +189,13 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         retry=(settings.bridge_retry_base_seconds, settings.bridge_retry_max_seconds),
         webhook=wiring.webhook_mode(settings),
         reach=wiring.reach(settings),
+        menus=wiring.menus(app[RENDERER]),
     )
     app[BOT] = runner
     runner.start()
     yield
     await runner.stop()
+    await session.close()
 
 
 async def setup_check_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -257,6 +257,12 @@ class Settings(StorageSettings, MessageSettings):
     # credentials, so it is a secret as a whole and shown masked.
     telegram_proxy_url: SecretStr | None = None
     telegram_admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    # Who may press an order's status buttons besides the admins (docs/order-actions.md).
+    telegram_staff_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    # How long a cancelling (or refunding, failing) tap waits for its confirming second tap.
+    bridge_order_confirm_seconds: float = Field(default=30.0, gt=0)
+    # How long a status button waits for the store's REST API before saying it failed.
+    bridge_order_rest_timeout_seconds: float = Field(default=10.0, gt=0)
     telegram_alert_chat_id: int | None = None
     # Telegram updates by webhook instead of long polling (both set, or neither).
     telegram_webhook_url: str | None = None
@@ -316,7 +322,7 @@ class Settings(StorageSettings, MessageSettings):
     bridge_rate_group_window_seconds: float = Field(default=60.0, gt=0)
     bridge_rate_overall_window_seconds: float = Field(default=1.0, gt=0)
 
-    @field_validator("telegram_admin_ids", mode="before")
+    @field_validator("telegram_admin_ids", "telegram_staff_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):

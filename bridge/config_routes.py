@@ -34,6 +34,8 @@ ROUTE_KEYS = (
     "order_updates",
     "stock_alerts",
     "low_stock_at",
+    "order_actions",
+    "order_actions_by",
 )
 _LANGUAGE = re.compile(r"[a-z]{2,3}(?:_[A-Z]{2})?")
 _STATUS = re.compile(r"[a-z0-9_-]+")
@@ -122,6 +124,8 @@ class _RouteReader:
             thread_id=self._thread_id(),
             silent=self._flag("silent"),
             language=self._language(),
+            order_actions=self._order_actions(),
+            actions_by_chat=self._actions_by() == "chat",
         )
         topics = self._patterns("topics", default=("*",))
         exclude = self._patterns("exclude", default=())
@@ -278,6 +282,41 @@ class _RouteReader:
             )
             return None
         return value
+
+    def _order_actions(self) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+        """false: no status buttons; a table: current status = [the next ones]."""
+        value = self._entry.get("order_actions")
+        example = 'e.g. order_actions = { processing = ["completed"], on-hold = ["processing"] }'
+        if value is None or value is True:
+            return None
+        if value is False:
+            return ()
+        if not isinstance(value, dict):
+            self.problem("order_actions", f"must be false or a table of statuses, {example}")
+            return None
+        pairs = []
+        for status, targets in value.items():
+            good = isinstance(targets, list) and all(
+                isinstance(t, str) and _STATUS.fullmatch(t) for t in targets
+            )
+            if not _STATUS.fullmatch(status) or not good:
+                self.problem(
+                    "order_actions",
+                    f"{status!r} must name a status and list statuses in quotes, {example}",
+                )
+                return None
+            pairs.append((status, tuple(targets)))
+        return tuple(pairs)
+
+    def _actions_by(self) -> str:
+        value = self._entry.get("order_actions_by", "staff")
+        if value not in ("staff", "chat"):
+            self.problem(
+                "order_actions_by",
+                'must be "staff" (TELEGRAM_ADMIN_IDS and TELEGRAM_STAFF_IDS) or "chat" '
+                "(every member of the chat)",
+            )
+        return str(value)
 
     def _order_updates(self) -> OrderUpdates:
         value = self._entry.get("order_updates", OrderUpdates.STATUS_CHANGES.value)

@@ -6,17 +6,23 @@ decided here, so that no package below the app has to know the settings' names.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
+import aiohttp
+from telegram import BotCommand
 from yarl import URL
 
 from bridge import redact
+from bridge.bot import menu as bot_menu
+from bridge.bot.commands import COMMANDS
+from bridge.bot.order_actions import ActionOptions
 from bridge.bot.reach import Reach
 from bridge.bot.runner import Connection, WebhookMode
 from bridge.config import MessageSettings, Settings
 from bridge.config_stores import Stores
 from bridge.queue.retention import Retention
 from bridge.recovery.reconciler import ReconcileOptions, StoreLink
+from bridge.render.i18n import BUILTIN_LANGUAGES
 from bridge.render.renderer import Renderer, RenderOptions
 from bridge.routing.digests import DigestPolicy
 from bridge.routing.targets import Routes
@@ -25,10 +31,13 @@ from bridge.send.ratelimit import Limits
 from bridge.setup_check.runner import SetupTargets
 from bridge.setup_check.store_check import StoreAccess
 from bridge.setup_check.telegram_check import Place
+from bridge.woo.rest import WooClient
 
 
 def render_options(
-    settings: MessageSettings, store_urls: Mapping[str, URL | None] | None = None
+    settings: MessageSettings,
+    store_urls: Mapping[str, URL | None] | None = None,
+    action_stores: Iterable[str] = (),
 ) -> RenderOptions:
     store = settings.woocommerce_store_url
     return RenderOptions(
@@ -39,13 +48,17 @@ def render_options(
         currency=settings.woocommerce_currency,
         override_dir=settings.bridge_templates_dir,
         store_urls=dict(store_urls or {}),
+        action_stores=frozenset(action_stores),
     )
 
 
 def renderer(
-    settings: MessageSettings, store_urls: Mapping[str, URL | None] | None = None
+    settings: MessageSettings,
+    store_urls: Mapping[str, URL | None] | None = None,
+    action_stores: Iterable[str] = (),
 ) -> Renderer:
-    return Renderer(render_options(settings, store_urls))
+    """`action_stores`: the stores whose orders carry status buttons (with a REST key)."""
+    return Renderer(render_options(settings, store_urls, action_stores))
 
 
 def telegram_connection(settings: Settings) -> Connection:
@@ -178,3 +191,29 @@ def setup_targets(settings: Settings, stores: Stores, routes: Routes) -> SetupTa
         for link in reconcile_links(stores, routes)
     )
     return SetupTargets(tuple(places.values()), accesses)
+
+
+def order_clients(
+    session: aiohttp.ClientSession, stores: Stores, timeout: float
+) -> dict[str, WooClient]:
+    """A REST client per store with a key: what the status buttons change orders through."""
+    return {
+        link.name: WooClient(
+            session, link.store_url, link.consumer_key, link.consumer_secret, timeout=timeout
+        )
+        for link in reconcile_links(stores)
+    }
+
+
+def action_options(settings: Settings) -> ActionOptions:
+    return ActionOptions(
+        staff=settings.telegram_admin_ids | settings.telegram_staff_ids,
+        confirm_seconds=settings.bridge_order_confirm_seconds,
+    )
+
+
+def menus(renderer: Renderer) -> dict[str, list[BotCommand]]:
+    """The command menu in each built-in language besides English."""
+    return bot_menu.menus(
+        COMMANDS, BUILTIN_LANGUAGES, lambda code: renderer.formatter(code).gettext
+    )

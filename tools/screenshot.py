@@ -5,6 +5,7 @@ The texts and buttons are the real Renderer's output for the sample payloads of
 around them (bubbles, header, times) is drawn here, to look like Telegram's web client.
 
     python tools/screenshot.py                      # docs/telegram.png, with headless Chromium
+    python tools/screenshot.py --actions            # docs/order-actions.png: status buttons
     python tools/screenshot.py --html chat.html     # only the page, to look at in a browser
 
 Chromium comes from the distribution (`apt-get install chromium fonts-noto-color-emoji`).
@@ -32,6 +33,7 @@ from bridge.render.samples import SAMPLES_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 OUTPUT = REPO / "docs" / "telegram.png"
+ACTIONS_OUTPUT = REPO / "docs" / "order-actions.png"
 WIDTH, HEIGHT = 720, 1125
 # A few minutes after the sample order was placed, as in the README's own example.
 NOW = dt.datetime(2017, 3, 22, 19, 31, tzinfo=dt.UTC)
@@ -41,7 +43,7 @@ ZONE = ZoneInfo("America/New_York")
 @dataclass(frozen=True)
 class Bubble:
     text: str  # Telegram HTML, as sent
-    buttons: list[str]
+    buttons: list[list[str]]  # rows of labels
     time: str
 
 
@@ -53,19 +55,39 @@ MESSAGES = (
 )
 
 
-def bubbles() -> list[Bubble]:
-    """The sample messages, rendered by the bridge's own Renderer."""
-    options = RenderOptions(store_url=URL("https://shop.example.com"), timezone=ZONE)
+#: the status buttons' picture: the new order, then the same message after "Completed"
+ACTION_MESSAGES = (("order.created", "order", None, 3),)
+#: what the bridge adds to every copy after a tap (bridge.bot.order_actions)
+ACTION_LINE = "\n\n✅ Completed · Ana (@ana_shop) · 2017-03-22 15:31"
+
+
+def bubbles(actions: bool = False) -> list[Bubble]:
+    """The sample messages, rendered by the bridge's own Renderer; with `actions`, an order
+    with its status buttons, before and after a tap."""
+    options = RenderOptions(
+        store_url=URL("https://shop.example.com"),
+        timezone=ZONE,
+        action_stores=frozenset({"default"}) if actions else frozenset(),
+    )
     renderer = Renderer(options)
     result: list[Bubble] = []
-    for event_id, (topic, sample, change, ago) in enumerate(MESSAGES, start=1):
+    for event_id, (topic, sample, change, ago) in enumerate(
+        ACTION_MESSAGES if actions else MESSAGES, start=1
+    ):
         payload = parse_payload(topic, (SAMPLES_DIR / f"{sample}.json").read_bytes())
         rendered = renderer.render(payload, event_id, status_change=change, now=NOW)
         keyboard = json.loads(rendered.reply_markup or '{"inline_keyboard": []}')
-        buttons = [button["text"] for row in keyboard["inline_keyboard"] for button in row]
+        buttons = [[button["text"] for button in row] for row in keyboard["inline_keyboard"]]
         sent = (NOW - dt.timedelta(minutes=ago)).astimezone(ZONE)
         time = f"{sent:%I:%M %p}".lstrip("0")
         result.extend(Bubble(part, buttons, time) for part in rendered.parts)
+        if actions:
+            data = json.loads((SAMPLES_DIR / f"{sample}.json").read_bytes())
+            done = parse_payload(topic, json.dumps({**data, "status": "completed"}).encode())
+            after = renderer.render(done, event_id, now=NOW)
+            rows = json.loads(after.reply_markup or '{"inline_keyboard": []}')["inline_keyboard"]
+            labels = [[button["text"] for button in row] for row in rows]
+            result.append(Bubble(after.parts[-1] + ACTION_LINE, labels, time))
     return result
 
 
@@ -91,22 +113,28 @@ main { padding: 14px 18px 18px; display: flex; flex-direction: column; gap: 10px
 .bubble code { font-family: "DejaVu Sans Mono", monospace; font-size: 13.5px; color: #c7254e; }
 .bubble blockquote { margin: 2px 0; padding-left: 9px; border-left: 3px solid #3390ec; }
 .buttons { display: flex; gap: 4px; margin-top: 4px; }
+.caption { color: #fff; font-size: 13px; text-align: center; margin: 4px 0; }
 .buttons div { flex: 1; text-align: center; padding: 8px; border-radius: 10px; color: #fff;
   font-weight: 600; font-size: 14px; background: #7f9a6c; }
 """
 
 
-def page(messages: list[Bubble]) -> str:
-    """A chat of `messages` as Telegram's web client draws a group."""
+def page(messages: list[Bubble], captions: tuple[str, ...] = ()) -> str:
+    """A chat of `messages` as Telegram's web client draws a group; a caption above each."""
     items = []
-    for message in messages:
-        buttons = "".join(f"<div>{html.escape(b)}</div>" for b in message.buttons)
+    for index, message in enumerate(messages):
+        rows = "".join(
+            '<div class="buttons">'
+            + "".join(f"<div>{html.escape(b)}</div>" for b in row)
+            + "</div>"
+            for row in message.buttons
+        )
+        if index < len(captions):
+            items.append(f'<div class="caption">{html.escape(captions[index])}</div>')
         items.append(
             '<div class="message"><div class="bubble"><div class="sender">Shop bridge</div>'
             # The message is Telegram HTML as sent; a browser draws its few tags the same way.
-            f'{message.text}<span class="time">{message.time}</span></div>'
-            + (f'<div class="buttons">{buttons}</div>' if buttons else "")
-            + "</div>"
+            f'{message.text}<span class="time">{message.time}</span></div>' + rows + "</div>"
         )
     return (
         '<!doctype html><html><head><meta charset="utf-8"><style>'
@@ -148,10 +176,14 @@ def screenshot(page_file: Path, output: Path, chromium: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--html", type=Path, help="write the page there and take no picture")
-    parser.add_argument("--output", type=Path, default=OUTPUT, help=f"default {OUTPUT}")
+    parser.add_argument("--output", type=Path, help=f"default {OUTPUT} ({ACTIONS_OUTPUT})")
     parser.add_argument("--chromium", default="chromium", help="the browser's command")
+    parser.add_argument("--actions", action="store_true", help="an order's status buttons")
     args = parser.parse_args(argv)
-    text = page(bubbles())
+    if args.output is None:
+        args.output = ACTIONS_OUTPUT if args.actions else OUTPUT
+    captions = ("A new order, with its status buttons", "After a tap on Completed")
+    text = page(bubbles(args.actions), captions if args.actions else ())
     if args.html is not None:
         args.html.write_text(text, encoding="utf-8")
         return 0

@@ -31,6 +31,9 @@ COMMANDS = [
     BotCommand("unmute", "Hear a topic again: /unmute order.updated, or /unmute all"),
     BotCommand("status", "Queue depth, last message sent, dead letters"),
     BotCommand("failed", "Dead letters: how many, and the latest errors (admins)"),
+    BotCommand("order", "An order's card, with its status buttons: /order 1234"),
+    BotCommand("orders", "The latest orders in a status: /orders on-hold"),
+    BotCommand("note", "In reply to an order: /note text, or /note customer text"),
 ]
 
 #: how many of the latest dead letters /failed shows

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from telegram import Bot, BotCommand, Update
@@ -108,12 +108,15 @@ class BotRunner:
         webhook: WebhookMode | None = None,
         *,
         reach: Reach,
+        menus: Mapping[str, list[BotCommand]] | None = None,
     ) -> None:
         self.application = application
         #: how Telegram is reached, for failure lines that are safe to print
         self._reach = reach
         self._requests = requests
         self._commands = commands
+        #: the menu per Telegram language code, besides the default one
+        self._menus = dict(menus or {})
         self._poll_timeout = poll_timeout
         self._retry_first, self._retry_cap = retry
         self._webhook = webhook
@@ -143,6 +146,8 @@ class BotRunner:
             return
         try:
             await self.application.bot.set_my_commands(self._commands)
+            for code, menu in self._menus.items():
+                await self.application.bot.set_my_commands(menu, language_code=code)
         except TelegramError as exc:
             log.warning("could not register the command menu with Telegram: %s", cause_names(exc))
         await self.application.start()

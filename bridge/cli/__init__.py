@@ -7,7 +7,17 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from bridge import __version__
-from bridge.cli import check, dead_letters, demo, reconcile, render, replay, serve, woo
+from bridge.cli import (
+    actions,
+    check,
+    dead_letters,
+    demo,
+    reconcile,
+    render,
+    replay,
+    serve,
+    woo,
+)
 
 #: each module has NAME, HELP (one line), DESCRIPTION and EPILOG (its examples),
 #: add_arguments(parser) and run(args) -> exit status
@@ -19,6 +29,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     replay,
     woo,
     reconcile,
+    actions,
     demo,
 )
 DEFAULT_COMMAND = "serve"

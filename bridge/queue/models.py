@@ -246,3 +246,41 @@ class QueueStats:
     sent: int
     dead: int
     last_sent_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCard:
+    """The order a message of the bot is about."""
+
+    store: str
+    order_id: str
+    #: the event it was made from; 0 for a card posted on request (/order)
+    event_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCopy:
+    """One chat's sent copy of a message about an order."""
+
+    chat_id: int
+    telegram_id: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderAction:
+    """What a member of staff did to an order from Telegram, and how it ended."""
+
+    store: str
+    order_id: str
+    user_id: int
+    user_name: str
+    chat_id: int
+    #: status, note or customer-note
+    action: str
+    from_status: str | None
+    to_status: str | None
+    #: done, or why not (race, refused, failed: ...)
+    result: str
+    at: float
+    id: int = 0

@@ -137,4 +137,35 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (store, product_id)
     );
     """,
+    # 8: staff act on orders from Telegram: the Telegram id of each sent message (to edit
+    # every chat's copy of an order's card) and the audit of every action taken.
+    """
+    ALTER TABLE messages ADD COLUMN telegram_id INTEGER;
+    CREATE INDEX messages_telegram ON messages(chat_id, telegram_id) WHERE telegram_id IS NOT NULL;
+    CREATE TABLE order_actions (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        store       TEXT NOT NULL,
+        order_id    TEXT NOT NULL,
+        user_id     INTEGER NOT NULL,     -- the Telegram user who pressed
+        user_name   TEXT NOT NULL,
+        chat_id     INTEGER NOT NULL,
+        action      TEXT NOT NULL,        -- status, note, customer-note
+        from_status TEXT,
+        to_status   TEXT,
+        result      TEXT NOT NULL,        -- done, race, refused, failed: why
+        at          REAL NOT NULL
+    );
+    CREATE INDEX order_actions_order ON order_actions(store, order_id, id);
+    -- Order cards the bot posted on request (/order): their buttons act on this order.
+    CREATE TABLE order_cards (
+        chat_id     INTEGER NOT NULL,
+        telegram_id INTEGER NOT NULL,
+        store       TEXT NOT NULL,
+        order_id    TEXT NOT NULL,
+        text        TEXT NOT NULL,
+        created_at  REAL NOT NULL,
+        PRIMARY KEY (chat_id, telegram_id)
+    );
+    CREATE INDEX order_cards_order ON order_cards(store, order_id);
+    """,
 )

@@ -112,8 +112,8 @@ MIGRATE_CHAT_MESSAGES = (
     " WHERE chat_id = ? AND status IN ('pending', 'sending')"
 )
 MARK_SENT = (
-    "UPDATE messages SET status = 'sent', sent_at = ?, updated_at = ?, last_error = NULL"
-    " WHERE id = ?"
+    "UPDATE messages SET status = 'sent', sent_at = ?, updated_at = ?, last_error = NULL,"
+    " telegram_id = ? WHERE id = ?"
 )
 RETRY_LATER = (
     "UPDATE messages SET status = 'pending', run_at = ?, last_error = ?, updated_at = ?,"
@@ -220,3 +220,32 @@ RECOVERED_SINCE = (
     " AND state = 'routed'"
 )
 LAST_WEBHOOK = "SELECT MAX(received_at) FROM events WHERE store = ? AND recovered = 0"
+
+# Order actions from Telegram: which event a sent message shows, every sent copy of an
+# order's messages, and the audit of what staff did.
+CARD_OF_MESSAGE = (
+    "SELECT e.store, CAST(json_extract(CAST(e.body AS TEXT), '$.id') AS TEXT), e.id"
+    " FROM messages m JOIN events e ON e.id = m.event_id"
+    " WHERE m.chat_id = ? AND m.telegram_id = ? AND e.topic LIKE 'order.%'"
+    " AND json_valid(CAST(e.body AS TEXT))"
+    " UNION ALL SELECT store, order_id, 0 FROM order_cards WHERE chat_id = ? AND telegram_id = ?"
+)
+ORDER_COPIES = (
+    "SELECT m.chat_id, m.telegram_id, m.text FROM messages m JOIN events e ON e.id = m.event_id"
+    " WHERE e.store = ? AND e.topic LIKE 'order.%' AND m.telegram_id IS NOT NULL"
+    " AND m.reply_markup IS NOT NULL AND json_valid(CAST(e.body AS TEXT))"
+    " AND CAST(json_extract(CAST(e.body AS TEXT), '$.id') AS TEXT) = ?"
+    " UNION ALL SELECT chat_id, telegram_id, text FROM order_cards WHERE store = ? AND order_id = ?"
+)
+SAVE_ORDER_CARD = (
+    "INSERT OR REPLACE INTO order_cards (chat_id, telegram_id, store, order_id, text, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+RECORD_ORDER_ACTION = (
+    "INSERT INTO order_actions (store, order_id, user_id, user_name, chat_id, action,"
+    " from_status, to_status, result, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+ORDER_ACTIONS = (
+    "SELECT id, store, order_id, user_id, user_name, chat_id, action, from_status, to_status,"
+    " result, at FROM order_actions ORDER BY id DESC LIMIT ?"
+)

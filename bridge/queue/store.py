@@ -26,6 +26,7 @@ from typing import Literal
 
 from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.queue import sql
+from bridge.queue.action_memory import ActionMemory
 from bridge.queue.models import (
     Accepted,
     DeadLetter,
@@ -48,7 +49,7 @@ log = logging.getLogger(__name__)
 INTAKE_ERROR_MEMORY_SECONDS = 60.0
 
 
-class Store(RoutingMemory, RecoveryMemory):
+class Store(RoutingMemory, RecoveryMemory, ActionMemory):
     """The queue's Storage on SQLite. Create with `await Store.open(path)`."""
 
     def __init__(
@@ -213,8 +214,9 @@ class Store(RoutingMemory, RecoveryMemory):
         )
         self.messages_waiting.set()
 
-    async def mark_sent(self, message_id: int, now: float) -> None:
-        await self._run(self._execute, sql.MARK_SENT, (now, now, message_id))
+    async def mark_sent(self, message_id: int, now: float, telegram_id: int | None = None) -> None:
+        """Sent; `telegram_id` is Telegram's id for it, to edit it later."""
+        await self._run(self._execute, sql.MARK_SENT, (now, now, telegram_id, message_id))
 
     async def retry_later(
         self, message_id: int, run_at: float, error: str, *, counts: bool = True

@@ -53,3 +53,8 @@ def readable(code: str) -> str:
     `Shipped`."""
     words = code.removeprefix("wc-").replace("-", " ").replace("_", " ").strip()
     return words[:1].upper() + words[1:]
+
+
+def order_status_name(code: str) -> str:
+    """An order status's English name: WooCommerce's own, or the code made readable."""
+    return ORDER_STATUSES.get(code) or readable(code)

@@ -75,3 +75,15 @@ def keyboard(buttons: list[tuple[str, str]]) -> str | None:
     """An inline keyboard of URL buttons, one per row, as the JSON Telegram takes."""
     rows = [[{"text": label, "url": url}] for label, url in buttons if url]
     return json.dumps({"inline_keyboard": rows}, ensure_ascii=False) if rows else None
+
+
+def without_links(markup: str | None) -> str | None:
+    """`markup` without its URL buttons; None if nothing else is left, or nothing went."""
+    if not markup:
+        return None
+    rows = json.loads(markup).get("inline_keyboard", [])
+    kept = [[b for b in row if "url" not in b] for row in rows]
+    kept = [row for row in kept if row]
+    if not kept or kept == rows:
+        return None
+    return json.dumps({"inline_keyboard": kept}, ensure_ascii=False)

@@ -28,6 +28,7 @@ from babel import Locale
 from yarl import URL
 
 from bridge.payloads import Payload, PayloadKind
+from bridge.queue.models import DEFAULT_STORE
 from bridge.render.formatting import Formatter
 from bridge.render.i18n import (
     BUILTIN_LANGUAGES,
@@ -39,6 +40,7 @@ from bridge.render.i18n import (
     normalize_language,
 )
 from bridge.render.links import OrderAdminUrls, admin_url, keyboard
+from bridge.render.order_buttons import DEFAULT_NEXT, status_rows, with_rows
 from bridge.render.stock_view import NO_STOCK, stock_view
 from bridge.render.telegram_html import MAX_MESSAGE_LENGTH, split_message, validate, visible_length
 from bridge.render.templates import (
@@ -100,6 +102,10 @@ class RenderOptions:
     #: every store the bridge serves, with its address; with more than one, each message
     #: starts with its store's name
     store_urls: Mapping[str, URL | None] = field(default_factory=dict)
+    #: stores whose orders get status buttons (those with a REST API key), and which
+    #: statuses each status leads to
+    action_stores: frozenset[str] = frozenset()
+    order_next: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: DEFAULT_NEXT)
 
     def url_of(self, store: str | None) -> URL | None:
         """The address of `store`; a store no longer configured has none."""
@@ -190,14 +196,18 @@ class Renderer:
         store: str | None = None,
         recovered: bool = False,
         stock: Mapping[str, object] | None = None,
+        order_next: Mapping[str, tuple[str, ...]] | None = None,
     ) -> Rendered:
         """Render `payload` (an event of `store`) into message parts; never raises.
 
         A `recovered` event (found through the REST API) says so in one line above it; with
-        `stock` (a crossing, see views.stock_view) it is a stock message."""
+        `stock` (a crossing, see views.stock_view) it is a stock message. `order_next`: the
+        statuses an order's buttons offer (None: the bridge's default)."""
         code = self.language(language)
         try:
-            context, markup = self._context(payload, event_id, code, now, status_change, store)
+            context, markup = self._context(
+                payload, event_id, code, now, status_change, store, order_next
+            )
             if stock is not None:
                 context["stock"] = stock_view(stock, payload.data, self.formatter(code))
         except Exception:
@@ -285,6 +295,7 @@ class Renderer:
         now: dt.datetime | None,
         status_change: Mapping[str, object] | None = None,
         store: str | None = None,
+        order_next: Mapping[str, tuple[str, ...]] | None = None,
     ) -> tuple[dict[str, Any], str | None]:
         fmt = replace(self.formatter(code), now=now or dt.datetime.now(dt.UTC))
         store_url = self.options.url_of(store)
@@ -301,7 +312,20 @@ class Renderer:
             store=store or "",
         )
         context["stock"] = dict(NO_STOCK)
-        return context, keyboard([(label, url)])
+        markup = keyboard([(label, url)])
+        if self._has_actions(payload, store):
+            flow = self.options.order_next if order_next is None else order_next
+            markup = with_rows(markup, status_rows(payload.status, fmt, flow))
+        return context, markup
+
+    def _has_actions(self, payload: Payload, store: str | None) -> bool:
+        """Whether this is an order that staff can move on from its message."""
+        return (
+            payload.kind is PayloadKind.RESOURCE
+            and payload.resource == "order"
+            and payload.event != "deleted"
+            and (store or DEFAULT_STORE) in self.options.action_stores
+        )
 
     def _render_parts(
         self,

@@ -86,6 +86,7 @@ def decide(
             store=event.store,
             recovered=event.recovered,
             stock=None if crossing is None else stock_context(crossing, stock_change),
+            order_next=None if target.order_actions is None else dict(target.order_actions),
         )
         last = len(rendered.parts) - 1
         messages.extend(

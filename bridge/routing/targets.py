@@ -23,6 +23,11 @@ class Target:
     silent: bool = False
     #: the language of this chat's messages; None for the bridge's default
     language: str | None = None
+    #: the status buttons under orders: (current status, the statuses it may move to) pairs;
+    #: None for the default flow, () for none
+    order_actions: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+    #: every member of the chat may press them, not only TELEGRAM_ADMIN_IDS/STAFF_IDS
+    actions_by_chat: bool = False
 
 
 class OrderUpdates(StrEnum):
@@ -153,6 +158,10 @@ class Routes:
 
     def names_chat(self, chat_id: int) -> bool:
         return any(r.target.chat_id == chat_id for r in self._routes)
+
+    def target_of(self, chat_id: int) -> Target | None:
+        """The target of the first route to `chat_id`: its language, its order actions."""
+        return next((r.target for r in self._routes if r.target.chat_id == chat_id), None)
 
     def topics_for(self, chat_id: int, thread_id: int | None) -> list[str]:
         """Every topic this chat (or forum topic) receives, known topics first."""

@@ -23,6 +23,7 @@ from bridge.metrics import Metrics
 from bridge.queue.models import QueuedMessage
 from bridge.queue.storage import Storage, StoreError
 from bridge.redact import Secrets
+from bridge.render.links import without_links
 from bridge.render.telegram_html import visible_text
 from bridge.send.alerts import ChatAlerts
 from bridge.send.backoff import RetryPolicy
@@ -166,7 +167,7 @@ class Sender:
                 return
             started = self._clock.monotonic()
             try:
-                await self._send(message)
+                telegram_id = await self._send(message)
             except Exception as exc:  # every failure is classified; none escapes
                 outcome = classify(exc, self._secrets.scrub)
                 self._metrics.sends.labels(outcome.action.value).inc()
@@ -175,7 +176,7 @@ class Sender:
                 now = self._clock.time()
                 self._metrics.sends.labels("sent").inc()
                 self._metrics.send_latency.observe(now - message.created_at)
-                await self._store.mark_sent(message.id, now)
+                await self._store.mark_sent(message.id, now, telegram_id)
                 if log.isEnabledFor(logging.DEBUG):  # one per message: no fields built for nothing
                     took = (self._clock.monotonic() - started) * 1000
                     log.debug(
@@ -195,13 +196,14 @@ class Sender:
                 extra=_fields(message),
             )
 
-    async def _send(self, message: QueuedMessage) -> None:
+    async def _send(self, message: QueuedMessage) -> int:
+        """Send one message; returns Telegram's id for it (kept to edit it later)."""
         markup = (
             InlineKeyboardMarkup.de_json(json.loads(message.reply_markup), None)
             if message.reply_markup
             else None
         )
-        await self._bot.bot.send_message(
+        sent = await self._bot.bot.send_message(
             chat_id=message.chat_id,
             text=message.text,
             parse_mode=ParseMode.HTML,
@@ -211,6 +213,7 @@ class Sender:
             reply_markup=markup,
             link_preview_options=_NO_PREVIEW,
         )
+        return sent.message_id
 
     async def _handle_failure(self, message: QueuedMessage, outcome: Outcome) -> None:
         now = self._clock.time()
@@ -229,12 +232,16 @@ class Sender:
                     message.id, now + outcome.delay, outcome.error, counts=False
                 )
             case Action.DROP_BUTTONS:
+                # A link Telegram will not take (a store on a private address) must not
+                # take the order's status buttons with it.
+                kept = without_links(message.reply_markup)
                 log.warning(
-                    "Telegram refused the buttons of message %d; sending it without them",
+                    "Telegram refused the buttons of message %d; sending it without %s",
                     message.id,
+                    "their links" if kept else "them",
                     extra=_fields(message),
                 )
-                await store.update_text(message.id, message.text, None)
+                await store.update_text(message.id, message.text, kept)
                 await store.retry_later(message.id, now, outcome.error, counts=False)
             case Action.PLAIN_TEXT:
                 log.error(

@@ -162,6 +162,39 @@ class WooClient:
                 return
             page += 1
 
+    async def order(self, order_id: str) -> dict[str, object]:
+        """One order as the store has it now."""
+        data, _ = await self._call("GET", order_id, base=self._api / "orders")
+        if not isinstance(data, dict):
+            raise self._error(f"the store answered GET {self._api}/orders/{order_id} with no order")
+        return data
+
+    async def latest_orders(self, status: str, count: int = 10) -> list[dict[str, object]]:
+        """The `count` newest orders in `status`, newest first."""
+        query = {"status": status, "per_page": str(count), "orderby": "date", "order": "desc"}
+        data, _ = await self._call("GET", query=query, base=self._api / "orders")
+        if not isinstance(data, list):
+            raise self._error(f"the store answered GET {self._api}/orders with no list")
+        return [item for item in data if isinstance(item, dict)]
+
+    async def set_order_status(self, order_id: str, status: str) -> dict[str, object]:
+        """Move an order to `status`; returns the order as saved."""
+        data, _ = await self._call(
+            "PUT", order_id, body={"status": status}, base=self._api / "orders"
+        )
+        if not isinstance(data, dict):
+            raise self._error(f"the store answered PUT {self._api}/orders/{order_id} with no order")
+        return data
+
+    async def add_order_note(self, order_id: str, note: str, *, customer: bool = False) -> None:
+        """Add a note to an order; a customer note is e-mailed to the customer by WooCommerce."""
+        await self._call(
+            "POST",
+            f"{order_id}/notes",
+            body={"note": note, "customer_note": customer},
+            base=self._api / "orders",
+        )
+
     async def set_webhook_status(self, hook: Webhook, status: str) -> Webhook:
         """Set one webhook's status (e.g. "active" again after WooCommerce disabled it)."""
         data, _ = await self._call("PUT", str(hook.id), body={"status": status})
@@ -255,7 +288,7 @@ class WooClient:
         path: str = "",
         *,
         query: Mapping[str, str] | None = None,
-        body: Mapping[str, str] | None = None,
+        body: Mapping[str, object] | None = None,
         base: URL | None = None,
     ) -> tuple[object, Mapping[str, str]]:
         base = self._endpoint if base is None else base

@@ -35,6 +35,9 @@ async def test_the_command_menu_lists_every_staff_command(
         "unmute",
         "status",
         "failed",
+        "order",
+        "orders",
+        "note",
     ]
 
 

@@ -113,8 +113,13 @@ class FakeTelegram:
         self.sent: list[SentMessage] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.commands: list[dict[str, Any]] = []
+        #: the command menu per language_code ("" for the default one)
+        self.menus: dict[str, list[dict[str, Any]]] = {}
         self.callback_answers: list[dict[str, Any]] = []
         self.edits: list[dict[str, Any]] = []
+        #: what each sent message shows now, edits included: (chat id, message id) -> its
+        #: text and keyboard
+        self.shown: dict[tuple[int, int], tuple[str, Any]] = {}
         #: what setWebhook was last called with, None after deleteWebhook
         self.webhook: dict[str, Any] | None = None
         #: 429s the stub answered because a flood limit was broken
@@ -161,8 +166,10 @@ class FakeTelegram:
         user_id: int,
         chat_type: str = "group",
         thread_id: int | None = None,
+        reply_to: SentMessage | None = None,
     ) -> None:
-        """Deliver a message from a user, e.g. `/mute order.*`."""
+        """Deliver a message from a user, e.g. `/mute order.*`, optionally a reply to one of
+        the bot's messages (which privacy mode lets the bot see)."""
         entities = []
         if text.startswith("/"):
             entities.append({"type": "bot_command", "offset": 0, "length": len(text.split()[0])})
@@ -177,6 +184,15 @@ class FakeTelegram:
         if thread_id is not None:
             message["message_thread_id"] = thread_id
             message["is_topic_message"] = True
+        if reply_to is not None:
+            text_now, _ = self.shown.get((reply_to.chat_id, reply_to.message_id), ("", None))
+            message["reply_to_message"] = {
+                "message_id": reply_to.message_id,
+                "date": int(reply_to.at),
+                "chat": _chat(reply_to.chat_id, reply_to.thread_id),
+                "from": {"id": int(self.token.split(":")[0]), "is_bot": True, "first_name": "Bot"},
+                "text": text_now or reply_to.text,
+            }
         self.push_update({"message": message})
 
     def press_button(self, message: SentMessage, data: str, *, user_id: int) -> str:
@@ -189,11 +205,15 @@ class FakeTelegram:
             "from": {"id": int(self.token.split(":")[0]), "is_bot": True, "first_name": "Bot"},
             "text": message.text,
         }
+        text, markup = self.shown.get((message.chat_id, message.message_id), (None, None))
+        if text is not None:
+            shown["text"] = text
+            markup = markup if isinstance(markup, dict | None) else json.loads(markup)
+            if markup is not None:
+                shown["reply_markup"] = markup
         if message.thread_id is not None:
             shown["message_thread_id"] = message.thread_id
             shown["is_topic_message"] = True
-        if message.reply_markup is not None:
-            shown["reply_markup"] = message.reply_markup
         self.push_update(
             {
                 "callback_query": {
@@ -269,7 +289,13 @@ class FakeTelegram:
         }
 
     async def _m_setMyCommands(self, params: dict[str, Any]) -> Any:
-        self.commands = list(params.get("commands") or [])
+        code = str(params.get("language_code") or "")
+        if code and not (len(code) == 2 and code.isalpha() and code.islower()):
+            return _error(400, "Bad Request: invalid language code specified")  # ISO 639-1
+        commands = list(params.get("commands") or [])
+        self.menus[code] = commands
+        if not code:
+            self.commands = commands
         return True
 
     async def _m_deleteWebhook(self, params: dict[str, Any]) -> Any:
@@ -281,24 +307,49 @@ class FakeTelegram:
         return True
 
     async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        if len(str(params.get("text", ""))) > 200:
+            return _error(400, "Bad Request: MESSAGE_TOO_LONG")
         self.callback_answers.append(params)
         return True
 
     async def _m_editMessageText(self, params: dict[str, Any]) -> Any:
-        problem = self._refusal(
-            int(params["chat_id"]),
-            str(params.get("text", "")),
-            params.get("parse_mode"),
-            params.get("reply_markup"),
-        )
+        chat_id, text = int(params["chat_id"]), str(params.get("text", ""))
+        markup = params.get("reply_markup")
+        problem = self._refusal(chat_id, text, params.get("parse_mode"), markup)
         if problem is not None:
             return problem
-        self.edits.append(params)
-        return True
+        return self._edit(params, text, markup)
 
     async def _m_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        text = self.shown[key][0] if key in self.shown else ""
+        return self._edit(params, text, params.get("reply_markup"))
+
+    def _edit(self, params: dict[str, Any], text: str, markup: Any) -> Any:
+        """Telegram's rules for edits: only the bot's own messages, and only real changes.
+        Without reply_markup an edit removes the keyboard."""
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        if key not in self.shown:
+            return _error(400, "Bad Request: message to edit not found")
+        if problem := _button_data_problem(markup):
+            return problem
+        if self.shown[key] == (text, markup):
+            return _error(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
+        self.shown[key] = (text, markup)
         self.edits.append(params)
-        return True
+        message = {
+            "message_id": key[1],
+            "date": int(time.time()),
+            "chat": _chat(key[0], None),
+            "text": text,
+        }
+        if markup is not None:
+            message["reply_markup"] = markup
+        return message
 
     async def _m_getChat(self, params: dict[str, Any]) -> Any:
         chat_id = int(params["chat_id"])
@@ -396,6 +447,7 @@ class FakeTelegram:
             at=time.time(),
         )
         self.sent.append(message)
+        self.shown[(chat_id, message.message_id)] = (text, message.reply_markup)
         self._sent_changed.set()
         return {
             "message_id": message.message_id,
@@ -421,6 +473,8 @@ class FakeTelegram:
             return _error(400, "Bad Request: message text is empty")
         if length > 4096:
             return _error(400, "Bad Request: message is too long")
+        if problem := _button_data_problem(markup):
+            return problem
         for url in _button_urls(markup):
             host = urlsplit(url).hostname or ""
             if "." not in host or host.startswith(("localhost", "127.")):
@@ -498,6 +552,20 @@ def _chat(chat_id: int, thread_id: int | None) -> dict[str, Any]:
     if thread_id is not None:
         return {"id": chat_id, "type": "supergroup", "title": "Shop staff", "is_forum": True}
     return {"id": chat_id, "type": "group", "title": "Shop staff"}
+
+
+def _button_data_problem(markup: object) -> web.Response | None:
+    """callback_data must be 1-64 bytes of UTF-8."""
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    if not isinstance(markup, dict):
+        return None
+    for row in markup.get("inline_keyboard") or []:
+        for button in row:
+            data = button.get("callback_data") if isinstance(button, dict) else None
+            if data is not None and not 1 <= len(str(data).encode()) <= 64:
+                return _error(400, "Bad Request: BUTTON_DATA_INVALID")
+    return None
 
 
 def _button_urls(markup: object) -> list[str]:

@@ -14,6 +14,7 @@ security plugin's HTML page when ``fail_html``). It delivers nothing: no ping, n
 Run ``python -m tests.fakes.woocommerce`` for a store on http://127.0.0.1:8081.
 """
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -115,6 +116,11 @@ class FakeStore:
     #: WooCommerce's version, as GET /system_status tells it in environment.version
     version: str = "9.4.2"
 
+    #: order notes by order id, as POST /orders/<id>/notes stored them
+    notes: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    #: seconds every API answer waits (longer than the client's timeout: it times out)
+    delay: float = 0.0
+
     def put_order(self, order: dict[str, Any]) -> None:
         """Store an order as the shop saved it (its date_modified_gmt as given)."""
         self.orders[int(order["id"])] = dict(order)
@@ -155,6 +161,8 @@ def create_app(store: FakeStore) -> web.Application:
     app.router.add_get(f"{PREFIX}/system_status", system_status)
     app.router.add_get(f"{PREFIX}/orders", list_orders)
     app.router.add_get(PREFIX + r"/orders/{id:\d+}", get_order)
+    app.router.add_put(PREFIX + r"/orders/{id:\d+}", update_order)
+    app.router.add_post(PREFIX + r"/orders/{id:\d+}/notes", add_note)
     # WordPress answers unknown REST routes with JSON; paths outside /wp-json get a plain 404.
     app.router.add_route("*", "/wp-json/{tail:.*}", no_route)
     return app
@@ -255,10 +263,12 @@ async def list_orders(request: web.Request) -> web.Response:
             return _error(400, "rest_invalid_param", f"Invalid parameter(s): {name}")
         # Without dates_are_gmt the value is compared with the site's local dates.
         bounds[name] = parsed if gmt else parsed - _hours(store.site_offset_hours)
+    wanted = request.query.get("status", "any").split(",")
     found = [
         order
         for order in store.orders.values()
         if order.get("status") not in ("trash", "auto-draft")
+        and ("any" in wanted or order.get("status") in wanted)
         and ("modified_after" not in bounds or _modified(order) > bounds["modified_after"])
         and ("modified_before" not in bounds or _modified(order) < bounds["modified_before"])
     ]
@@ -282,6 +292,48 @@ async def get_order(request: web.Request) -> web.Response:
     if order is None:
         return _error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
     return web.json_response(order)
+
+
+#: wc_get_order_statuses() of a plain store, without the wc- prefix
+ORDER_STATUSES = (
+    "pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed",
+    "checkout-draft",
+)  # fmt: skip
+
+
+async def update_order(request: web.Request) -> web.Response:
+    """PUT /orders/<id>: the status is applied and the order saved (date_modified moves)."""
+    store = request.app[STORE]
+    order = store.orders.get(int(request.match_info["id"]))
+    if order is None:
+        return _error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+    body = await _json_body(request)
+    status = body.get("status")
+    if status is not None and status not in ORDER_STATUSES:
+        listed = ", ".join(ORDER_STATUSES)
+        message = f"Invalid parameter(s): status is not one of {listed}"
+        return _error(400, "rest_invalid_param", message)
+    if status is not None:
+        order["status"] = status
+    saved = _modified(order) + timedelta(seconds=1)
+    order["date_modified_gmt"] = order["date_modified"] = saved.isoformat(timespec="seconds")
+    return web.json_response(order)
+
+
+async def add_note(request: web.Request) -> web.Response:
+    """POST /orders/<id>/notes: 201 with the note."""
+    store = request.app[STORE]
+    order_id = int(request.match_info["id"])
+    if order_id not in store.orders:
+        return _error(404, "woocommerce_rest_order_invalid_id", "Invalid order ID.")
+    body = await _json_body(request)
+    if not body.get("note"):
+        return _error(400, "rest_missing_callback_param", "Missing parameter(s): note")
+    notes = store.notes.setdefault(order_id, [])
+    customer = bool(body.get("customer_note"))
+    note = {"id": len(notes) + 1, "note": body["note"], "customer_note": customer}
+    notes.append(note)
+    return web.json_response(note, status=201)
 
 
 def _parse_date(value: str) -> datetime | None:
@@ -318,6 +370,8 @@ async def _authenticate(request: web.Request, handler: Handler) -> web.StreamRes
     )
     if not request.path.startswith(PREFIX):
         return await handler(request)
+    if store.delay:
+        await asyncio.sleep(store.delay)
     if store.fail_status is not None:
         if store.fail_html:
             page = "<!DOCTYPE html><html><body><h1>Access denied</h1></body></html>"
