@@ -49,6 +49,9 @@ class Storage(Protocol):
     events_waiting: asyncio.Event
     #: set when messages become sendable or change state; the sender waits on it
     messages_waiting: asyncio.Event
+    #: deliveries handed to intake so far (stored or not): the router slows down while
+    #: this climbs fast, so that a burst of webhooks gets the CPU first
+    deliveries: int
 
     async def close(self) -> None: ...
 

@@ -60,6 +60,7 @@ class Store(RoutingMemory):
         super().__init__(conn, executor, clock, path)
         self._intake: list[tuple[IncomingEvent, asyncio.Future[Accepted]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self.deliveries = 0
         #: why the last attempt to store an event failed, and when; None once one succeeds
         self.intake_error: tuple[str, float] | None = None
 
@@ -91,6 +92,7 @@ class Store(RoutingMemory):
     async def accept(self, event: IncomingEvent) -> Accepted:
         """Store an event durably; returns once it is committed (or raises StoreError)."""
         future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
+        self.deliveries += 1
         self._intake.append((event, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_intake())

@@ -3,6 +3,17 @@
 It handles events one at a time in arrival order, so that what it remembers about a
 resource (the last state it saw, an order's last status) is always up to date; what
 it learns from an event is committed together with the event's messages.
+
+Intake comes first. WooCommerce delivers each webhook once and waits for the answer,
+while Telegram takes about 30 messages a second whatever the bridge does: routing a
+burst as fast as it arrives only queues messages earlier, and costs the two things
+intake needs, the CPU (parsing and rendering hold the GIL, even in a thread) and the
+database thread (each routing is a few statements and a commit with an fsync, ahead of
+the next group commit of deliveries). Profiled under a burst of 40,000 deliveries, the
+router's work was most of what the bridge did beyond storing them (bench/RESULTS.md,
+section 10). So while deliveries arrive fast, the router routes at a set pace, a
+multiple of what Telegram can take, and catches up at full speed once the burst is
+over. A lone order in a quiet bridge is routed at once.
 """
 
 from __future__ import annotations
@@ -37,6 +48,10 @@ log = logging.getLogger(__name__)
 # Orders the block checkout creates before the customer has ordered anything.
 IGNORED_ORDER_STATUSES = frozenset({"checkout-draft"})
 _STORE_RETRY_SECONDS = 1.0
+#: intake counts as busy while at least BUSY_DELIVERIES arrive within BUSY_WINDOW seconds
+#: (100 a second): far above a shop's normal traffic, far below a burst
+BUSY_WINDOW = 0.1
+BUSY_DELIVERIES = 10
 
 
 def decide(
@@ -143,9 +158,16 @@ class Router:
         digests: Digests | None = None,
         *,
         clock: Clock = SYSTEM_CLOCK,
+        busy_pace: float | None = None,
     ) -> None:
+        """`busy_pace`: events routed per second while intake is busy (None: no limit)."""
         self._store = store
         self._clock = clock
+        self._busy_pause = 1 / busy_pace if busy_pace else 0.0
+        # Where the last look at intake began (event-loop time, deliveries so far), and
+        # what it found. Loop time, not the clock: this is scheduling, like a sleep.
+        self._window = (-BUSY_WINDOW, 0)
+        self._busy = False
         self._chats = chats
         self._renderer = renderer
         self._digests = digests
@@ -172,8 +194,24 @@ class Router:
         """Route every event waiting now; returns how many."""
         events = await self._store.new_events()
         for event in events:
+            if self._busy_pause and self._intake_busy():
+                await asyncio.sleep(self._busy_pause)
             await self._route_one(event)
         return len(events)
+
+    def _intake_busy(self) -> bool:
+        """Whether deliveries arrive at BUSY_DELIVERIES per BUSY_WINDOW or faster."""
+        now, count = asyncio.get_running_loop().time(), self._store.deliveries
+        started, first = self._window
+        arrived, elapsed = count - first, now - started
+        if elapsed >= BUSY_WINDOW:
+            # Judged over the whole time since the last look: after a quiet spell a lone
+            # order (or a few) is routed at once.
+            self._busy = arrived * BUSY_WINDOW >= BUSY_DELIVERIES * elapsed
+            self._window = (now, count)
+        elif arrived >= BUSY_DELIVERIES:
+            self._busy = True
+        return self._busy
 
     async def _route_one(self, event: StoredEvent) -> None:
         """Route and commit one event; what fails is kept for this event alone.
