@@ -24,6 +24,7 @@ import asyncio
 import sqlite3
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from bench.common import (
@@ -86,6 +87,9 @@ async def measure(
         # Rotate who goes first: what else runs on the machine drifts over a run.
         order = list(ports)[round_ % len(ports) :] + list(ports)[: round_ % len(ports)]
         for name in order:
+            # The bridge routes its backlog at full speed once a burst is over: that must
+            # not slow the next server measured, so each starts with the machine quiet.
+            await settle(servers.values())
             before, own = servers[name].cpu_seconds(), time.process_time()
             run = await closed_loop(ports[name], chunk, args.concurrency, args.keep_alive)
             generator_cpu += time.process_time() - own
@@ -94,9 +98,21 @@ async def measure(
             measured[name].fast.extend(run)
     steady = requests[WARMUP + args.requests * args.rounds :]
     for name in ports:
+        await settle(servers.values())
         run = await open_loop(ports[name], steady, args.rate, args.keep_alive)
         measured[name].steady.extend(run)
     return measured, generator_cpu / max(1, sent) * 1e6
+
+
+async def settle(servers: Iterable[Server], timeout: float = 600.0) -> None:
+    """Wait until no server uses more than a tenth of a core (the sender's trickle)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = sum(s.cpu_seconds() for s in servers)
+        await asyncio.sleep(0.5)
+        if sum(s.cpu_seconds() for s in servers) - before < 0.05:
+            return
+    raise RuntimeError(f"the servers were still busy after {timeout:g} s")
 
 
 def committed_events(database: Path) -> int:
@@ -126,7 +142,7 @@ def report(
     print(
         f"{args.rounds} rounds of {args.requests} deliveries at {args.concurrency} concurrent "
         f"to each server, then {args.rate_requests} at {args.rate:g}/s to each; {connection}; "
-        f"the bridge routes and sends to one chat meanwhile.\n"
+        + ("no chat configured.\n" if args.no_chat else "the bridge routes and sends meanwhile.\n")
     )
     print("| figure | bridge | durable receiver | bare aiohttp | bridge/durable | bridge/bare |")
     print("| --- | --- | --- | --- | --- | --- |")
@@ -191,12 +207,18 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=500.0, help="requests/s of the steady part")
     parser.add_argument("--rate-requests", type=int, default=30000, help="per server, at --rate")
     parser.add_argument("--keep-alive", action="store_true", help="reuse connections")
+    parser.add_argument(
+        "--no-chat",
+        action="store_true",
+        help="diagnosis only: no chat configured, so the bridge neither routes nor sends",
+    )
     parser.add_argument("--profile", type=Path, help="write a py-spy profile of the bridge here")
     args = parser.parse_args()
 
     with workdir() as work, telegram_server(work) as telegram:
         ports = {name: free_port() for name in NAMES}
-        settings = bridge_settings(work, ports["bridge"], telegram, telegram_chat_id=CHAT_ID)
+        chat = None if args.no_chat else CHAT_ID
+        settings = bridge_settings(work, ports["bridge"], telegram, telegram_chat_id=chat)
         bridge = start_bridge(work, settings)
         durable_db = work / "durable.sqlite3"
         argv = {
