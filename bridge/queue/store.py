@@ -161,6 +161,11 @@ class Store(RoutingMemory):
         if any(m.skip_reason is None for m in routing.messages):
             self.messages_waiting.set()
 
+    async def open_messages(self, up_to: int) -> int:
+        """How many messages wait to be sent (pending or sending), counting at most `up_to`."""
+        rows = await self._run(self._query, sql.OPEN_MESSAGES_UP_TO, (up_to,))
+        return int(rows[0][0])
+
     def _commit_routing(self, r: Routing, now: float) -> None:
         self._conn.execute(sql.SET_EVENT_STATE, (r.state, r.note, r.event_id))
         if r.state_key is not None:

@@ -6,14 +6,16 @@ it learns from an event is committed together with the event's messages.
 
 Intake comes first. WooCommerce delivers each webhook once and waits for the answer,
 while Telegram takes about 30 messages a second whatever the bridge does: routing a
-burst as fast as it arrives only queues messages earlier, and costs the two things
-intake needs, the CPU (parsing and rendering hold the GIL, even in a thread) and the
-database thread (each routing is a few statements and a commit with an fsync, ahead of
-the next group commit of deliveries). Profiled under a burst of 40,000 deliveries, the
-router's work was most of what the bridge did beyond storing them (bench/RESULTS.md,
-section 10). So while deliveries arrive fast, the router routes at a set pace, a
-multiple of what Telegram can take, and catches up at full speed once the burst is
-over. A lone order in a quiet bridge is routed at once.
+burst as fast as it arrives only queues messages earlier, and costs what intake needs,
+the CPU (parsing and rendering hold the GIL, even in a thread) and the database thread
+(each routing is a few statements and a commit with an fsync, ahead of the next group
+commit of deliveries). Profiled under a burst of deliveries, rendering alone took a
+tenth of the time the bridge held the GIL even at 60 events a second (bench/RESULTS.md,
+section 10). So while deliveries arrive fast the router keeps just ahead of the sender:
+it routes at most `busy_pace` events a second, and only while fewer than that many
+messages wait to be sent. Once the burst is over it catches up at full speed. A lone
+order in a quiet bridge is routed at once. Events are still routed one at a time in
+arrival order, so every chat gets its messages in order.
 """
 
 from __future__ import annotations
@@ -164,6 +166,8 @@ class Router:
         self._store = store
         self._clock = clock
         self._busy_pause = 1 / busy_pace if busy_pace else 0.0
+        #: messages waiting to be sent that are enough to keep the sender busy
+        self._lookahead = max(1, round(busy_pace or 0))
         # Where the last look at intake began (event-loop time, deliveries so far), and
         # what it found. Loop time, not the clock: this is scheduling, like a sleep.
         self._window = (-BUSY_WINDOW, 0)
@@ -194,10 +198,19 @@ class Router:
         """Route every event waiting now; returns how many."""
         events = await self._store.new_events()
         for event in events:
-            if self._busy_pause and self._intake_busy():
-                await asyncio.sleep(self._busy_pause)
+            await self._yield_to_intake()
             await self._route_one(event)
         return len(events)
+
+    async def _yield_to_intake(self) -> None:
+        """While deliveries arrive fast: at most `busy_pace` events a second, and none while
+        the sender already has `lookahead` messages to send."""
+        if not self._busy_pause:
+            return
+        while self._intake_busy():
+            await asyncio.sleep(self._busy_pause)
+            if await self._store.open_messages(self._lookahead) < self._lookahead:
+                return
 
     def _intake_busy(self) -> bool:
         """Whether deliveries arrive at BUSY_DELIVERIES per BUSY_WINDOW or faster."""
