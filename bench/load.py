@@ -71,6 +71,7 @@ class _Exchange(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self._buffer = bytearray()
         self._waiter: asyncio.Future[int] | None = None
+        self._lost = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -92,11 +93,16 @@ class _Exchange(asyncio.Protocol):
             self._waiter.set_result(status)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_exception(exc or ConnectionError("closed before the response"))
 
     async def send(self, request: bytes) -> int:
         assert self.transport is not None
+        # A server over its connection limit closes a new connection at once: without
+        # this, the request would wait for an answer forever.
+        if self._lost or self.transport.is_closing():
+            raise ConnectionError("closed by the server before the request")
         self._waiter = asyncio.get_running_loop().create_future()
         self.transport.write(request)
         return await self._waiter

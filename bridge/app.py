@@ -225,7 +225,10 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
     # Nothing stored is due later than it was when stored, even after a clock step back.
     clock.raise_floor(await store.latest_time())
     digests = Digests(store, policy, clock) if policy is not None else None
-    router = Router(store, chats, app[RENDERER], digests, clock=clock)
+    # While a burst arrives, route twice as fast as Telegram can take messages: the
+    # sender never waits, and intake keeps the CPU and the database thread.
+    busy_pace = 2.0 * settings.bridge_rate_overall_per_second
+    router = Router(store, chats, app[RENDERER], digests, clock=clock, busy_pace=busy_pace)
     alerts = ChatAlerts(store, settings.telegram_alert_chat_id, clock)
     await alerts.load()
     sender = Sender(

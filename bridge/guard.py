@@ -64,9 +64,14 @@ async def request_guard(request: web.Request, handler: Handler) -> web.StreamRes
     if request.body_exists:
         settings = request.app[SETTINGS]
         try:
-            async with asyncio.timeout(settings.bridge_body_timeout_seconds):
-                # Kept by aiohttp: the handler's own read() returns these bytes.
+            # A body that has arrived whole (most do, with their headers) needs no deadline:
+            # arming one costs a timer on the event loop per request, under a burst.
+            if request.content.is_eof():
                 await request.read()
+            else:
+                async with asyncio.timeout(settings.bridge_body_timeout_seconds):
+                    # Kept by aiohttp: the handler's own read() returns these bytes.
+                    await request.read()
         except TimeoutError:
             refusals.warning(
                 "slow body",

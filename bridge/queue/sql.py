@@ -172,6 +172,10 @@ RECORD_FAILED_CHAT = (
 # --- dead letters and stats -----------------------------------------------------------
 
 # A NULL chat means every chat.
+#: how many messages wait to be sent, counted up to a bound (the open index stops there)
+OPEN_MESSAGES_UP_TO = (
+    "SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE status IN ('pending', 'sending') LIMIT ?)"
+)
 COUNT_NEW_EVENTS = "SELECT COUNT(*) FROM events WHERE state = 'new'"
 COUNT_BY_STATUS = (
     "SELECT status, COUNT(*) FROM messages WHERE (? IS NULL OR chat_id = ?) GROUP BY status"

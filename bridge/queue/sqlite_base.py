@@ -25,7 +25,7 @@ T = TypeVar("T")
 log = logging.getLogger("bridge.queue.store")
 
 # SQLite errors that a row's own values cause; any other one is the database failing.
-_ROW_ERRORS = (
+ROW_ERRORS = (
     sqlite3.IntegrityError,
     sqlite3.DataError,
     sqlite3.ProgrammingError,
@@ -61,7 +61,7 @@ class SQLiteBase:
         try:
             return await loop.run_in_executor(self._executor, fn, *args)
         except sqlite3.Error as exc:
-            raise StoreError(str(exc), outage=not isinstance(exc, _ROW_ERRORS)) from exc
+            raise StoreError(str(exc), outage=not isinstance(exc, ROW_ERRORS)) from exc
 
     async def _in_transaction(self, fn: Callable[..., T], *args: object) -> T:
         """Run `fn(*args)` on the database thread inside one transaction."""

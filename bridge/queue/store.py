@@ -18,6 +18,7 @@ import asyncio
 import json
 import logging
 import sqlite3
+import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -40,13 +41,17 @@ from bridge.queue.models import (
 from bridge.queue.recovery_memory import RecoveryMemory
 from bridge.queue.routing_memory import RoutingMemory
 from bridge.queue.schema import MIGRATIONS
-from bridge.queue.sqlite_base import transaction
+from bridge.queue.sqlite_base import ROW_ERRORS, transaction
 from bridge.queue.storage import StoreError as StoreError
 
 log = logging.getLogger(__name__)
 
 #: how long a failed intake keeps /readyz failing
 INTAKE_ERROR_MEMORY_SECONDS = 60.0
+#: group commits in a row before the intake job lets the database thread's other work in
+_COMMITS_PER_DRAIN = 8
+
+_Waiter = tuple[IncomingEvent, "asyncio.Future[Accepted]"]
 
 
 class Store(RoutingMemory, RecoveryMemory, ActionMemory):
@@ -60,8 +65,14 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
         path: Path | None = None,
     ) -> None:
         super().__init__(conn, executor, clock, path)
-        self._intake: list[tuple[IncomingEvent, asyncio.Future[Accepted]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        # Deliveries waiting for the database thread, and whether a drain job is queued or
+        # running there; both guarded by the lock, since both threads use them.
+        self._intake: list[_Waiter] = []
+        self._intake_lock = threading.Lock()
+        self._draining = False
+        self._drained = asyncio.Event()
+        self._drained.set()
+        self.deliveries = 0
         #: why the last attempt to store an event failed, and when; None once one succeeds
         self.intake_error: tuple[str, float] | None = None
 
@@ -83,46 +94,73 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
         return cls(conn, executor, clock, path)
 
     async def close(self) -> None:
-        if self._flusher is not None:
-            await asyncio.shield(self._flusher)
+        await self._drained.wait()
         await self._run(self._conn.close)
         self._executor.shutdown(wait=True)
 
     # --- intake -------------------------------------------------------------------------
+    #
+    # Group commit, driven from the database thread. A drain job there takes every
+    # delivery queued so far, commits them with one fsync, hands the results to the event
+    # loop (one wake-up per commit), and at once takes what queued meanwhile, without
+    # waiting for the event loop to ask: under a burst the loop is busy with requests,
+    # and each round trip through it left the disk idle. After a few commits the job
+    # queues itself again behind the other work of the thread (routing, claims), so a
+    # long burst delays that work but never stops it.
 
     async def accept(self, event: IncomingEvent) -> Accepted:
         """Store an event durably; returns once it is committed (or raises StoreError)."""
-        future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
-        self._intake.append((event, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush_intake())
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Accepted] = loop.create_future()
+        self.deliveries += 1
+        with self._intake_lock:
+            self._intake.append((event, future))
+            start = not self._draining
+            self._draining = True
+        if start:
+            self._drained.clear()
+            self._executor.submit(self._drain, loop)
         return await asyncio.shield(future)
 
-    async def _flush_intake(self) -> None:
-        # Whatever queued up while the previous batch was on disk goes in the next one.
-        while self._intake:
-            batch, self._intake = self._intake, []
+    def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the database thread: commit what is queued, batch after batch."""
+        for _ in range(_COMMITS_PER_DRAIN):
+            with self._intake_lock:
+                batch, self._intake = self._intake, []
+                if not batch:
+                    self._draining = False
+                    loop.call_soon_threadsafe(self._drained.set)
+                    return
             try:
-                results = await self._run(self._insert_events, [event for event, _ in batch])
+                results: list[Accepted] | Exception = self._insert_events([e for e, _ in batch])
+            except sqlite3.Error as exc:
+                results = StoreError(str(exc), outage=not isinstance(exc, ROW_ERRORS))
             except Exception as exc:  # every waiter must hear of the failure
-                self.intake_error = (str(exc), self._clock.monotonic())
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            self.intake_error = None
-            stored = []
-            for (event, future), result in zip(batch, results, strict=True):
+                results = exc
+            loop.call_soon_threadsafe(self._committed, batch, results)
+        self._executor.submit(self._drain, loop)
+
+    def _committed(self, batch: list[_Waiter], results: list[Accepted] | Exception) -> None:
+        """On the event loop: answer the batch's waiters, wake the router, log the commit."""
+        if isinstance(results, Exception):
+            self.intake_error = (str(results), self._clock.monotonic())
+            for _, future in batch:
                 if not future.done():
-                    future.set_result(result)
-                if not result.duplicate:
-                    stored.append((event, result))
-            if stored:
-                self.events_waiting.set()
-                # One line per commit, not per webhook: under load, writing a log line
-                # for each webhook cost the event loop more than anything else it did.
-                if log.isEnabledFor(logging.INFO):
-                    log.info("%s", _describe(stored), extra=_fields(stored))
+                    future.set_exception(results)
+            return
+        self.intake_error = None
+        stored = []
+        for (event, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
+            if not result.duplicate:
+                stored.append((event, result))
+        if stored:
+            self.events_waiting.set()
+            # One line per commit, not per webhook: under load, writing a log line
+            # for each webhook cost the event loop more than anything else it did.
+            if log.isEnabledFor(logging.INFO):
+                log.info("%s", _describe(stored), extra=_fields(stored))
 
     def _insert_events(self, events: Sequence[IncomingEvent]) -> list[Accepted]:
         with transaction(self._conn):
@@ -169,6 +207,11 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
         await self._in_transaction(self._commit_routing, routing, now)
         if any(m.skip_reason is None for m in routing.messages):
             self.messages_waiting.set()
+
+    async def open_messages(self, up_to: int) -> int:
+        """How many messages wait to be sent (pending or sending), counting at most `up_to`."""
+        rows = await self._run(self._query, sql.OPEN_MESSAGES_UP_TO, (up_to,))
+        return int(rows[0][0])
 
     def _commit_routing(self, r: Routing, now: float) -> None:
         self._conn.execute(sql.SET_EVENT_STATE, (r.state, r.note, r.event_id))

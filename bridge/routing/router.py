@@ -3,6 +3,19 @@
 It handles events one at a time in arrival order, so that what it remembers about a
 resource (the last state it saw, an order's last status) is always up to date; what
 it learns from an event is committed together with the event's messages.
+
+Intake comes first. WooCommerce delivers each webhook once and waits for the answer,
+while Telegram takes about 30 messages a second whatever the bridge does: routing a
+burst as fast as it arrives only queues messages earlier, and costs what intake needs,
+the CPU (parsing and rendering hold the GIL, even in a thread) and the database thread
+(each routing is a few statements and a commit with an fsync, ahead of the next group
+commit of deliveries). Profiled under a burst of deliveries, rendering alone took a
+tenth of the time the bridge held the GIL even at 60 events a second (bench/RESULTS.md,
+section 10). So while deliveries arrive fast the router keeps just ahead of the sender:
+it routes at most `busy_pace` events a second, and only while fewer than that many
+messages wait to be sent. Once the burst is over it catches up at full speed. A lone
+order in a quiet bridge is routed at once. Events are still routed one at a time in
+arrival order, so every chat gets its messages in order.
 """
 
 from __future__ import annotations
@@ -40,6 +53,10 @@ log = logging.getLogger(__name__)
 IGNORED_ORDER_STATUSES = frozenset({"checkout-draft"})
 _STORE_RETRY_SECONDS = 1.0
 _POLL_SECONDS = 5.0
+#: intake counts as busy while at least BUSY_DELIVERIES arrive within BUSY_WINDOW seconds
+#: (100 a second): far above a shop's normal traffic, far below a burst
+BUSY_WINDOW = 0.1
+BUSY_DELIVERIES = 10
 
 
 def decide(
@@ -170,9 +187,18 @@ class Router:
         digests: Digests | None = None,
         *,
         clock: Clock = SYSTEM_CLOCK,
+        busy_pace: float | None = None,
     ) -> None:
+        """`busy_pace`: events routed per second while intake is busy (None: no limit)."""
         self._store = store
         self._clock = clock
+        self._busy_pause = 1 / busy_pace if busy_pace else 0.0
+        #: messages waiting to be sent that are enough to keep the sender busy
+        self._lookahead = max(1, round(busy_pace or 0))
+        # Where the last look at intake began (event-loop time, deliveries so far), and
+        # what it found. Loop time, not the clock: this is scheduling, like a sleep.
+        self._window = (-BUSY_WINDOW, 0)
+        self._busy = False
         self._chats = chats
         self._renderer = renderer
         self._digests = digests
@@ -202,8 +228,33 @@ class Router:
         """Route every event waiting now; returns how many."""
         events = await self._store.new_events()
         for event in events:
+            await self._yield_to_intake()
             await self._route_one(event)
         return len(events)
+
+    async def _yield_to_intake(self) -> None:
+        """While deliveries arrive fast: at most `busy_pace` events a second, and none while
+        the sender already has `lookahead` messages to send."""
+        if not self._busy_pause:
+            return
+        while self._intake_busy():
+            await asyncio.sleep(self._busy_pause)
+            if await self._store.open_messages(self._lookahead) < self._lookahead:
+                return
+
+    def _intake_busy(self) -> bool:
+        """Whether deliveries arrive at BUSY_DELIVERIES per BUSY_WINDOW or faster."""
+        now, count = asyncio.get_running_loop().time(), self._store.deliveries
+        started, first = self._window
+        arrived, elapsed = count - first, now - started
+        if elapsed >= BUSY_WINDOW:
+            # Judged over the whole time since the last look: after a quiet spell a lone
+            # order (or a few) is routed at once.
+            self._busy = arrived * BUSY_WINDOW >= BUSY_DELIVERIES * elapsed
+            self._window = (now, count)
+        elif arrived >= BUSY_DELIVERIES:
+            self._busy = True
+        return self._busy
 
     async def _route_one(self, event: StoredEvent) -> None:
         """Route and commit one event; what fails is kept for this event alone.
