@@ -14,6 +14,8 @@ from bridge.app import create_app
 from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.config import Settings
 from tests.fakes.telegram import FakeTelegram
+from tests.fakes.woocommerce import FakeStore
+from tests.fakes.woocommerce import create_app as create_shop
 from tests.helpers import CHAT_ID, SECRET
 
 
@@ -91,3 +93,15 @@ async def start_bridge(
 @pytest.fixture
 async def bridge(start_bridge: Callable[..., Awaitable[TestClient]]) -> TestClient:
     return await start_bridge()
+
+
+@pytest.fixture
+async def shop(aiohttp_server: Any) -> tuple[FakeStore, TestServer]:
+    """A fake WooCommerce store's REST API, served on a local port."""
+    store = FakeStore()
+    return store, await aiohttp_server(create_shop(store))
+
+
+@pytest.fixture
+def fake_shop(shop: tuple[FakeStore, TestServer]) -> FakeStore:
+    return shop[0]

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.config import Settings
 from tests.fakes.telegram import FakeTelegram, SentMessage
-from tests.fakes.woocommerce import FakeStore, create_app
+from tests.fakes.woocommerce import FakeStore
 from tests.helpers import SHOP_ROUTES, bot_ready, deliver, write_routes
 from tests.recovery.conftest import gmt, shop_order
 
@@ -21,18 +21,6 @@ from tests.recovery.conftest import gmt, shop_order
 STAFF, STRANGER = 77, 555
 
 StartBridge = Callable[..., Awaitable[TestClient]]
-
-
-@pytest.fixture
-async def shop(aiohttp_server: Any) -> tuple[FakeStore, TestServer]:
-    store = FakeStore()
-    server = await aiohttp_server(create_app(store))
-    return store, server
-
-
-@pytest.fixture
-def fake_shop(shop: tuple[FakeStore, TestServer]) -> FakeStore:
-    return shop[0]
 
 
 @pytest.fixture

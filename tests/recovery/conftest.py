@@ -13,23 +13,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bridge.config import Settings
 from bridge.keys import RECOVERY
-from tests.fakes.woocommerce import FakeStore, create_app
+from tests.fakes.woocommerce import FakeStore
 from tests.helpers import eventually, wire
 
 #: the address WooCommerce delivers to, in the tests' settings
 PUBLIC_URL = "https://bridge.example.com"
-
-
-@pytest.fixture
-async def shop(aiohttp_server: Any) -> tuple[FakeStore, TestServer]:
-    store = FakeStore()
-    server = await aiohttp_server(create_app(store))
-    return store, server
-
-
-@pytest.fixture
-def fake_shop(shop: tuple[FakeStore, TestServer]) -> FakeStore:
-    return shop[0]
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from bridge.setup_check.runner import SetupTargets, run_check
 from bridge.setup_check.store_check import StoreAccess, check_store
 from bridge.setup_check.telegram_check import Place, check_telegram
 from tests.fakes.telegram import FakeChat, FakeTelegram
-from tests.fakes.woocommerce import FakeStore, create_app
+from tests.fakes.woocommerce import FakeStore
 
 PUBLIC = "https://bridge.example.com/webhook"
 GROUP, FORUM, CHANNEL = -1001, -1002, -1003
@@ -34,12 +34,6 @@ async def bot(telegram: tuple[FakeTelegram, TestServer]) -> AsyncIterator[Bot]:
 @pytest.fixture
 def reach(telegram: tuple[FakeTelegram, TestServer]) -> Reach:
     return Reach(str(telegram[1].make_url("")).rstrip("/"))
-
-
-@pytest.fixture
-async def shop(aiohttp_server: Any) -> tuple[FakeStore, TestServer]:
-    store = FakeStore()
-    return store, await aiohttp_server(create_app(store))
 
 
 def access(shop: tuple[FakeStore, TestServer], **changes: Any) -> StoreAccess:
