@@ -62,6 +62,8 @@ MAX_PARTS = 3
 RECOVERED_NOTE = gettext.gettext(
     "Recovered: WooCommerce did not deliver this event; the bridge found it later."
 )
+#: the last part of an event cut at MAX_PARTS
+CUT_NOTICE = gettext.gettext("The rest of this message (%(count)s more parts) was not sent.")
 DEFAULT_TEMPLATE = "default.html"
 DIGEST_TEMPLATE = "digest.html"
 #: a product's stock crossing a threshold, for routes with stock_alerts
@@ -224,7 +226,7 @@ class Renderer:
         for builtin_only, name in self._attempts(payload, first):
             try:
                 env = self.environment(code, builtin_only)
-                parts = self._render_parts(env, name, context, label, warning, note)
+                parts = self._render_parts(env, name, context, label, warning, note, catalogue)
             except Exception as exc:
                 # A template is code the shop may have written: whatever it raises, the
                 # event must still reach the chat.
@@ -335,12 +337,14 @@ class Renderer:
         label: str = "",
         warning: str = "",
         note: str = "",
+        catalogue: gettext.NullTranslations | None = None,
     ) -> tuple[str, ...]:
         parts = split_message(self._fit(env, name, context, label, warning, note))
         if len(parts) <= MAX_PARTS:
             return tuple(parts)
         left_out = len(parts) - (MAX_PARTS - 1)
-        notice = f"✂️ <i>The rest of this message ({left_out} more parts) was not sent.</i>"
+        cut = (catalogue or gettext.NullTranslations()).gettext(CUT_NOTICE)
+        notice = f"✂️ <i>{escape(cut % {'count': left_out})}</i>"
         return (*parts[: MAX_PARTS - 1], notice)
 
     def _fit(

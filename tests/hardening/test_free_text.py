@@ -65,3 +65,21 @@ async def test_an_event_becomes_at_most_a_few_messages_and_intake_goes_on_meanwh
     texts = [m.text for m in fake_telegram.sent]
     assert texts[0].startswith("Order 727")
     assert texts[-1].startswith("✂️ <i>The rest of this message (")
+
+
+async def test_the_notice_of_a_cut_message_is_in_the_chats_language(
+    start_bridge: StartBridge,
+    make_settings: Callable[..., Settings],
+    fake_telegram: FakeTelegram,
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "order.created.html").write_text(
+        "Order {{ order.number }}\n<i>{{ payload.customer_note }}</i>", encoding="utf-8"
+    )
+    settings = make_settings(bridge_templates_dir=tmp_path, bridge_language="vi")
+    client = await start_bridge(settings)
+    await deliver(client, "order.created", order_with_note(30_000))
+    await eventually(lambda: len(fake_telegram.sent) == MAX_PARTS)
+    last = fake_telegram.sent[-1].text
+    assert last.startswith("✂️ <i>Phần còn lại của tin nhắn này (thêm ")
+    assert last.endswith(" phần) không được gửi.</i>")
