@@ -35,7 +35,7 @@ from bridge.config import (
 from bridge.config_file import ORIGINS, read_config_file
 from bridge.config_routes import load_routes
 from bridge.config_stores import DEFAULT_STORE, Stores, WooStore, load_stores
-from bridge.redact import masked_url
+from bridge.redact import Secrets, masked_url
 from bridge.render.i18n import BUILTIN_LANGUAGES, LOCALE_DIR, candidates, catalogue_codes
 from bridge.render.renderer import DIGEST_TEMPLATE, Renderer, RenderOptions
 from bridge.render.samples import sample_for
@@ -335,9 +335,14 @@ def run(args: argparse.Namespace) -> int:
     findings = run_checks(context)
     if getattr(args, "online", False) or getattr(args, "send_test", False):
         findings += online_findings(context, send_test=args.send_test)
+    # The findings are built from safe parts; masking them again is the last line of
+    # defence, as the log filter is for the running bridge.
+    secrets = Secrets()
+    if context.settings is not None and context.stores is not None:
+        wiring.mask_secrets(secrets, context.settings, context.stores)
     width = max(len(level) for level in Level)
     for finding in findings:
-        print(f"{finding.level:<{width}}  {finding.text}")
+        print(f"{finding.level:<{width}}  {secrets.scrub(finding.text)}")
     errors = sum(f.level is Level.ERROR for f in findings)
     warnings = sum(f.level is Level.WARNING for f in findings)
     print(f"{errors} error(s), {warnings} warning(s)")
