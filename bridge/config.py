@@ -314,6 +314,8 @@ class Settings(StorageSettings, MessageSettings):
     # Retention: how long finished rows stay in the database.
     bridge_retention_days: float = Field(default=7.0, gt=0)
     bridge_dead_letter_retention_days: float = Field(default=30.0, gt=0)
+    #: the orders ledger sales reports read: independent of the events' retention
+    bridge_report_retention_days: float = Field(default=400.0, gt=0)
     bridge_prune_interval_seconds: float = Field(default=3600.0, gt=0)
     # Telegram's flood limits (Bot FAQ); lower them if Telegram still answers 429.
     bridge_rate_overall_per_second: int = Field(default=30, ge=1)
