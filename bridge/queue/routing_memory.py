@@ -115,8 +115,36 @@ class RoutingMemory(SQLiteBase):
         return None if rows[0][0] is None else float(rows[0][0])
 
     async def prune_ledger(self, before: float) -> int:
-        """Delete ledger rows of orders placed before `before`; how many went."""
-        return await self._run(self._execute, sql.PRUNE_LEDGER, (before,))
+        """Delete ledger rows of orders placed before `before`; how many went. The marks of
+        summaries sent go after a week (they only guard their own day)."""
+        return await self._in_transaction(self._prune_ledger, before, self._clock.time())
+
+    def _prune_ledger(self, before: float, now: float) -> int:
+        self._conn.execute(sql.PRUNE_SUMMARIES, (now - 7 * 86400,))
+        return int(self._conn.execute(sql.PRUNE_LEDGER, (before,)).rowcount)
+
+    async def summary_sent(self, key: str) -> bool:
+        """Whether the scheduled summary `key` was already queued."""
+        return bool(await self._run(self._query, sql.SUMMARY_SENT, (key,)))
+
+    async def queue_summary(self, key: str, event: IncomingEvent, message: OutgoingMessage) -> bool:
+        """Queue a scheduled summary once: False (nothing queued) if `key` already was."""
+        queued = await self._in_transaction(self._queue_summary, key, event, message)
+        if queued:
+            self.messages_waiting.set()
+        return queued
+
+    def _queue_summary(self, key: str, event: IncomingEvent, message: OutgoingMessage) -> bool:
+        if self._conn.execute(sql.SUMMARY_SENT, (key,)).fetchone():
+            return False
+        now = self._clock.time()
+        event_id = self._conn.execute(
+            sql.INSERT_ROUTED_EVENT,
+            (event.store, event.topic, event.body_key, event.body, event.received_at),
+        ).fetchone()[0]
+        self._insert_messages(event_id, [message], now)
+        self._conn.execute(sql.RECORD_SUMMARY, (key, event_id, now))
+        return True
 
     # --- stock levels -------------------------------------------------------------------
 

@@ -188,4 +188,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX orders_ledger_created ON orders_ledger(created_at, store);
     CREATE INDEX orders_ledger_customer ON orders_ledger(store, customer, created_at);
     """,
+    # 10: scheduled sales summaries already queued, so that each is sent once per day
+    # across restarts: one row per chat, thread, kind and day.
+    """
+    CREATE TABLE summaries_sent (
+        key         TEXT PRIMARY KEY,     -- chat:thread:daily|weekly:YYYY-MM-DD
+        event_id    INTEGER NOT NULL,
+        queued_at   REAL NOT NULL
+    );
+    """,
 )

@@ -79,6 +79,9 @@ KNOWN_CUSTOMERS = (
 )
 LEDGER_START = "SELECT MIN(created_at) FROM orders_ledger WHERE (? IS NULL OR store = ?)"
 PRUNE_LEDGER = "DELETE FROM orders_ledger WHERE created_at < ?"
+SUMMARY_SENT = "SELECT 1 FROM summaries_sent WHERE key = ?"
+RECORD_SUMMARY = "INSERT INTO summaries_sent (key, event_id, queued_at) VALUES (?, ?, ?)"
+PRUNE_SUMMARIES = "DELETE FROM summaries_sent WHERE queued_at < ?"
 
 # --- stock levels ---------------------------------------------------------------------
 
