@@ -39,8 +39,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                  "bridge.setup_check", "bridge.reports.summary")),
     # what events mean: routing rules, rendering, WooCommerce payloads and REST, intake;
     # what is logged: metrics, logs, secrets masked, refusals
-    ("domain", ("bridge.routing", "bridge.reports", "bridge.render", "bridge.payloads", "bridge.woo",
-                "bridge.webhook", "bridge.metrics", "bridge.lifecycle", "bridge.logs",
+    ("domain", ("bridge.routing", "bridge.reports", "bridge.render", "bridge.payloads",
+                "bridge.woo", "bridge.webhook", "bridge.metrics", "bridge.lifecycle", "bridge.logs",
                 "bridge.redact", "bridge.refusals", "bridge.recovery")),
     # the queue's storage and its types, the clock, the version
     ("queue", ("bridge.queue", "bridge.clock", "bridge")),

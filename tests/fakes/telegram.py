@@ -506,9 +506,7 @@ class FakeTelegram:
             "message_id": next(self._message_ids),
             "date": int(time.time()),
             "chat": {"id": chat_id, "type": "group" if chat_id < 0 else "private"},
-            "photo": [
-                {"file_id": "p1", "file_unique_id": "u1", "width": 800, "height": 400}
-            ],
+            "photo": [{"file_id": "p1", "file_unique_id": "u1", "width": 800, "height": 400}],
             "caption": caption,
         }
 

@@ -6,14 +6,16 @@ import asyncio
 import datetime as dt
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bridge.config import Settings
+from bridge.config import ConfigError, Settings
+from bridge.config_routes import load_routes
 from tests.fakes.clock import ShiftedClock
 from tests.fakes.telegram import FakeTelegram
-from tests.helpers import CHAT_ID, bot_ready, eventually, store_of
+from tests.helpers import CHAT_ID, bot_ready, eventually, store_of, write_routes
 from tests.reports.test_figures import HCM, ROWS
 
 StartBridge = Callable[..., Awaitable[TestClient]]
@@ -108,3 +110,28 @@ def test_bad_summary_settings_are_named(make_settings: Callable[..., Settings]) 
         make_settings(bridge_weekly_summary_on="monday")
     with pytest.raises(ValueError, match="monday, tuesday"):
         make_settings(bridge_daily_summary_at="21:00", bridge_weekly_summary_on="someday")
+
+
+def test_route_keys_for_summaries_are_checked(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    good = write_routes(
+        tmp_path,
+        '[[routes]]\nname = "orders"\nchat_id = -1001\nsummary_at = "21:30"\n'
+        'weekly_summary_on = "Mon"\n',
+    )
+    [route] = load_routes(make_settings(telegram_chat_id=None, bridge_config=good)).routes
+    assert (route.target.summary_at, route.target.weekly_summary_on) == ("21:30", 0)
+    bad = write_routes(
+        tmp_path,
+        '[[routes]]\nname = "orders"\nchat_id = -1001\nsummary_at = "9pm"\n'
+        'weekly_summary_on = "someday"\n',
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_routes(make_settings(telegram_chat_id=None, bridge_config=bad))
+    assert [p.partition(": ")[2] for p in caught.value.problems] == [
+        'route 1 ("orders"), key summary_at: must be a time of day in quotes, e.g. '
+        'summary_at = "21:00"',
+        'route 1 ("orders"), key weekly_summary_on: must be a weekday in quotes: monday, '
+        "tuesday, wednesday, thursday, friday, saturday, sunday",
+    ]
