@@ -22,6 +22,7 @@ from bridge.bot.access import Access
 from bridge.bot.commands import COMMANDS, StaffCommands
 from bridge.bot.order_actions import OrderActions
 from bridge.bot.order_commands import OrderCommands
+from bridge.bot.report_commands import ReportCommands
 from bridge.bot.runner import BotRunner, build_application
 from bridge.clock import Clock, ScheduleClock
 from bridge.config import Settings
@@ -54,6 +55,7 @@ from bridge.recovery.board import RecoveryBoard
 from bridge.recovery.reconciler import Reconciler
 from bridge.redact import Secrets
 from bridge.refusals import RefusalLog
+from bridge.reports.summary import summaries_forever
 from bridge.routing.chats import Chats
 from bridge.routing.digests import Digests
 from bridge.routing.router import Router
@@ -150,6 +152,11 @@ async def chats_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
+def _language_of(app: web.Application, chat_id: int) -> str | None:
+    target = app[CHATS].routes.target_of(chat_id)
+    return target.language if target else None
+
+
 async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     application, requests = build_application(wiring.telegram_connection(settings))
@@ -179,6 +186,16 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         Access(settings.telegram_admin_ids, app[CHATS]),
         actions,
         app[RENDERER],
+        clock=app[CLOCK],
+    ).register(application)
+    ReportCommands(
+        app[STORE],
+        Access(settings.telegram_admin_ids, app[CHATS]),
+        app[RENDERER],
+        readers=settings.telegram_admin_ids | wiring.action_options(settings).staff,
+        language_of=lambda chat_id: _language_of(app, chat_id),
+        stores=app[STORES].names,
+        zone=settings.timezone,
         clock=app[CLOCK],
     ).register(application)
     runner = BotRunner(
@@ -253,6 +270,18 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
     workers.start("digests", router.flush_digests_forever)
     workers.start("sender", sender.run)
     workers.start("pruner", functools.partial(prune_forever, store, retention, clock))
+    if any(route.target.summary_at for route in chats.routes.routes):
+        summaries = functools.partial(
+            summaries_forever,
+            store,
+            lambda: chats.routes,
+            app[RENDERER],
+            settings.timezone,
+            interval=settings.bridge_summary_check_seconds,
+            stores=app[STORES].names,
+            clock=clock,
+        )
+        workers.start("summaries", summaries)
     # Gap filling: only stores with a REST API key; BRIDGE_RECONCILE_INTERVAL_SECONDS=0 is off.
     links = wiring.reconcile_links(app[STORES], app[ROUTES])
     if links and settings.bridge_reconcile_interval_seconds > 0:

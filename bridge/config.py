@@ -42,6 +42,7 @@ from bridge.config_file import ConfigError as ConfigError
 from bridge.config_file import FileSettingsSource, defines_stores
 from bridge.render.i18n import DEFAULT_LANGUAGE, normalize_language
 from bridge.render.links import OrderAdminUrls
+from bridge.reports.schedule import WEEKDAYS, summary_time_problem, weekday_number
 from bridge.routing.topics import pattern_problem
 from bridge.woo.validate import store_url
 
@@ -168,6 +169,11 @@ class MessageSettings(_Layered):
     bridge_templates_dir: Path | None = None
     bridge_language: str = DEFAULT_LANGUAGE
     bridge_timezone: str = "UTC"
+    # Sales summaries for the TELEGRAM_CHAT_ID chat (routes set summary_at themselves).
+    bridge_daily_summary_at: str | None = None
+    bridge_weekly_summary_on: str | None = None
+    #: how often the summary worker looks at the clock
+    bridge_summary_check_seconds: float = Field(default=30.0, gt=0)
     woocommerce_store_url: str | None = None
     woocommerce_order_admin_urls: OrderAdminUrls = "classic"
     woocommerce_currency: str | None = None
@@ -220,6 +226,25 @@ class MessageSettings(_Layered):
                 "WooCommerce > Settings > General > Currency, e.g. VND, BRL or USD"
             )
         return code
+
+    @field_validator("bridge_daily_summary_at")
+    @classmethod
+    def _summary_at(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        problem = summary_time_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value.strip()
+
+    @field_validator("bridge_weekly_summary_on")
+    @classmethod
+    def _weekly_on(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if weekday_number(value) is None:
+            raise ValueError(f"{value!r} is not a weekday; use one of {', '.join(WEEKDAYS)}")
+        return value.strip().lower()
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -314,6 +339,8 @@ class Settings(StorageSettings, MessageSettings):
     # Retention: how long finished rows stay in the database.
     bridge_retention_days: float = Field(default=7.0, gt=0)
     bridge_dead_letter_retention_days: float = Field(default=30.0, gt=0)
+    #: the orders ledger sales reports read: independent of the events' retention
+    bridge_report_retention_days: float = Field(default=400.0, gt=0)
     bridge_prune_interval_seconds: float = Field(default=3600.0, gt=0)
     # Telegram's flood limits (Bot FAQ); lower them if Telegram still answers 429.
     bridge_rate_overall_per_second: int = Field(default=30, ge=1)
@@ -417,6 +444,15 @@ class Settings(StorageSettings, MessageSettings):
             raise ValueError(
                 "BRIDGE_METRICS_PORT is BRIDGE_PORT; choose another port, or leave "
                 "BRIDGE_METRICS_PORT unset to serve /metrics beside the webhooks"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _weekly_needs_a_time(self) -> Settings:
+        if self.bridge_weekly_summary_on and not self.bridge_daily_summary_at:
+            raise ValueError(
+                "BRIDGE_WEEKLY_SUMMARY_ON needs BRIDGE_DAILY_SUMMARY_AT: the weekly summary is "
+                'sent at that time, e.g. BRIDGE_DAILY_SUMMARY_AT="21:00"'
             )
         return self
 

@@ -17,6 +17,7 @@ from typing import Any
 from bridge.config import ConfigError, Settings
 from bridge.config_file import read_config_file
 from bridge.config_stores import DEFAULT_STORE
+from bridge.reports.schedule import WEEKDAYS, summary_time_problem, weekday_number
 from bridge.routing.targets import OrderUpdates, Route, Routes, Target
 from bridge.routing.topics import expand, pattern_problem
 
@@ -36,6 +37,8 @@ ROUTE_KEYS = (
     "low_stock_at",
     "order_actions",
     "order_actions_by",
+    "summary_at",
+    "weekly_summary_on",
 )
 _LANGUAGE = re.compile(r"[a-z]{2,3}(?:_[A-Z]{2})?")
 _STATUS = re.compile(r"[a-z0-9_-]+")
@@ -50,7 +53,21 @@ def load_routes(settings: Settings, stores: Collection[str] = (DEFAULT_STORE,)) 
     data = {} if path is None else read_config_file(path)
     chat = settings.telegram_chat_id
     if "routes" not in data:
-        routes = [] if chat is None else [Route("TELEGRAM_CHAT_ID", Target(chat))]
+        weekly = settings.bridge_weekly_summary_on
+        routes = (
+            []
+            if chat is None
+            else [
+                Route(
+                    "TELEGRAM_CHAT_ID",
+                    Target(
+                        chat,
+                        summary_at=settings.bridge_daily_summary_at,
+                        weekly_summary_on=weekday_number(weekly) if weekly else None,
+                    ),
+                )
+            ]
+        )
         return Routes(routes, source="TELEGRAM_CHAT_ID")
     if chat is not None:
         raise ConfigError(
@@ -126,6 +143,8 @@ class _RouteReader:
             language=self._language(),
             order_actions=self._order_actions(),
             actions_by_chat=self._actions_by() == "chat",
+            summary_at=self._summary_at(),
+            weekly_summary_on=self._weekly_summary_on(),
         )
         topics = self._patterns("topics", default=("*",))
         exclude = self._patterns("exclude", default=())
@@ -307,6 +326,26 @@ class _RouteReader:
                 return None
             pairs.append((status, tuple(targets)))
         return tuple(pairs)
+
+    def _summary_at(self) -> str | None:
+        value = self._entry.get("summary_at")
+        if value is None:
+            return None
+        if not isinstance(value, str) or summary_time_problem(value):
+            self.problem("summary_at", 'must be a time of day in quotes, e.g. summary_at = "21:00"')
+            return None
+        return value
+
+    def _weekly_summary_on(self) -> int | None:
+        value = self._entry.get("weekly_summary_on")
+        if value is None:
+            return None
+        day = weekday_number(value) if isinstance(value, str) else None
+        if day is None:
+            self.problem("weekly_summary_on", f"must be a weekday in quotes: {', '.join(WEEKDAYS)}")
+        elif "summary_at" not in self._entry:
+            self.problem("weekly_summary_on", "needs summary_at too (the time it is sent at)")
+        return day
 
     def _actions_by(self) -> str:
         value = self._entry.get("order_actions_by", "staff")

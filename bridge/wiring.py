@@ -136,6 +136,7 @@ def retention(settings: Settings) -> Retention:
     return Retention(
         finished_days=settings.bridge_retention_days,
         dead_days=settings.bridge_dead_letter_retention_days,
+        ledger_days=settings.bridge_report_retention_days,
         interval_seconds=settings.bridge_prune_interval_seconds,
     )
 

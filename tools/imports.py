@@ -36,11 +36,11 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # setup check, which asks Telegram and the stores whether the whole path works
     ("workers", ("bridge.routing.router", "bridge.send", "bridge.bot",
                  "bridge.queue.retention", "bridge.supervisor", "bridge.recovery.reconciler",
-                 "bridge.setup_check")),
+                 "bridge.setup_check", "bridge.reports.summary")),
     # what events mean: routing rules, rendering, WooCommerce payloads and REST, intake;
     # what is logged: metrics, logs, secrets masked, refusals
-    ("domain", ("bridge.routing", "bridge.render", "bridge.payloads", "bridge.woo",
-                "bridge.webhook", "bridge.metrics", "bridge.lifecycle", "bridge.logs",
+    ("domain", ("bridge.routing", "bridge.reports", "bridge.render", "bridge.payloads",
+                "bridge.woo", "bridge.webhook", "bridge.metrics", "bridge.lifecycle", "bridge.logs",
                 "bridge.redact", "bridge.refusals", "bridge.recovery")),
     # the queue's storage and its types, the clock, the version
     ("queue", ("bridge.queue", "bridge.clock", "bridge")),

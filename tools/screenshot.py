@@ -6,6 +6,7 @@ around them (bubbles, header, times) is drawn here, to look like Telegram's web 
 
     python tools/screenshot.py                      # docs/telegram.png, with headless Chromium
     python tools/screenshot.py --actions            # docs/order-actions.png: status buttons
+    python tools/screenshot.py --report             # docs/reports.png: /report 7d and its chart
     python tools/screenshot.py --html chat.html     # only the page, to look at in a browser
 
 Chromium comes from the distribution (`apt-get install chromium fonts-noto-color-emoji`).
@@ -14,6 +15,8 @@ Chromium comes from the distribution (`apt-get install chromium fonts-noto-color
 from __future__ import annotations
 
 import argparse
+import asyncio
+import base64
 import datetime as dt
 import html
 import json
@@ -28,12 +31,17 @@ from zoneinfo import ZoneInfo
 from yarl import URL
 
 from bridge.payloads import parse_payload
+from bridge.queue.models import LedgerRow
+from bridge.queue.store import Store
 from bridge.render.renderer import Renderer, RenderOptions
 from bridge.render.samples import SAMPLES_DIR
+from bridge.reports.message import report_message
+from bridge.reports.periods import parse_period
 
 REPO = Path(__file__).resolve().parents[1]
 OUTPUT = REPO / "docs" / "telegram.png"
 ACTIONS_OUTPUT = REPO / "docs" / "order-actions.png"
+REPORT_OUTPUT = REPO / "docs" / "reports.png"
 WIDTH, HEIGHT = 720, 1125
 # A few minutes after the sample order was placed, as in the README's own example.
 NOW = dt.datetime(2017, 3, 22, 19, 31, tzinfo=dt.UTC)
@@ -45,6 +53,8 @@ class Bubble:
     text: str  # Telegram HTML, as sent
     buttons: list[list[str]]  # rows of labels
     time: str
+    #: a picture sent with sendPhoto, as a data: URI
+    image: str | None = None
 
 
 #: (topic, sample, the router's status change or None, minutes before NOW it arrives)
@@ -91,6 +101,41 @@ def bubbles(actions: bool = False) -> list[Bubble]:
     return result
 
 
+def report_bubbles() -> list[Bubble]:
+    """`/report 7d` for a shop in Ho Chi Minh City: the real report's text and chart, from a
+    ledger of made-up orders."""
+    return asyncio.run(_report_bubbles())
+
+
+async def _report_bubbles() -> list[Bubble]:
+    zone = ZoneInfo("Asia/Ho_Chi_Minh")
+    now = dt.datetime(2026, 11, 29, 21, 0, tzinfo=zone)
+    names = ("Áo dài lụa", "Nón lá", "Khăn lụa tơ tằm", "Túi cói", "Dép tổ ong", "Quạt giấy")
+    with tempfile.TemporaryDirectory() as work:
+        store = await Store.open(Path(work) / "db.sqlite3")
+        for n in range(140):
+            day = n % 14
+            created = now - dt.timedelta(days=day, hours=n % 9, minutes=n)
+            status = ("completed", "processing", "cancelled", "completed", "refunded")[n % 5]
+            items = ((names[n % 6], 1 + n % 3, str(180000 * (1 + n % 3))),)
+            await store.record_ledger(
+                LedgerRow(
+                    "default", str(n), status, "VND", items[0][2], "0", items,
+                    f"id:{n % 50}", created.timestamp(), "",
+                )
+            )  # fmt: skip
+        renderer = Renderer(RenderOptions(timezone=zone))
+        built = await report_message(
+            store, parse_period("7d", now), renderer.formatter("en"), stores=("default",)
+        )
+        await store.close()
+    image = "data:image/png;base64," + base64.b64encode(built.chart or b"").decode()
+    return [
+        Bubble(built.text, [], "9:00 PM"),
+        Bubble(html.escape(built.caption), [], "9:00 PM", image),
+    ]
+
+
 STYLE = """
 * { box-sizing: border-box; }
 html, body { min-height: 100%; }
@@ -131,10 +176,14 @@ def page(messages: list[Bubble], captions: tuple[str, ...] = ()) -> str:
         )
         if index < len(captions):
             items.append(f'<div class="caption">{html.escape(captions[index])}</div>')
+        picture = f'<img src="{message.image}" width="520">' if message.image else ""
         items.append(
             '<div class="message"><div class="bubble"><div class="sender">Shop bridge</div>'
+            + picture
             # The message is Telegram HTML as sent; a browser draws its few tags the same way.
-            f'{message.text}<span class="time">{message.time}</span></div>' + rows + "</div>"
+            + f'{message.text}<span class="time">{message.time}</span></div>'
+            + rows
+            + "</div>"
         )
     return (
         '<!doctype html><html><head><meta charset="utf-8"><style>'
@@ -179,11 +228,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, help=f"default {OUTPUT} ({ACTIONS_OUTPUT})")
     parser.add_argument("--chromium", default="chromium", help="the browser's command")
     parser.add_argument("--actions", action="store_true", help="an order's status buttons")
+    parser.add_argument("--report", action="store_true", help="/report 7d and its chart")
     args = parser.parse_args(argv)
     if args.output is None:
-        args.output = ACTIONS_OUTPUT if args.actions else OUTPUT
+        args.output = REPORT_OUTPUT if args.report else ACTIONS_OUTPUT if args.actions else OUTPUT
     captions = ("A new order, with its status buttons", "After a tap on Completed")
-    text = page(bubbles(args.actions), captions if args.actions else ())
+    if args.report:
+        text = page(report_bubbles(), ("/report 7d",))
+    else:
+        text = page(bubbles(args.actions), captions if args.actions else ())
     if args.html is not None:
         args.html.write_text(text, encoding="utf-8")
         return 0

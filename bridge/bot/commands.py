@@ -34,6 +34,7 @@ COMMANDS = [
     BotCommand("order", "An order's card, with its status buttons: /order 1234"),
     BotCommand("orders", "The latest orders in a status: /orders on-hold"),
     BotCommand("note", "In reply to an order: /note text, or /note customer text"),
+    BotCommand("report", "Sales report and chart: /report 7d (today, week, month, 30d, a date)"),
 ]
 
 #: how many of the latest dead letters /failed shows

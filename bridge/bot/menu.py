@@ -23,6 +23,7 @@ DESCRIPTIONS = (
     N_("An order's card, with its status buttons: /order 1234"),
     N_("The latest orders in a status: /orders on-hold"),
     N_("In reply to an order: /note text, or /note customer text"),
+    N_("Sales report and chart: /report 7d (today, week, month, 30d, a date)"),
 )
 
 

@@ -9,12 +9,14 @@ from types import ModuleType
 from bridge import __version__
 from bridge.cli import (
     actions,
+    backfill,
     check,
     dead_letters,
     demo,
     reconcile,
     render,
     replay,
+    report,
     serve,
     woo,
 )
@@ -29,6 +31,8 @@ COMMANDS: tuple[ModuleType, ...] = (
     replay,
     woo,
     reconcile,
+    backfill,
+    report,
     actions,
     demo,
 )

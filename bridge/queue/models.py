@@ -101,6 +101,27 @@ class OrderState:
 
 
 @dataclass(frozen=True, slots=True)
+class LedgerRow:
+    """One order in the orders ledger, in its latest known state: what reports add up."""
+
+    store: str
+    order_id: str
+    status: str
+    currency: str
+    #: decimal text as WooCommerce writes it ("1234.56"), summed exactly by reports
+    total: str
+    #: the sum of the order's refunds, positive decimal text
+    refunded: str
+    #: (product name, quantity, line total) per line item
+    items: tuple[tuple[str, int, str], ...]
+    #: the customer's id, a digest of a guest's e-mail, or "" when unknown
+    customer: str
+    #: when the order was placed, epoch seconds
+    created_at: float
+    modified: str
+
+
+@dataclass(frozen=True, slots=True)
 class SeenOrder:
     """What the bridge last saw of an order: its status, that state's date, and whether
     the REST API (not a webhook) showed it."""
@@ -204,6 +225,8 @@ class Routing:
     stock_state: StockState | None = None
     #: events held back for digests instead of being sent one by one
     digest_items: tuple[DigestItem, ...] = ()
+    #: the order's row in the orders ledger, kept unless a newer state is known
+    ledger_row: LedgerRow | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,8 @@ class Retention:
     finished_days: float = 7.0
     #: dead letters, so that staff can still replay them after a long weekend
     dead_days: float = 30.0
+    #: the orders ledger sales reports read, by when each order was placed
+    ledger_days: float = 400.0
     #: how often to prune
     interval_seconds: float = 3600.0
 
@@ -40,4 +42,11 @@ async def prune_forever(store: Storage, retention: Retention, clock: Clock = SYS
         else:
             if messages or events:
                 log.info("pruned %d old message(s) and %d old event(s)", messages, events)
+        try:
+            orders = await store.prune_ledger(now - retention.ledger_days * DAY)
+        except StoreError as exc:
+            log.error("could not prune the orders ledger: %s", exc)
+        else:
+            if orders:
+                log.info("pruned %d order(s) older than the report retention", orders)
         await asyncio.sleep(retention.interval_seconds)

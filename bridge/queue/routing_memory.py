@@ -11,6 +11,7 @@ from bridge.queue.models import (
     Digest,
     DigestItem,
     IncomingEvent,
+    LedgerRow,
     MuteRecord,
     OrderState,
     OutgoingMessage,
@@ -55,6 +56,95 @@ class RoutingMemory(SQLiteBase):
                 int(state.recovered),
             ),
         )
+
+    # --- orders ledger ------------------------------------------------------------------
+
+    async def record_ledger(self, row: LedgerRow) -> None:
+        """Store an order's row in the ledger (backfill), unless a newer state is known."""
+        await self._in_transaction(self._record_ledger, row)
+
+    def _record_ledger(self, row: LedgerRow) -> None:
+        items = json.dumps([list(item) for item in row.items], ensure_ascii=False)
+        self._conn.execute(
+            sql.RECORD_LEDGER,
+            (
+                row.store,
+                row.order_id,
+                row.status,
+                row.currency,
+                row.total,
+                row.refunded,
+                items,
+                row.customer,
+                row.created_at,
+                row.modified,
+            ),
+        )
+
+    async def ledger_rows(
+        self, since: float, until: float, store: str | None = None
+    ) -> list[LedgerRow]:
+        """Orders placed in [since, until), of one store or all, oldest first."""
+        rows = await self._run(self._query, sql.LEDGER_ROWS, (since, until, store, store))
+        return [
+            LedgerRow(
+                s,
+                o,
+                status,
+                currency,
+                total,
+                refunded,
+                tuple((str(n), int(q), str(t)) for n, q, t in json.loads(items)),
+                customer,
+                created,
+                modified,
+            )
+            for s, o, status, currency, total, refunded, items, customer, created, modified in rows
+        ]
+
+    async def known_customers(
+        self, before: float, store: str | None = None
+    ) -> set[tuple[str, str]]:
+        """(store, customer) of every customer with an order placed before `before`."""
+        rows = await self._run(self._query, sql.KNOWN_CUSTOMERS, (before, store, store))
+        return {(r[0], r[1]) for r in rows}
+
+    async def ledger_start(self, store: str | None = None) -> float | None:
+        """When the ledger's oldest order was placed (None: the ledger is empty)."""
+        rows = await self._run(self._query, sql.LEDGER_START, (store, store))
+        return None if rows[0][0] is None else float(rows[0][0])
+
+    async def prune_ledger(self, before: float) -> int:
+        """Delete ledger rows of orders placed before `before`; how many went. The marks of
+        summaries sent go after a week (they only guard their own day)."""
+        return await self._in_transaction(self._prune_ledger, before, self._clock.time())
+
+    def _prune_ledger(self, before: float, now: float) -> int:
+        self._conn.execute(sql.PRUNE_SUMMARIES, (now - 7 * 86400,))
+        return int(self._conn.execute(sql.PRUNE_LEDGER, (before,)).rowcount)
+
+    async def summary_sent(self, key: str) -> bool:
+        """Whether the scheduled summary `key` was already queued."""
+        return bool(await self._run(self._query, sql.SUMMARY_SENT, (key,)))
+
+    async def queue_summary(self, key: str, event: IncomingEvent, message: OutgoingMessage) -> bool:
+        """Queue a scheduled summary once: False (nothing queued) if `key` already was."""
+        queued = await self._in_transaction(self._queue_summary, key, event, message)
+        if queued:
+            self.messages_waiting.set()
+        return queued
+
+    def _queue_summary(self, key: str, event: IncomingEvent, message: OutgoingMessage) -> bool:
+        if self._conn.execute(sql.SUMMARY_SENT, (key,)).fetchone():
+            return False
+        now = self._clock.time()
+        event_id = self._conn.execute(
+            sql.INSERT_ROUTED_EVENT,
+            (event.store, event.topic, event.body_key, event.body, event.received_at),
+        ).fetchone()[0]
+        self._insert_messages(event_id, [message], now)
+        self._conn.execute(sql.RECORD_SUMMARY, (key, event_id, now))
+        return True
 
     # --- stock levels -------------------------------------------------------------------
 

@@ -168,4 +168,33 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX order_cards_order ON order_cards(store, order_id);
     """,
+    # 9: the orders ledger sales reports read: one small row per order (its latest state),
+    # kept BRIDGE_REPORT_RETENTION_DAYS, apart from the events' own retention. Amounts are
+    # decimal text, summed exactly by the report; created_at is epoch seconds (UTC).
+    """
+    CREATE TABLE orders_ledger (
+        store       TEXT NOT NULL,
+        order_id    TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        currency    TEXT NOT NULL,
+        total       TEXT NOT NULL,        -- the order's total, as WooCommerce writes it
+        refunded    TEXT NOT NULL,        -- the sum of its refunds, positive
+        items       TEXT NOT NULL,        -- JSON [[name, quantity, line total], ...]
+        customer    TEXT NOT NULL,        -- customer id, or a hash of the e-mail for guests
+        created_at  REAL NOT NULL,
+        modified    TEXT NOT NULL,
+        PRIMARY KEY (store, order_id)
+    );
+    CREATE INDEX orders_ledger_created ON orders_ledger(created_at, store);
+    CREATE INDEX orders_ledger_customer ON orders_ledger(store, customer, created_at);
+    """,
+    # 10: scheduled sales summaries already queued, so that each is sent once per day
+    # across restarts: one row per chat, thread, kind and day.
+    """
+    CREATE TABLE summaries_sent (
+        key         TEXT PRIMARY KEY,     -- chat:thread:daily|weekly:YYYY-MM-DD
+        event_id    INTEGER NOT NULL,
+        queued_at   REAL NOT NULL
+    );
+    """,
 )

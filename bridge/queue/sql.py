@@ -56,6 +56,33 @@ REMEMBER_ORDER_STATUS = (
     " WHERE excluded.modified >= order_statuses.modified OR excluded.modified = ''"
 )
 
+# --- orders ledger ------------------------------------------------------------------
+
+RECORD_LEDGER = (
+    "INSERT INTO orders_ledger (store, order_id, status, currency, total, refunded, items,"
+    " customer, created_at, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (store, order_id) DO UPDATE SET"
+    " status = excluded.status, currency = excluded.currency, total = excluded.total,"
+    " refunded = excluded.refunded, items = excluded.items, customer = excluded.customer,"
+    " created_at = excluded.created_at, modified = excluded.modified"
+    " WHERE excluded.modified >= orders_ledger.modified OR excluded.modified = ''"
+)
+LEDGER_ROWS = (
+    "SELECT store, order_id, status, currency, total, refunded, items, customer, created_at,"
+    " modified FROM orders_ledger WHERE created_at >= ? AND created_at < ?"
+    " AND (? IS NULL OR store = ?) ORDER BY created_at, store, order_id"
+)
+#: customers whose first order in the ledger is before a time: "returning", not new
+KNOWN_CUSTOMERS = (
+    "SELECT DISTINCT store, customer FROM orders_ledger WHERE created_at < ? AND customer != ''"
+    " AND (? IS NULL OR store = ?)"
+)
+LEDGER_START = "SELECT MIN(created_at) FROM orders_ledger WHERE (? IS NULL OR store = ?)"
+PRUNE_LEDGER = "DELETE FROM orders_ledger WHERE created_at < ?"
+SUMMARY_SENT = "SELECT 1 FROM summaries_sent WHERE key = ?"
+RECORD_SUMMARY = "INSERT INTO summaries_sent (key, event_id, queued_at) VALUES (?, ?, ?)"
+PRUNE_SUMMARIES = "DELETE FROM summaries_sent WHERE queued_at < ?"
+
 # --- stock levels ---------------------------------------------------------------------
 
 SEEN_STOCK = (

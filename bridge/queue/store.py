@@ -224,6 +224,8 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
             self._remember_stock(r.stock_state, r.event_id)
         if r.digest_items:
             self._hold_digest_items(r.digest_items, now)
+        if r.ledger_row is not None:
+            self._record_ledger(r.ledger_row)
 
     # --- sending ------------------------------------------------------------------------
 

@@ -39,7 +39,7 @@ from bridge.queue.models import (
 )
 from bridge.queue.storage import Storage, StoreError
 from bridge.render.renderer import Renderer, last_resort_text
-from bridge.routing import orders, stock
+from bridge.routing import ledger, orders, stock
 from bridge.routing.chats import Chats
 from bridge.routing.digests import Digests, digest_text, held_item, title_of
 from bridge.routing.mutes import Mutes
@@ -344,8 +344,14 @@ class Router:
         )
         remembered = state if change is not None and change.current else None
         stock_seen = level if stock_change is not None and stock_change.current else None
+        # The ledger keeps every order state, even one that sends nothing (a muted chat).
+        ledger_row = ledger.ledger_row(event.store, payload) if remembered is not None else None
         return dataclasses.replace(
-            routing, order_state=remembered, stock_state=stock_seen, digest_items=tuple(held)
+            routing,
+            order_state=remembered,
+            stock_state=stock_seen,
+            digest_items=tuple(held),
+            ledger_row=ledger_row,
         )
 
     def _digest_text(self, digest: Digest) -> str:

@@ -28,6 +28,10 @@ class Target:
     order_actions: tuple[tuple[str, tuple[str, ...]], ...] | None = None
     #: every member of the chat may press them, not only TELEGRAM_ADMIN_IDS/STAFF_IDS
     actions_by_chat: bool = False
+    #: when the day's sales summary is sent ("21:00" in BRIDGE_TIMEZONE); None: never
+    summary_at: str | None = None
+    #: the weekday (0 Monday ... 6 Sunday) of a weekly summary at summary_at; None: none
+    weekly_summary_on: int | None = None
 
 
 class OrderUpdates(StrEnum):

@@ -64,6 +64,7 @@ def run_bench(module: str, *args: str) -> str:
             ["--orders", "150"],
             ["REST calls", "first pass: 150 orders new", "| 2 | 150 |", "listing alone"],
         ),
+        ("report", ["--orders", "300", "--rounds", "1"], ["30-day report ms", "chart PNG bytes"]),
         (
             "free_text",
             ["--notes", "1", "--probes", "5", "--note-bytes", "20000"],

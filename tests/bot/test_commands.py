@@ -38,6 +38,7 @@ async def test_the_command_menu_lists_every_staff_command(
         "order",
         "orders",
         "note",
+        "report",
     ]
 
 

@@ -65,6 +65,31 @@ class SentMessage:
     at: float
 
 
+@dataclass(frozen=True)
+class SentFile:
+    """A file uploaded in a multipart request."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class SentPhoto:
+    """A picture the bot sent with sendPhoto."""
+
+    chat_id: int
+    thread_id: int | None
+    data: bytes
+    caption: str
+
+
+#: the Bot API's limits for sendPhoto: 10 MB uploaded, a caption of at most 1024 characters,
+#: width + height at most 10000, and a side at most 20 times the other
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+CAPTION_MAX = 1024
+
+
 @dataclass
 class FloodLimits:
     """Token buckets like Telegram's limits: bursts are tolerated, floods get 429."""
@@ -111,6 +136,7 @@ class FakeTelegram:
         self.username = username
         self.limits = limits
         self.sent: list[SentMessage] = []
+        self.photos: list[SentPhoto] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.commands: list[dict[str, Any]] = []
         #: the command menu per language_code ("" for the default one)
@@ -456,6 +482,34 @@ class FakeTelegram:
             "text": text,
         }
 
+    async def _m_sendPhoto(self, params: dict[str, Any]) -> Any:
+        chat_id = int(params["chat_id"])
+        photo = params.get("photo")
+        caption = str(params.get("caption", ""))
+        if not isinstance(photo, SentFile):
+            # A file_id or URL would be fetched by Telegram; the bridge always uploads.
+            return _error(400, "Bad Request: there is no photo in the request")
+        problem = _photo_problem(photo.data)
+        if problem is not None:
+            return _error(400, f"Bad Request: {problem}")
+        if len(caption) > CAPTION_MAX:
+            return _error(400, "Bad Request: message caption is too long")
+        refusal = self._chat_refusal(chat_id)
+        if refusal is not None:
+            return refusal
+        thread = params.get("message_thread_id")
+        self.photos.append(
+            SentPhoto(chat_id, int(thread) if thread is not None else None, photo.data, caption)
+        )
+        self._sent_changed.set()
+        return {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "group" if chat_id < 0 else "private"},
+            "photo": [{"file_id": "p1", "file_unique_id": "u1", "width": 800, "height": 400}],
+            "caption": caption,
+        }
+
     def _refusal(
         self, chat_id: int, text: str, parse_mode: object, markup: object
     ) -> web.Response | None:
@@ -554,6 +608,23 @@ def _chat(chat_id: int, thread_id: int | None) -> dict[str, Any]:
     return {"id": chat_id, "type": "group", "title": "Shop staff"}
 
 
+def _photo_problem(data: bytes) -> str | None:
+    """Why Telegram would refuse an uploaded photo (PNG or JPEG), or None."""
+    if len(data) > PHOTO_MAX_BYTES:
+        return "file is too big"
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
+        width, height = int.from_bytes(data[16:20]), int.from_bytes(data[20:24])
+    elif data.startswith(b"\xff\xd8"):
+        return None
+    else:
+        return "IMAGE_PROCESS_FAILED"
+    if not width or not height or width + height > 10000:
+        return "PHOTO_INVALID_DIMENSIONS"
+    if max(width, height) > 20 * min(width, height):
+        return "PHOTO_INVALID_DIMENSIONS"
+    return None
+
+
 def _button_data_problem(markup: object) -> web.Response | None:
     """callback_data must be 1-64 bytes of UTF-8."""
     if isinstance(markup, str):
@@ -582,6 +653,10 @@ async def _params(request: web.Request) -> dict[str, Any]:
     form = await request.post()
     params: dict[str, Any] = {}
     for key, value in form.items():
+        if isinstance(value, web.FileField):
+            # An uploaded file (sendPhoto): its name, type and bytes.
+            params[key] = SentFile(value.filename, value.content_type, value.file.read())
+            continue
         if not isinstance(value, str):
             continue
         params[key] = json.loads(value) if key in _JSON_FIELDS else value
