@@ -10,14 +10,17 @@ import time
 
 import aiohttp
 
-from bridge import wiring
-from bridge.cli.common import EXIT_CONFIG, report_problems, settings_or_report
+from bridge.cli.common import (
+    EXIT_CONFIG,
+    open_database_or_report,
+    report_problems,
+    rest_command_setup,
+    rest_links_or_report,
+    settings_or_report,
+)
 from bridge.config import ConfigError, Settings
-from bridge.config_routes import load_routes
-from bridge.config_stores import load_stores
-from bridge.queue.store import Store, StoreError
+from bridge.queue.store import StoreError
 from bridge.recovery.passes import gmt
-from bridge.redact import Secrets
 from bridge.routing.ledger import row_of_order
 from bridge.woo.rest import WooApiError, WooClient
 
@@ -60,33 +63,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _backfill(settings: Settings, only: str | None, days: int) -> int:
-    stores = load_stores(settings)
-    secrets = Secrets()
-    wiring.mask_secrets(secrets, settings, stores)
-    links = wiring.reconcile_links(stores, load_routes(settings, stores.names))
-    if only is not None:
-        if stores.get(only) is None:
-            names = ", ".join(stores.names) or "none"
-            print(f"woo-bridge: no store is named {only!r} (stores: {names})", file=sys.stderr)
-            return EXIT_CONFIG
-        links = tuple(link for link in links if link.name == only)
-    if not links:
-        print(
-            "woo-bridge: no store has a REST API key: set WOOCOMMERCE_CONSUMER_KEY and "
-            "WOOCOMMERCE_CONSUMER_SECRET with WOOCOMMERCE_STORE_URL (or consumer_key, "
-            "consumer_secret and store_url in a [[stores]] entry); without one, reports start "
-            "on the day the bridge first saw an order",
-            file=sys.stderr,
-        )
+    # The REST client's log lines pass the bridge's secret filter, as in `reconcile`.
+    stores, secrets = rest_command_setup(settings)
+    without_keys = "; without one, reports start on the day the bridge first saw an order"
+    links = rest_links_or_report(settings, stores, only, without_keys)
+    if links is None:
         return EXIT_CONFIG
-    try:
-        store = await Store.open(
-            settings.database_path,
-            settings.bridge_db_synchronous,
-            settings.bridge_db_busy_timeout_seconds,
-        )
-    except StoreError as exc:
-        print(f"woo-bridge: {exc}", file=sys.stderr)
+    store = await open_database_or_report(settings)
+    if store is None:
         return EXIT_CONFIG
     now = time.time()
     failed = False

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import sys
 
+from bridge import wiring
 from bridge.config import ConfigError, Settings, load_settings, load_storage_settings
+from bridge.config_routes import load_routes
+from bridge.config_stores import Stores, load_stores
+from bridge.logs import setup_logging
 from bridge.queue.store import Store, StoreError
+from bridge.recovery.reconciler import StoreLink
+from bridge.redact import Secrets
 
 #: the exit status for a configuration a shop owner has to fix
 EXIT_CONFIG = 2
@@ -51,4 +57,54 @@ async def open_store_or_report() -> Store | None:
         )
     except StoreError as exc:
         print(f"{exc}", file=sys.stderr)
+        return None
+
+
+#: what a command that talks to the stores' REST API says when no store has a key
+NO_REST_KEY = (
+    "no store has a REST API key: set WOOCOMMERCE_CONSUMER_KEY and "
+    "WOOCOMMERCE_CONSUMER_SECRET with WOOCOMMERCE_STORE_URL (or consumer_key, "
+    "consumer_secret and store_url in a [[stores]] entry)"
+)
+
+
+def rest_command_setup(settings: Settings) -> tuple[Stores, Secrets]:
+    """The stores, and their secrets masked in this command's log lines as in the bridge's.
+
+    Raises ConfigError (from the BRIDGE_CONFIG file)."""
+    stores = load_stores(settings)
+    secrets = Secrets()
+    wiring.mask_secrets(secrets, settings, stores)
+    setup_logging(settings.bridge_log_level, settings.bridge_log_format, secrets)
+    return stores, secrets
+
+
+def rest_links_or_report(
+    settings: Settings, stores: Stores, only: str | None, without_keys: str = ""
+) -> tuple[StoreLink, ...] | None:
+    """The stores with a REST API key (only the one named `only`, if given), or None after
+    saying on stderr why there are none; `without_keys` is added to that explanation."""
+    links = wiring.reconcile_links(stores, load_routes(settings, stores.names))
+    if only is not None:
+        if stores.get(only) is None:
+            names = ", ".join(stores.names) or "none"
+            print(f"woo-bridge: no store is named {only!r} (stores: {names})", file=sys.stderr)
+            return None
+        links = tuple(link for link in links if link.name == only)
+    if not links:
+        print(f"woo-bridge: {NO_REST_KEY}{without_keys}", file=sys.stderr)
+        return None
+    return links
+
+
+async def open_database_or_report(settings: Settings) -> Store | None:
+    """Open (or create) the bridge's database, or say on stderr why it cannot be opened."""
+    try:
+        return await Store.open(
+            settings.database_path,
+            settings.bridge_db_synchronous,
+            settings.bridge_db_busy_timeout_seconds,
+        )
+    except StoreError as exc:
+        print(f"woo-bridge: {exc}", file=sys.stderr)
         return None

@@ -10,12 +10,15 @@ import time
 import aiohttp
 
 from bridge import wiring
-from bridge.cli.common import EXIT_CONFIG, report_problems, settings_or_report
+from bridge.cli.common import (
+    EXIT_CONFIG,
+    open_database_or_report,
+    report_problems,
+    rest_command_setup,
+    rest_links_or_report,
+    settings_or_report,
+)
 from bridge.config import ConfigError, Settings
-from bridge.config_routes import load_routes
-from bridge.config_stores import load_stores
-from bridge.logs import setup_logging
-from bridge.queue.store import Store, StoreError
 from bridge.recovery.passes import PassResult, Progress, gmt, parse_gmt
 from bridge.recovery.reconciler import Reconciler
 from bridge.redact import Secrets
@@ -72,35 +75,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _reconcile(settings: Settings, only: str | None, since: str | None) -> int:
-    stores = load_stores(settings)
     # What the reconciler logs (a failing REST API, say) passes the same secret filter as
     # the bridge's own log, and so does what this command prints.
-    secrets = Secrets()
-    wiring.mask_secrets(secrets, settings, stores)
-    setup_logging(settings.bridge_log_level, settings.bridge_log_format, secrets)
-    links = wiring.reconcile_links(stores, load_routes(settings, stores.names))
-    if only is not None:
-        if stores.get(only) is None:
-            names = ", ".join(stores.names) or "none"
-            print(f"woo-bridge: no store is named {only!r} (stores: {names})", file=sys.stderr)
-            return EXIT_CONFIG
-        links = tuple(link for link in links if link.name == only)
-    if not links:
-        print(
-            "woo-bridge: no store has a REST API key: set WOOCOMMERCE_CONSUMER_KEY and "
-            "WOOCOMMERCE_CONSUMER_SECRET with WOOCOMMERCE_STORE_URL (or consumer_key, "
-            "consumer_secret and store_url in a [[stores]] entry)",
-            file=sys.stderr,
-        )
+    stores, secrets = rest_command_setup(settings)
+    links = rest_links_or_report(settings, stores, only)
+    if links is None:
         return EXIT_CONFIG
-    try:
-        store = await Store.open(
-            settings.database_path,
-            settings.bridge_db_synchronous,
-            settings.bridge_db_busy_timeout_seconds,
-        )
-    except StoreError as exc:
-        print(f"woo-bridge: {exc}", file=sys.stderr)
+    store = await open_database_or_report(settings)
+    if store is None:
         return EXIT_CONFIG
     reconciler = Reconciler(store, links, wiring.reconcile_options(settings))
     failed = False
