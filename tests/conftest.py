@@ -1,5 +1,6 @@
 """Fixtures that build real bridges: the production app factory, SQLite files in
-temporary directories, python-telegram-bot, and a stand-in Telegram server."""
+temporary directories, a real PostgreSQL server (tests/postgres.py), python-telegram-bot,
+and a stand-in Telegram server."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.fakes.telegram import FakeTelegram
 from tests.fakes.woocommerce import FakeStore
 from tests.fakes.woocommerce import create_app as create_shop
 from tests.helpers import CHAT_ID, SECRET
+from tests.postgres import postgres_server, postgres_url  # noqa: F401 - fixtures: a real server
 
 
 @pytest.fixture(autouse=True)
