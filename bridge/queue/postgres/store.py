@@ -134,7 +134,7 @@ class PgStore(RoutingMemory, RecoveryMemory, ActionMemory):
                     # Whatever was notified while no one listened is found now.
                 if await self._pool.fetchval(sql.ANY_NEW_EVENT):
                     self.events_waiting.set()
-            except DRIVER_ERRORS as exc:
+            except Exception as exc:  # the watch never stops: it is how events get found
                 log.debug("new events: cannot ask the database: %s", describe(exc, self._redact))
                 await self._close_listener()
             await asyncio.sleep(self._poll_seconds)
