@@ -32,6 +32,11 @@ log = logging.getLogger("bridge.queue.store")
 
 #: the most events one intake transaction takes (the rest wait for the next)
 BATCH_LIMIT = 500
+#: how long a webhook waits for its commit before it is answered 503: a server that
+#: neither answers nor refuses (a cut network) must not hold WooCommerce's request until
+#: it gives up on its own. The outcome of a commit cut short is unknown; WooCommerce's
+#: retry, if it comes, is recognised by its body key.
+INTAKE_TIMEOUT_SECONDS = 10.0
 
 _Waiter = tuple[IncomingEvent, "asyncio.Future[Accepted]"]
 _Result = Accepted | StoreError
@@ -87,6 +92,13 @@ class PgIntake(PgBase):
             return exc
 
     async def _insert_events(self, events: Sequence[IncomingEvent]) -> list[Accepted]:
+        try:
+            async with asyncio.timeout(INTAKE_TIMEOUT_SECONDS):
+                return await self._insert_batch(events)
+        except TimeoutError:
+            raise StoreError("the database did not answer in time") from None
+
+    async def _insert_batch(self, events: Sequence[IncomingEvent]) -> list[Accepted]:
         async with self._transaction() as conn:
             rows = await conn.fetch(
                 sql.INSERT_EVENTS,

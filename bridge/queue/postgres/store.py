@@ -62,6 +62,9 @@ INTAKE_ERROR_MEMORY_SECONDS = 60.0
 PING_TIMEOUT_SECONDS = 2.0
 #: how long opening a connection may take, so that a dead server fails a request quickly
 CONNECT_TIMEOUT_SECONDS = 5.0
+#: the longest any one statement may wait for the server: a cut network fails the
+#: operation (StoreError) rather than holding its worker until TCP gives up
+STATEMENT_TIMEOUT_SECONDS = 60.0
 #: every session of the pool: commits wait for the WAL flush whatever the server's
 #: default, since an acknowledged webhook is never delivered again
 _SESSION = {"application_name": "woo-bridge", "synchronous_commit": "on"}
@@ -101,6 +104,7 @@ class PgStore(PgIntake, RoutingMemory, RecoveryMemory, ActionMemory):
                 min_size=min(2, pool_size),
                 max_size=pool_size,
                 timeout=CONNECT_TIMEOUT_SECONDS,
+                command_timeout=STATEMENT_TIMEOUT_SECONDS,
                 server_settings=_SESSION,
             )
         except OPEN_ERRORS as exc:
