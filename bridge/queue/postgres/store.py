@@ -41,12 +41,11 @@ from bridge.queue.models import (
 from bridge.queue.postgres import sql
 from bridge.queue.postgres.action_memory import ActionMemory
 from bridge.queue.postgres.base import (
-    DRIVER_ERRORS,
     OPEN_ERRORS,
     Redactor,
     affected,
+    bounded,
     describe,
-    store_error,
 )
 from bridge.queue.postgres.intake import PgIntake
 from bridge.queue.postgres.recovery_memory import RecoveryMemory
@@ -81,6 +80,7 @@ class PgStore(PgIntake, RoutingMemory, RecoveryMemory, ActionMemory):
         self._poll_seconds = poll_seconds
         self._listener: asyncpg.Connection | None = None
         self._watch: asyncio.Task[None] | None = None
+        self._ping: asyncio.Future[int] | None = None
 
     @classmethod
     async def open(
@@ -296,11 +296,11 @@ class PgStore(PgIntake, RoutingMemory, RecoveryMemory, ActionMemory):
         neither answers nor refuses (a cut network). A failed intake counts for a minute,
         as on SQLite.
         """
-        try:
-            async with asyncio.timeout(PING_TIMEOUT_SECONDS):
-                await self._pool.execute(sql.TOUCH_HEALTH, self._clock.time())
-        except DRIVER_ERRORS as exc:
-            raise store_error(exc, self._redact) from None
+        if self._ping is not None and not self._ping.done():
+            # The last check still waits for the server: no pile of them behind it.
+            raise StoreError("the database did not answer in time")
+        self._ping = asyncio.ensure_future(self._execute(sql.TOUCH_HEALTH, self._clock.time()))
+        await bounded(self._ping, PING_TIMEOUT_SECONDS)
         if self.intake_error is not None:
             error, when = self.intake_error
             if self._clock.monotonic() - when < INTAKE_ERROR_MEMORY_SECONDS:
