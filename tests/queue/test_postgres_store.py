@@ -77,12 +77,18 @@ async def test_replicas_accepting_the_same_deliveries_store_each_once(
         await conn.close()
 
 
-async def test_a_notification_wakes_the_other_replica(two: tuple[PgStore, PgStore]) -> None:
-    first, second = two
-    await asyncio.sleep(0.3)  # the listener is up and the first poll has run
-    second.events_waiting.clear()
-    await first.accept(event(1))
-    await asyncio.wait_for(second.events_waiting.wait(), 2)
+async def test_a_notification_wakes_the_other_replica(postgres_url: str) -> None:
+    first = await PgStore.open(postgres_url, pool_size=2)
+    # A poll far slower than the test: only the notification can wake it.
+    second = await PgStore.open(postgres_url, pool_size=2, poll_seconds=60)
+    try:
+        await asyncio.sleep(0.3)  # the listener is up and the first poll has run
+        second.events_waiting.clear()
+        await first.accept(event(1))
+        await asyncio.wait_for(second.events_waiting.wait(), 2)
+    finally:
+        await first.close()
+        await second.close()
 
 
 async def test_a_notification_lost_while_disconnected_is_found_by_the_poll(
