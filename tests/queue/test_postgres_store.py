@@ -303,6 +303,26 @@ async def test_readiness_fails_quickly_when_the_server_stops_answering(
         await proxy.close()
 
 
+async def test_closing_does_not_wait_for_a_server_that_stopped_answering(
+    postgres_url: str,
+) -> None:
+    parts = urlsplit(postgres_url)
+    proxy = FreezableProxy(parts.port or 5432)
+    port = await proxy.start()
+    via_proxy = urlunsplit(parts._replace(netloc=f"{parts.netloc.rsplit(':', 1)[0]}:{port}"))
+    store = await PgStore.open(via_proxy, pool_size=2)
+    try:
+        proxy.freeze()
+        with pytest.raises(StoreError):
+            await store.ping()  # its query is left waiting, holding a connection
+        started = time.monotonic()
+        await store.close()
+        assert time.monotonic() - started < 8
+    finally:
+        proxy.thaw()
+        await proxy.close()
+
+
 async def _pings(store: PgStore) -> bool:
     try:
         await store.ping()

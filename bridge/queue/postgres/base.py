@@ -125,6 +125,15 @@ class PgBase:
         self.messages_waiting = asyncio.Event()
         #: the leader's term this replica claims under (0: no leader has set one)
         self.epoch = 0
+        #: work was given up on while the server did not answer: closing cuts connections
+        self._stalled = False
+
+    async def _bounded(self, work: Awaitable[T], seconds: float) -> T:
+        try:
+            return await bounded(work, seconds)
+        except StoreError:
+            self._stalled = True
+            raise
 
     def _fail(self, exc: BaseException) -> NoReturn:
         raise store_error(exc, self._redact) from None

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 from bridge.queue.models import Accepted, IncomingEvent
 from bridge.queue.postgres import sql
-from bridge.queue.postgres.base import PgBase, bounded
+from bridge.queue.postgres.base import PgBase
 from bridge.queue.storage import StoreError
 
 log = logging.getLogger("bridge.queue.store")
@@ -92,7 +92,7 @@ class PgIntake(PgBase):
             return exc
 
     async def _insert_events(self, events: Sequence[IncomingEvent]) -> list[Accepted]:
-        return await bounded(self._insert_batch(events), INTAKE_TIMEOUT_SECONDS)
+        return await self._bounded(self._insert_batch(events), INTAKE_TIMEOUT_SECONDS)
 
     async def _insert_batch(self, events: Sequence[IncomingEvent]) -> list[Accepted]:
         async with self._transaction() as conn:

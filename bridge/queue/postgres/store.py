@@ -44,7 +44,6 @@ from bridge.queue.postgres.base import (
     OPEN_ERRORS,
     Redactor,
     affected,
-    bounded,
     describe,
 )
 from bridge.queue.postgres.intake import PgIntake
@@ -64,6 +63,8 @@ CONNECT_TIMEOUT_SECONDS = 5.0
 #: the longest any one statement may wait for the server: a cut network fails the
 #: operation (StoreError) rather than holding its worker until TCP gives up
 STATEMENT_TIMEOUT_SECONDS = 60.0
+#: how long closing waits for connections still in use before cutting them
+CLOSE_TIMEOUT_SECONDS = 5.0
 #: every session of the pool: commits wait for the WAL flush whatever the server's
 #: default, since an acknowledged webhook is never delivered again
 _SESSION = {"application_name": "woo-bridge", "synchronous_commit": "on"}
@@ -120,7 +121,14 @@ class PgStore(PgIntake, RoutingMemory, RecoveryMemory, ActionMemory):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch
         await self._close_listener()
-        await self._pool.close()
+        if self._stalled:  # queries left waiting on a server that stopped answering
+            self._pool.terminate()
+            return
+        try:
+            # Graceful: connections in use are waited for, unless the server hangs them.
+            await asyncio.wait_for(self._pool.close(), CLOSE_TIMEOUT_SECONDS)
+        except TimeoutError:
+            self._pool.terminate()
 
     # --- wake-ups -----------------------------------------------------------------------
 
@@ -300,7 +308,7 @@ class PgStore(PgIntake, RoutingMemory, RecoveryMemory, ActionMemory):
             # The last check still waits for the server: no pile of them behind it.
             raise StoreError("the database did not answer in time")
         self._ping = asyncio.ensure_future(self._execute(sql.TOUCH_HEALTH, self._clock.time()))
-        await bounded(self._ping, PING_TIMEOUT_SECONDS)
+        await self._bounded(self._ping, PING_TIMEOUT_SECONDS)
         if self.intake_error is not None:
             error, when = self.intake_error
             if self._clock.monotonic() - when < INTAKE_ERROR_MEMORY_SECONDS:
