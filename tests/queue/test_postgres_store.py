@@ -329,3 +329,8 @@ async def _pings(store: PgStore) -> bool:
     except StoreError:
         return False
     return True
+
+
+async def test_checks_at_once_all_pass(two: tuple[PgStore, PgStore]) -> None:
+    store, _ = two
+    await asyncio.gather(*(store.ping() for _ in range(5)))
