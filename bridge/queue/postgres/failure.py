@@ -62,7 +62,8 @@ def reason(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, OSError | asyncpg.InterfaceError | asyncpg.ConnectionDoesNotExistError):
         return "connection lost", "is PostgreSQL running, and the network up?"
     if isinstance(exc, asyncpg.PostgresError):
-        return f"refused by the server ({exc.sqlstate})", "see the server's log"
+        # The server's own words name tables and constraints, never a password.
+        return f"refused by the server ({exc.sqlstate}: {exc.message})", "see the server's log"
     return type(exc).__name__, "see the server's log"
 
 
