@@ -49,7 +49,9 @@ from bridge.keys import (
 from bridge.lifecycle import Lifecycle
 from bridge.metrics import Metrics
 from bridge.observability import gauges_ctx, metrics_listener_ctx
+from bridge.queue.postgres import failure as postgres
 from bridge.queue.retention import prune_forever
+from bridge.queue.storage import Storage
 from bridge.queue.store import Store
 from bridge.recovery.board import RecoveryBoard
 from bridge.recovery.reconciler import Reconciler
@@ -135,13 +137,19 @@ def create_app(
 
 
 async def store_ctx(app: web.Application) -> AsyncIterator[None]:
+    """PostgreSQL when BRIDGE_DATABASE_URL is set (several replicas), else SQLite."""
     settings = app[SETTINGS]
-    store = await Store.open(
-        settings.database_path,
-        settings.bridge_db_synchronous,
-        settings.bridge_db_busy_timeout_seconds,
-        clock=app[CLOCK],
-    )
+    url = settings.database_url
+    store: Storage
+    if url is not None:
+        store = await postgres.open_store(url, clock=app[CLOCK])
+    else:
+        store = await Store.open(
+            settings.database_path,
+            settings.bridge_db_synchronous,
+            settings.bridge_db_busy_timeout_seconds,
+            clock=app[CLOCK],
+        )
     app[STORE] = store
     yield
     await store.close()
