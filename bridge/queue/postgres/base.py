@@ -34,6 +34,8 @@ ROW_ERRORS: tuple[type[Exception], ...] = (
 DRIVER_ERRORS: tuple[type[Exception], ...] = (
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
+    # a connection caught mid-operation as the server went away
+    asyncpg.exceptions._base.InternalClientError,
     OSError,
     TimeoutError,
 )
