@@ -52,6 +52,7 @@ from bridge.lifecycle import Lifecycle
 from bridge.metrics import Metrics
 from bridge.observability import gauges_ctx, metrics_listener_ctx
 from bridge.queue.leadership import Leadership, SoleLeader
+from bridge.queue.storage import StoreError
 from bridge.queue.store import Store
 from bridge.recovery.board import RecoveryBoard
 from bridge.redact import Secrets
@@ -265,9 +266,27 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
     if leadership.leading:
         # SQLite: the workers start with the app, as a single bridge's always have.
         await duty.begin(await leadership.acquire())
-    task = asyncio.create_task(duty.run(), name="duty")
+    tasks = [asyncio.create_task(duty.run(), name="duty")]
+    if not isinstance(leadership, SoleLeader):
+        # Staff may mute a chat through any replica (webhook mode) or through an earlier
+        # leader: every replica reads the mutes again, so the leader skips what they mute.
+        tasks.append(asyncio.create_task(_reload_mutes(app[CHATS]), name="mutes"))
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     await duty.end(settings.bridge_shutdown_grace_seconds)
+
+
+#: how often replicas sharing a database read the mutes again
+MUTES_RELOAD_SECONDS = 5.0
+
+
+async def _reload_mutes(chats: Chats) -> None:
+    while True:
+        await asyncio.sleep(MUTES_RELOAD_SECONDS)
+        try:
+            await chats.mutes.load()
+        except StoreError as exc:
+            log.debug("could not read the mutes again: %s", exc)
