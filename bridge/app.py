@@ -52,7 +52,8 @@ from bridge.lifecycle import Lifecycle
 from bridge.metrics import Metrics
 from bridge.observability import gauges_ctx, metrics_listener_ctx
 from bridge.queue.leadership import Leadership, SoleLeader
-from bridge.queue.storage import StoreError
+from bridge.queue.postgres import failure as postgres
+from bridge.queue.storage import Storage, StoreError
 from bridge.queue.store import Store
 from bridge.recovery.board import RecoveryBoard
 from bridge.redact import Secrets
@@ -132,13 +133,19 @@ def create_app(
 
 
 async def store_ctx(app: web.Application) -> AsyncIterator[None]:
+    """PostgreSQL when BRIDGE_DATABASE_URL is set (several replicas), else SQLite."""
     settings = app[SETTINGS]
-    store = await Store.open(
-        settings.database_path,
-        settings.bridge_db_synchronous,
-        settings.bridge_db_busy_timeout_seconds,
-        clock=app[CLOCK],
-    )
+    url = settings.database_url
+    store: Storage
+    if url is not None:
+        store = await postgres.open_store(url, clock=app[CLOCK])
+    else:
+        store = await Store.open(
+            settings.database_path,
+            settings.bridge_db_synchronous,
+            settings.bridge_db_busy_timeout_seconds,
+            clock=app[CLOCK],
+        )
     app[STORE] = store
     yield
     await store.close()
@@ -231,7 +238,7 @@ async def setup_check_ctx(app: web.Application) -> AsyncIterator[None]:
 async def leadership_ctx(app: web.Application) -> AsyncIterator[None]:
     """Which replica leads: on SQLite this one, at once; on PostgreSQL one elected there."""
     settings = app[SETTINGS]
-    url = getattr(settings, "database_url", None)
+    url = settings.database_url
     leadership: Leadership
     if url is None:
         leadership = SoleLeader(settings.replica_name, clock=app[CLOCK])
