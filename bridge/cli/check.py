@@ -24,6 +24,7 @@ from yarl import URL
 from bridge import wiring
 from bridge.bot.runner import build_application
 from bridge.cli.common import EXIT_CONFIG
+from bridge.cli.database_check import database_findings
 from bridge.config import (
     ConfigError,
     MessageSettings,
@@ -35,6 +36,7 @@ from bridge.config import (
 from bridge.config_file import ORIGINS, read_config_file
 from bridge.config_routes import load_routes
 from bridge.config_stores import DEFAULT_STORE, Stores, WooStore, load_stores
+from bridge.queue.postgres import dsn
 from bridge.redact import Secrets, masked_url
 from bridge.render.i18n import BUILTIN_LANGUAGES, LOCALE_DIR, candidates, catalogue_codes
 from bridge.render.renderer import DIGEST_TEMPLATE, Renderer, RenderOptions
@@ -50,7 +52,9 @@ HELP = "check the configuration and every template (--online: Telegram and the s
 DESCRIPTION = """Check the configuration and every template, then exit.
 
 Prints the effective configuration (secrets masked, each value with its origin) and
-the stores, then runs each check on its own. With --online it also asks Telegram
+the stores, then runs each check on its own: the queue's database (SQLite, or the
+PostgreSQL server of BRIDGE_DATABASE_URL with its version, the replicas and the
+leader), the stores, the templates. With --online it also asks Telegram
 (the token, each chat and forum topic, the bot's rights, supergroup migrations) and
 each store with a REST API key (the key, its permission, the webhooks delivering to
 BRIDGE_PUBLIC_URL, WooCommerce's version); --send-test posts one short message to each
@@ -301,9 +305,17 @@ def check_language(context: Context) -> list[Finding]:
     return [Finding(Level.OK, f"messages are in {language}")]
 
 
+def check_database(context: Context) -> list[Finding]:
+    """The queue's database: the backend, its versions, the replicas and the leader."""
+    if context.settings is None:
+        return []  # check_settings reports why
+    return database_findings(context.settings)
+
+
 #: run in this order; each reports on its own
 CHECKS: tuple[Check, ...] = (
     check_settings,
+    check_database,
     check_stores,
     check_templates,
     check_renders,
@@ -407,6 +419,9 @@ def shown(name: str, value: object) -> str:
         if name == "telegram_bot_token":
             # The part before the colon is the bot's user id, which is public.
             return f"{value.get_secret_value().partition(':')[0]}:****"
+        if name == "bridge_database_url":
+            # Where the database is helps; only its password is secret.
+            return dsn.target(value.get_secret_value()).shown()
         if name == "telegram_proxy_url":
             # Where the proxy is helps; only its credentials are secret.
             return masked_url(value.get_secret_value())
