@@ -4,13 +4,10 @@ Create with `await PgStore.open(url)`: it migrates the schema, then opens a pool
 store offers the same named operations as the SQLite Store (bridge.queue.storage), with
 the same meaning; what differs is written down where it differs:
 
-- Intake: one transaction per webhook, committed at synchronous_commit=on before the
-  answer. Concurrent webhooks commit on separate pooled connections and the server's own
-  group commit joins their WAL flushes (at 8 connections PostgreSQL already takes about
-  three times the commits of one), so an application-level batch (one writer task,
-  `INSERT ... SELECT FROM unnest(...)`) would save little here and would make one bad
-  row fail every webhook of its batch. Redeliveries are one row through ON CONFLICT on the
-  body key. The same transaction sends NOTIFY bridge_events, delivered at commit.
+- Intake (intake.py): group commit, as on SQLite. Webhooks that arrive together are
+  committed together by one writer task, at synchronous_commit=on, before any of them is
+  answered; redeliveries are one row through ON CONFLICT on the body key. The same
+  transaction sends NOTIFY bridge_events, delivered at commit.
 - Wake-ups: `events_waiting` is set by this replica's own intake, by NOTIFY from the
   others (a listener on a dedicated connection: a pooled one would be UNLISTENed when
   released), and by a poll, since a notification sent while the listener is disconnected
@@ -34,9 +31,7 @@ import asyncpg
 
 from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.queue.models import (
-    Accepted,
     DeadLetter,
-    IncomingEvent,
     MessageStatus,
     QueuedMessage,
     QueueStats,
@@ -46,13 +41,12 @@ from bridge.queue.models import (
 from bridge.queue.postgres import sql
 from bridge.queue.postgres.action_memory import ActionMemory
 from bridge.queue.postgres.base import (
-    DRIVER_ERRORS,
     OPEN_ERRORS,
     Redactor,
     affected,
     describe,
-    store_error,
 )
+from bridge.queue.postgres.intake import PgIntake
 from bridge.queue.postgres.recovery_memory import RecoveryMemory
 from bridge.queue.postgres.routing_memory import RoutingMemory
 from bridge.queue.postgres.schema import migrate
@@ -66,24 +60,28 @@ INTAKE_ERROR_MEMORY_SECONDS = 60.0
 PING_TIMEOUT_SECONDS = 2.0
 #: how long opening a connection may take, so that a dead server fails a request quickly
 CONNECT_TIMEOUT_SECONDS = 5.0
+#: the longest any one statement may wait for the server: a cut network fails the
+#: operation (StoreError) rather than holding its worker until TCP gives up
+STATEMENT_TIMEOUT_SECONDS = 60.0
+#: how long closing waits for connections still in use before cutting them
+CLOSE_TIMEOUT_SECONDS = 5.0
 #: every session of the pool: commits wait for the WAL flush whatever the server's
 #: default, since an acknowledged webhook is never delivered again
 _SESSION = {"application_name": "woo-bridge", "synchronous_commit": "on"}
 
 
-class PgStore(RoutingMemory, RecoveryMemory, ActionMemory):
+class PgStore(PgIntake, RoutingMemory, RecoveryMemory, ActionMemory):
     """The queue's Storage on PostgreSQL."""
 
     def __init__(
         self, pool: asyncpg.Pool, url: str, clock: Clock = SYSTEM_CLOCK, poll_seconds: float = 2.0
     ) -> None:
         super().__init__(pool, url, clock)
-        self.deliveries = 0
-        #: why the last attempt to store an event failed, and when; None once one succeeds
-        self.intake_error: tuple[str, float] | None = None
+        self._init_intake()
         self._poll_seconds = poll_seconds
         self._listener: asyncpg.Connection | None = None
         self._watch: asyncio.Task[None] | None = None
+        self._ping: asyncio.Future[int] | None = None
 
     @classmethod
     async def open(
@@ -107,6 +105,7 @@ class PgStore(RoutingMemory, RecoveryMemory, ActionMemory):
                 min_size=min(2, pool_size),
                 max_size=pool_size,
                 timeout=CONNECT_TIMEOUT_SECONDS,
+                command_timeout=STATEMENT_TIMEOUT_SECONDS,
                 server_settings=_SESSION,
             )
         except OPEN_ERRORS as exc:
@@ -116,12 +115,20 @@ class PgStore(RoutingMemory, RecoveryMemory, ActionMemory):
         return store
 
     async def close(self) -> None:
+        await self._drain_intake()
         if self._watch is not None:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch
         await self._close_listener()
-        await self._pool.close()
+        if self._stalled:  # queries left waiting on a server that stopped answering
+            self._pool.terminate()
+            return
+        try:
+            # Graceful: connections in use are waited for, unless the server hangs them.
+            await asyncio.wait_for(self._pool.close(), CLOSE_TIMEOUT_SECONDS)
+        except TimeoutError:
+            self._pool.terminate()
 
     # --- wake-ups -----------------------------------------------------------------------
 
@@ -134,7 +141,7 @@ class PgStore(RoutingMemory, RecoveryMemory, ActionMemory):
                     # Whatever was notified while no one listened is found now.
                 if await self._pool.fetchval(sql.ANY_NEW_EVENT):
                     self.events_waiting.set()
-            except DRIVER_ERRORS as exc:
+            except Exception as exc:  # the watch never stops: it is how events get found
                 log.debug("new events: cannot ask the database: %s", describe(exc, self._redact))
                 await self._close_listener()
             await asyncio.sleep(self._poll_seconds)
@@ -154,49 +161,6 @@ class PgStore(RoutingMemory, RecoveryMemory, ActionMemory):
         listener, self._listener = self._listener, None
         if listener is not None and not listener.is_closed():
             listener.terminate()
-
-    # --- intake -------------------------------------------------------------------------
-
-    async def accept(self, event: IncomingEvent) -> Accepted:
-        """Store an event durably; returns once it is committed (or raises StoreError)."""
-        self.deliveries += 1
-        try:
-            accepted = await self._insert_event(event)
-        except StoreError as exc:
-            self.intake_error = (str(exc), self._clock.monotonic())
-            raise
-        self.intake_error = None
-        if not accepted.duplicate:
-            self.events_waiting.set()
-            log.info(
-                "accepted %s of store %s as event #%d",
-                event.topic,
-                event.store,
-                accepted.event_id,
-                extra={"store": event.store, "topic": event.topic, "event_id": accepted.event_id},
-            )
-        return accepted
-
-    async def _insert_event(self, e: IncomingEvent) -> Accepted:
-        async with self._transaction() as conn:
-            event_id = await conn.fetchval(
-                sql.INSERT_EVENT,
-                e.store,
-                e.topic,
-                e.webhook_id,
-                e.delivery_id,
-                e.body_key,
-                e.body,
-                e.received_at,
-                e.recovered,
-            )
-            if event_id is None:
-                # A redelivery: the conflicting row is committed (the insert waited for it).
-                return Accepted(
-                    event_id=await conn.fetchval(sql.EVENT_BY_KEY, e.body_key), duplicate=True
-                )
-            await conn.execute(sql.NOTIFY_EVENTS)
-            return Accepted(event_id=event_id, duplicate=False)
 
     # --- routing ------------------------------------------------------------------------
 
@@ -340,11 +304,10 @@ class PgStore(RoutingMemory, RecoveryMemory, ActionMemory):
         neither answers nor refuses (a cut network). A failed intake counts for a minute,
         as on SQLite.
         """
-        try:
-            async with asyncio.timeout(PING_TIMEOUT_SECONDS):
-                await self._pool.execute(sql.TOUCH_HEALTH, self._clock.time())
-        except DRIVER_ERRORS as exc:
-            raise store_error(exc, self._redact) from None
+        if self._ping is None or self._ping.done():
+            self._ping = asyncio.ensure_future(self._execute(sql.TOUCH_HEALTH, self._clock.time()))
+        # else checks at once share one write: none piles up behind a server that hangs
+        await self._bounded(self._ping, PING_TIMEOUT_SECONDS)
         if self.intake_error is not None:
             error, when = self.intake_error
             if self._clock.monotonic() - when < INTAKE_ERROR_MEMORY_SECONDS:
