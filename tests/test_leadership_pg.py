@@ -111,9 +111,9 @@ async def test_one_replica_leads_and_the_other_takes_over_when_its_session_ends(
     assert len(fake_telegram.sent) == 2
 
     async def swapped() -> bool:
-        return (await gauges(follower))["bridge_leader"] == 1 and (
-            await gauges(leader)
-        )["bridge_leader"] == 0
+        return (await gauges(follower))["bridge_leader"] == 1 and (await gauges(leader))[
+            "bridge_leader"
+        ] == 0
 
     await eventually(swapped)
 
@@ -166,6 +166,4 @@ async def test_a_replica_that_cannot_reach_the_database_is_not_ready(
         return (await a.get("/readyz")).status == 200
 
     await eventually(ready, timeout=10)
-    await eventually(
-        lambda: any(c.server.app[LEADERSHIP].leading for c in (a, b)), timeout=10
-    )
+    await eventually(lambda: any(c.server.app[LEADERSHIP].leading for c in (a, b)), timeout=10)
