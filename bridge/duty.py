@@ -53,12 +53,13 @@ class Duty:
         self._workers = workers
         self._sender: Sender | None = None
         self._leading = False
+        self._closing = False
 
     async def run(self) -> None:
         """Lead whenever this replica may, until cancelled."""
         leadership = self._app[LEADERSHIP]
         settings = self._app[SETTINGS]
-        while True:
+        while not self._closing:
             if not self._leading:
                 epoch = await leadership.acquire()
                 try:
@@ -74,6 +75,18 @@ class Duty:
                     continue
             await leadership.lost.wait()
             await self.end(grace=0)
+
+    async def stop(self, task: asyncio.Task[None], grace: float) -> None:
+        """End `task` (running `run()`) and the term, giving sends in flight `grace` seconds.
+
+        Cancelled again until it ends: a term ending at that moment may be awaiting a
+        task of its own, and such an await can absorb one cancellation.
+        """
+        self._closing = True
+        while not task.done():
+            task.cancel()
+            await asyncio.wait([task], timeout=1.0)
+        await self.end(grace)
 
     async def _retry(self, pause: float) -> None:
         await self.end(grace=0)

@@ -8,9 +8,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import asyncpg
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
+from bridge.app import create_app
 from bridge.config import Settings
 from bridge.keys import BOT, LEADERSHIP
 from tests.fakes.telegram import FakeTelegram
@@ -167,3 +168,23 @@ async def test_a_replica_that_cannot_reach_the_database_is_not_ready(
 
     await eventually(ready, timeout=10)
     await eventually(lambda: any(c.server.app[LEADERSHIP].leading for c in (a, b)), timeout=10)
+
+
+async def test_a_replica_stops_promptly_when_its_database_is_gone(
+    postgres_url: str,
+    postgres_server: PostgresServer,
+    make_settings: Callable[..., Settings],
+    fake_telegram: FakeTelegram,
+) -> None:
+    """Leadership lost while the app stops must not keep the app from stopping."""
+    client = TestClient(TestServer(create_app(make_settings(bridge_database_url=postgres_url))))
+    await client.start_server()
+    try:
+        assert (await deliver(client, "order.created", wire("order"))).status == 200
+        await fake_telegram.wait_for_messages(1, timeout=5)
+        postgres_server.drop_database(postgres_url.rsplit("/", 1)[1])
+    finally:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await client.close()
+        assert loop.time() - started < 5
