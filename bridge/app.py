@@ -279,11 +279,11 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
         # leader: every replica reads the mutes again, so the leader skips what they mute.
         tasks.append(asyncio.create_task(_reload_mutes(app[CHATS]), name="mutes"))
     yield
-    for task in tasks:
+    for task in tasks[1:]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    await duty.end(settings.bridge_shutdown_grace_seconds)
+    await duty.stop(tasks[0], settings.bridge_shutdown_grace_seconds)
 
 
 #: how often replicas sharing a database read the mutes again

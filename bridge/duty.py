@@ -53,23 +53,44 @@ class Duty:
         self._workers = workers
         self._sender: Sender | None = None
         self._leading = False
+        self._closing = False
 
     async def run(self) -> None:
         """Lead whenever this replica may, until cancelled."""
         leadership = self._app[LEADERSHIP]
         settings = self._app[SETTINGS]
-        while True:
+        while not self._closing:
             if not self._leading:
                 epoch = await leadership.acquire()
                 try:
                     await self.begin(epoch)
                 except StoreError as exc:
                     log.error("could not start leading, retrying: %s", exc)
-                    await self.end(grace=0)
-                    await asyncio.sleep(settings.bridge_retry_base_seconds)
+                    await self._retry(settings.bridge_retry_base_seconds)
+                    continue
+                except Exception:
+                    # A bug must not leave the replica unable to lead for good.
+                    log.critical("could not start leading; retrying", exc_info=True)
+                    await self._retry(settings.bridge_retry_base_seconds)
                     continue
             await leadership.lost.wait()
             await self.end(grace=0)
+
+    async def stop(self, task: asyncio.Task[None], grace: float) -> None:
+        """End `task` (running `run()`) and the term, giving sends in flight `grace` seconds.
+
+        Cancelled again until it ends: a term ending at that moment may be awaiting a
+        task of its own, and such an await can absorb one cancellation.
+        """
+        self._closing = True
+        while not task.done():
+            task.cancel()
+            await asyncio.wait([task], timeout=1.0)
+        await self.end(grace)
+
+    async def _retry(self, pause: float) -> None:
+        await self.end(grace=0)
+        await asyncio.sleep(pause)
 
     async def begin(self, epoch: int) -> None:
         """Start the term's workers: sends in flight under an earlier term go again."""

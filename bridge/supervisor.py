@@ -8,7 +8,6 @@ that a bug hit on every start does not spin the CPU or flood the log.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -64,7 +63,7 @@ class Supervisor:
         tasks, self._tasks = self._tasks, {}
         for task in tasks.values():
             task.cancel()
-        for task in tasks.values():
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if tasks:
+            # wait(), not `await task`: a cancellation of the caller must not be swallowed
+            await asyncio.wait(tasks.values())
         self._down.clear()

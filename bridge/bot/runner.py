@@ -209,8 +209,8 @@ class BotRunner:
         self._polling_wanted = False
         if self._poll_task is not None and not self._poll_task.done():
             self._poll_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poll_task
+            # wait(), not `await task`: a cancellation of the caller must not be swallowed
+            await asyncio.wait([self._poll_task])
         updater = self.application.updater
         if updater is None:
             return
@@ -244,8 +244,7 @@ class BotRunner:
                 await self._task
         if self._poll_task is not None and not self._poll_task.done():
             self._poll_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poll_task
+            await asyncio.wait([self._poll_task])
         app = self.application
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
