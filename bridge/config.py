@@ -40,6 +40,7 @@ from yarl import URL
 # Re-exported: every caller catches ConfigError from here; the file reader raises it too.
 from bridge.config_file import ConfigError as ConfigError
 from bridge.config_file import FileSettingsSource, defines_stores
+from bridge.queue.postgres import dsn
 from bridge.render.i18n import DEFAULT_LANGUAGE, normalize_language
 from bridge.render.links import OrderAdminUrls
 from bridge.reports.schedule import WEEKDAYS, summary_time_problem, weekday_number
@@ -258,9 +259,75 @@ class StorageSettings(_Layered):
     bridge_db_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     bridge_db_busy_timeout_seconds: float = Field(default=5.0, ge=0)
 
+    # PostgreSQL instead of SQLite, for several replicas (docs/replicas.md). A secret as a
+    # whole: it may carry the password. The password may come from a file of its own
+    # instead (a Docker secret, as the postgres image's POSTGRES_PASSWORD_FILE).
+    bridge_database_url: SecretStr | None = None
+    bridge_database_password_file: Path | None = None
+
+    @field_validator("bridge_database_url")
+    @classmethod
+    def _database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        text = value.get_secret_value().strip() if value is not None else ""
+        if not text:
+            return None
+        problem = dsn.problem(text)
+        if problem:
+            raise ValueError(problem)
+        return SecretStr(text)
+
+    @field_validator("bridge_database_password_file")
+    @classmethod
+    def _password_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None or not str(value).strip():
+            return None
+        url = info.data.get("bridge_database_url")
+        if "bridge_database_url" in info.data and url is None:
+            raise ValueError(
+                "is set but BRIDGE_DATABASE_URL is not; set BRIDGE_DATABASE_URL to the "
+                "database's URL without its password, e.g. postgresql://bridge@db:5432/bridge"
+            )
+        if url is not None and dsn.password_of(url.get_secret_value()):
+            raise ValueError(
+                "is set but BRIDGE_DATABASE_URL carries a password too; keep the password "
+                "in one place: remove it from the URL (postgresql://user@host/db)"
+            )
+        _read_password(value)
+        return value
+
+    @property
+    def database_url(self) -> str | None:
+        """The complete PostgreSQL URL, password included (never print it), or None for
+        SQLite. Raises ConfigError if the password file can no longer be read."""
+        if self.bridge_database_url is None:
+            return None
+        url = self.bridge_database_url.get_secret_value()
+        if self.bridge_database_password_file is None:
+            return url
+        try:
+            return dsn.with_password(url, _read_password(self.bridge_database_password_file))
+        except ValueError as exc:
+            raise ConfigError([f"BRIDGE_DATABASE_PASSWORD_FILE: {exc}"]) from None
+
     @property
     def database_path(self) -> Path:
         return self.bridge_data_dir / "bridge.sqlite3"
+
+
+def _read_password(path: Path) -> str:
+    """The password a file holds alone (a trailing line break is not part of it).
+
+    Raises ValueError naming the file, never quoting it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} {_unreadable(path, exc)}") from None
+    password = text.rstrip("\r\n")
+    if not password:
+        raise ValueError(f"{path} is empty; it must hold the database password alone")
+    if "\n" in password:
+        raise ValueError(f"{path} has several lines; it must hold the database password alone")
+    return password
 
 
 class Settings(StorageSettings, MessageSettings):

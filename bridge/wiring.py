@@ -18,8 +18,9 @@ from bridge.bot.commands import COMMANDS
 from bridge.bot.order_actions import ActionOptions
 from bridge.bot.reach import Reach
 from bridge.bot.runner import Connection, WebhookMode
-from bridge.config import MessageSettings, Settings
+from bridge.config import ConfigError, MessageSettings, Settings, StorageSettings
 from bridge.config_stores import Stores
+from bridge.queue.postgres import dsn
 from bridge.queue.retention import Retention
 from bridge.recovery.reconciler import ReconcileOptions, StoreLink
 from bridge.render.i18n import BUILTIN_LANGUAGES
@@ -89,9 +90,21 @@ def mask_secrets(secrets: redact.Secrets, settings: Settings, stores: Stores) ->
         settings.woocommerce_consumer_secret,
         *redact.url_secrets(settings.proxy_url),
         *redact.environment_proxy_secrets(),
+        *database_secrets(settings),
         *(secret for store in stores for secret in store.secrets()),
         *(secret for store in stores for secret in store.rest_secrets()),
     )
+
+
+def database_secrets(settings: StorageSettings) -> list[str]:
+    """BRIDGE_DATABASE_URL whole, as set and completed, and its password in every form."""
+    try:
+        complete = settings.database_url
+    except ConfigError:
+        complete = None  # the password file went away; reported where it is read
+    given = settings.bridge_database_url
+    found = dsn.secrets(complete) + dsn.secrets(given.get_secret_value() if given else None)
+    return list(dict.fromkeys(found))
 
 
 def webhook_mode(settings: Settings) -> WebhookMode | None:

@@ -35,6 +35,7 @@ from bridge.config import (
 from bridge.config_file import ORIGINS, read_config_file
 from bridge.config_routes import load_routes
 from bridge.config_stores import DEFAULT_STORE, Stores, WooStore, load_stores
+from bridge.queue.postgres import dsn
 from bridge.redact import Secrets, masked_url
 from bridge.render.i18n import BUILTIN_LANGUAGES, LOCALE_DIR, candidates, catalogue_codes
 from bridge.render.renderer import DIGEST_TEMPLATE, Renderer, RenderOptions
@@ -407,6 +408,9 @@ def shown(name: str, value: object) -> str:
         if name == "telegram_bot_token":
             # The part before the colon is the bot's user id, which is public.
             return f"{value.get_secret_value().partition(':')[0]}:****"
+        if name == "bridge_database_url":
+            # Where the database is helps; only its password is secret.
+            return dsn.target(value.get_secret_value()).shown()
         if name == "telegram_proxy_url":
             # Where the proxy is helps; only its credentials are secret.
             return masked_url(value.get_secret_value())
