@@ -2,6 +2,7 @@
 
     python -m bench.ingest [--requests 40000] [--rounds 2] [--rate 500]
                            [--rate-requests 30000] [--keep-alive]
+                           [--postgres | --database-url URL]
 
 Three servers, each in a process of its own; this process is the load generator:
 
@@ -15,6 +16,9 @@ Each round sends each server the same distinct, correctly signed order deliverie
 fast as they answer (`--concurrency` at a time), rotating which goes first. Then each
 gets `--rate-requests` more at a fixed `--rate`, in turn. At the end, every delivery
 the bridge and the durable receiver acknowledged must be in their databases.
+
+With `--postgres` (or `--database-url`) the bridge keeps its data in PostgreSQL
+(bench/postgres.py); the two baselines stay as they are.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ from bench.common import (
     workdir,
 )
 from bench.load import Results, closed_loop, deliveries, open_loop, order_bodies
+from bench.postgres import add_arguments, database, describe
+from bench.postgres import committed_events as committed_in_postgres
 
 TARGET_RATIO = 0.8
 TARGET_P99_MS = 10.0
@@ -136,6 +142,7 @@ def report(
     measured: dict[str, Measured],
     generator_us: float,
     committed: dict[str, int],
+    database_name: str,
 ) -> bool:
     bridge, durable, bare = (measured[n] for n in NAMES)
     ratio = bridge.fast.rps / durable.fast.rps if durable.fast.rps else 0.0
@@ -147,6 +154,7 @@ def report(
         f"to each server, then {args.rate_requests} at {args.rate:g}/s to each; {connection}; "
         + ("no chat configured.\n" if args.no_chat else "the bridge routes and sends meanwhile.\n")
     )
+    print(f"The bridge's database: {database_name}.\n")
     print("| figure | bridge | durable receiver | bare aiohttp | bridge/durable | bridge/bare |")
     print("| --- | --- | --- | --- | --- | --- |")
     print(
@@ -193,7 +201,7 @@ def report(
     acked = {n: measured[n].fast.ok + measured[n].steady.ok + WARMUP for n in committed}
     durable_ok = all(committed[n] >= acked[n] for n in committed)
     print(
-        f"| acknowledged / committed (synchronous=FULL) | {acked['bridge']} / "
+        f"| acknowledged / committed | {acked['bridge']} / "
         f"{committed['bridge']} | {acked['durable']} / {committed['durable']} | | "
         f"all: {verdict(durable_ok)} | |"
     )
@@ -220,12 +228,16 @@ def main() -> int:
         type=Path,
         help="write a py-spy profile of the bridge's first burst here",
     )
+    add_arguments(parser)
     args = parser.parse_args()
 
-    with workdir() as work, telegram_server(work) as telegram:
+    with workdir() as work, database(args) as database_url, telegram_server(work) as telegram:
         ports = {name: free_port() for name in NAMES}
         chat = None if args.no_chat else CHAT_ID
-        settings = bridge_settings(work, ports["bridge"], telegram, telegram_chat_id=chat)
+        settings = bridge_settings(
+            work, ports["bridge"], telegram, telegram_chat_id=chat, bridge_database_url=database_url
+        )
+        database_name = describe(database_url)
         bridge = start_bridge(work, settings)
         durable_db = work / "durable.sqlite3"
         argv = {
@@ -248,10 +260,14 @@ def main() -> int:
             for server in servers.values():
                 server.stop()
         committed = {
-            "bridge": committed_events(work / "data" / "bridge.sqlite3"),
+            "bridge": (
+                committed_in_postgres(database_url)
+                if database_url
+                else committed_events(work / "data" / "bridge.sqlite3")
+            ),
             "durable": committed_events(durable_db),
         }
-    return 0 if report(args, measured, generator, committed) else 1
+    return 0 if report(args, measured, generator, committed, database_name) else 1
 
 
 if __name__ == "__main__":
