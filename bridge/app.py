@@ -1,8 +1,8 @@
 """The application factory: one aiohttp app owns every resource of the bridge.
 
-Resources are acquired in cleanup contexts in dependency order (store, chats, bot,
-worker) and released in reverse: the worker stops sending before the bot closes, and
-the bot before the database.
+Resources are acquired in cleanup contexts in dependency order (store, leadership,
+chats, bot, worker) and released in reverse: the worker stops sending before the bot
+closes, the bot before the leadership is released, and that before the database.
 """
 
 from __future__ import annotations
@@ -28,11 +28,13 @@ from bridge.clock import Clock, ScheduleClock
 from bridge.config import Settings
 from bridge.config_routes import load_routes
 from bridge.config_stores import load_stores
+from bridge.duty import Duty
 from bridge.guard import request_guard, server_options
 from bridge.keys import (
     BOT,
     CHATS,
     CLOCK,
+    LEADERSHIP,
     LIFECYCLE,
     METRICS,
     RECOVERY,
@@ -49,19 +51,12 @@ from bridge.keys import (
 from bridge.lifecycle import Lifecycle
 from bridge.metrics import Metrics
 from bridge.observability import gauges_ctx, metrics_listener_ctx
-from bridge.queue.retention import prune_forever
+from bridge.queue.leadership import Leadership, SoleLeader
 from bridge.queue.store import Store
 from bridge.recovery.board import RecoveryBoard
-from bridge.recovery.reconciler import Reconciler
 from bridge.redact import Secrets
 from bridge.refusals import RefusalLog
-from bridge.reports.summary import summaries_forever
 from bridge.routing.chats import Chats
-from bridge.routing.digests import Digests
-from bridge.routing.router import Router
-from bridge.send.alerts import ChatAlerts
-from bridge.send.ratelimit import RateLimiter
-from bridge.send.sender import Sender
 from bridge.setup_check.findings import SetupReport
 from bridge.setup_check.runner import check_at_start, status_lines
 from bridge.supervisor import Supervisor
@@ -119,7 +114,8 @@ def create_app(
     app[ROUTES] = load_routes(settings, stores.names)
     app[RECOVERY] = RecoveryBoard(keyed, tuple(n for n in stores.names if n not in keyed))
     app[SETUP] = SetupReport()
-    app.cleanup_ctx.extend([store_ctx, chats_ctx, bot_ctx, worker_ctx, setup_check_ctx])
+    app.cleanup_ctx.extend([store_ctx, leadership_ctx, chats_ctx, bot_ctx, worker_ctx])
+    app.cleanup_ctx.append(setup_check_ctx)
     app.cleanup_ctx.extend([gauges_ctx, metrics_listener_ctx])
     for path in WEBHOOK_PATHS:
         # A redirect would count as delivered and lose the event; an unknown store gets 404.
@@ -168,6 +164,8 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         clock=app[CLOCK],
         recovery=app[RECOVERY],
         setup=functools.partial(status_lines, app[SETUP]),
+        # A sole bridge on SQLite has no replicas to show.
+        leadership=None if isinstance(app[LEADERSHIP], SoleLeader) else app[LEADERSHIP],
     )
     staff.register(application)
     session = aiohttp.ClientSession()
@@ -229,71 +227,47 @@ async def setup_check_ctx(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
-async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
-    settings, store = app[SETTINGS], app[STORE]
-    recovered = await store.recover_in_flight()
-    if recovered:
-        log.warning(
-            "%d message(s) were being sent when the bridge stopped; sending again", recovered
+async def leadership_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Which replica leads: on SQLite this one, at once; on PostgreSQL one elected there."""
+    settings = app[SETTINGS]
+    url = getattr(settings, "database_url", None)
+    leadership: Leadership
+    if url is None:
+        leadership = SoleLeader(settings.replica_name, clock=app[CLOCK])
+    else:
+        from bridge.queue.postgres.leader import PgLeader  # asyncpg only when it is used
+
+        leadership = PgLeader(
+            url,
+            app[STORE],  # type: ignore[arg-type]  # a PgStore: it has an epoch
+            replica=settings.replica_name,
+            clock=app[CLOCK],
+            poll_seconds=settings.bridge_leader_poll_seconds,
+            heartbeat_seconds=settings.bridge_leader_heartbeat_seconds,
+            timeout_seconds=settings.bridge_leader_timeout_seconds,
         )
-    chats = app[CHATS]
-    policy = wiring.digest_policy(settings)
-    clock = app[CLOCK]
-    # Nothing stored is due later than it was when stored, even after a clock step back.
-    clock.raise_floor(await store.latest_time())
-    digests = Digests(store, policy, clock) if policy is not None else None
-    # While a burst arrives, route twice as fast as Telegram can take messages: the
-    # sender never waits, and intake keeps the CPU and the database thread.
-    busy_pace = 2.0 * settings.bridge_rate_overall_per_second
-    router = Router(store, chats, app[RENDERER], digests, clock=clock, busy_pace=busy_pace)
-    alerts = ChatAlerts(store, settings.telegram_alert_chat_id, clock)
-    await alerts.load()
-    sender = Sender(
-        store,
-        app[BOT],
-        policy=wiring.retry_policy(settings),
-        limiter=RateLimiter(wiring.limits(settings)),
-        concurrency=settings.bridge_send_concurrency,
-        alerts=alerts,
-        metrics=app[METRICS],
-        secrets=app[SECRETS],
-        gate=chats,
-        clock=clock,
-    )
-    retention = wiring.retention(settings)
+    app[LEADERSHIP] = leadership
+    leadership.start()
+    yield
+    await leadership.close()
+
+
+async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The leader's work (bridge.duty), for each term this replica leads."""
+    settings = app[SETTINGS]
     workers = Supervisor(
         first_pause=settings.bridge_retry_base_seconds,
         longest_pause=min(60.0, settings.bridge_retry_max_seconds),
     )
     app[WORKERS] = workers
-    workers.start("router", router.run)
-    workers.start("digests", router.flush_digests_forever)
-    workers.start("sender", sender.run)
-    workers.start("pruner", functools.partial(prune_forever, store, retention, clock))
-    if any(route.target.summary_at for route in chats.routes.routes):
-        summaries = functools.partial(
-            summaries_forever,
-            store,
-            lambda: chats.routes,
-            app[RENDERER],
-            settings.timezone,
-            interval=settings.bridge_summary_check_seconds,
-            stores=app[STORES].names,
-            clock=clock,
-        )
-        workers.start("summaries", summaries)
-    # Gap filling: only stores with a REST API key; BRIDGE_RECONCILE_INTERVAL_SECONDS=0 is off.
-    links = wiring.reconcile_links(app[STORES], app[ROUTES])
-    if links and settings.bridge_reconcile_interval_seconds > 0:
-        reconciler = Reconciler(
-            store,
-            links,
-            wiring.reconcile_options(settings),
-            board=app[RECOVERY],
-            metrics=app[METRICS],
-            clock=clock,
-        )
-        workers.start("reconciler", reconciler.run)
+    duty = Duty(app, workers)
+    leadership = app[LEADERSHIP]
+    if leadership.leading:
+        # SQLite: the workers start with the app, as a single bridge's always have.
+        await duty.begin(await leadership.acquire())
+    task = asyncio.create_task(duty.run(), name="duty")
     yield
-    await sender.stop(settings.bridge_shutdown_grace_seconds)
-    await workers.stop()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await duty.end(settings.bridge_shutdown_grace_seconds)

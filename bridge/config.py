@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -415,6 +416,18 @@ class Settings(StorageSettings, MessageSettings):
     bridge_rate_group_per_minute: int = Field(default=20, ge=1)
     bridge_rate_group_window_seconds: float = Field(default=60.0, gt=0)
     bridge_rate_overall_window_seconds: float = Field(default=1.0, gt=0)
+    # Several replicas on PostgreSQL (docs/leadership.md): how often a follower tries to
+    # lead, how often the leader proves its session alive and how long it waits for that
+    # proof before it stops leading; the name /status and /metrics give this replica.
+    bridge_leader_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    bridge_leader_heartbeat_seconds: float = Field(default=2.0, gt=0, le=60)
+    bridge_leader_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    bridge_replica_name: str | None = Field(default=None, min_length=1, max_length=40)
+
+    @property
+    def replica_name(self) -> str:
+        """BRIDGE_REPLICA_NAME, else the host's name and the process id."""
+        return self.bridge_replica_name or f"{socket.gethostname()}-{os.getpid()}"
 
     @field_validator("telegram_admin_ids", "telegram_staff_ids", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from bridge.config import Settings
 from bridge.config_stores import Stores
 from bridge.lifecycle import Lifecycle
 from bridge.metrics import Metrics
+from bridge.queue.leadership import Leadership
 from bridge.queue.storage import Storage
 from bridge.recovery.board import RecoveryBoard
 from bridge.redact import Secrets
@@ -24,6 +25,8 @@ SETTINGS = web.AppKey("settings", Settings)
 LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
 #: the queue's storage, typed by its protocol: the views need no particular backend
 STORE: web.AppKey[Storage] = web.AppKey("store")
+#: whether this replica leads (SQLite: always), and the replicas sharing the database
+LEADERSHIP: web.AppKey[Leadership] = web.AppKey("leadership")
 RENDERER = web.AppKey("renderer", Renderer)
 BOT = web.AppKey("bot", BotRunner)
 METRICS = web.AppKey("metrics", Metrics)

@@ -114,3 +114,10 @@ class Metrics:
         self.dead_letter_count = Gauge(
             "bridge_dead_letters_stored", "Dead letters in the database now", registry=r
         )
+        # Several replicas (docs/leadership.md): 1 on the one that routes and sends.
+        self.leader = Gauge(
+            "bridge_leader", "1 while this replica leads (routes, sends, polls), else 0", registry=r
+        )
+        self.replicas = Gauge(
+            "bridge_replicas", "Replicas sharing the database, seen lately", registry=r
+        )

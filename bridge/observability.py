@@ -16,25 +16,32 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from bridge.config import ConfigError
-from bridge.keys import BOT, METRICS, SETTINGS, STORE
+from bridge.keys import BOT, LEADERSHIP, METRICS, SETTINGS, STORE
 from bridge.metrics import Metrics
+from bridge.queue.leadership import Leadership
 from bridge.queue.storage import Storage, StoreError
 from bridge.views.health import healthz, metrics_endpoint, readyz
 
 log = logging.getLogger(__name__)
 
 
-async def refresh_gauges(store: Storage, metrics: Metrics) -> None:
-    """Set the queue's gauges from one count of the database."""
+async def refresh_gauges(
+    store: Storage, metrics: Metrics, leadership: Leadership | None = None
+) -> None:
+    """Set the queue's gauges from one count of the database, and the replicas'."""
     stats = await store.stats()
     metrics.queue_depth.set(stats.events_waiting + stats.pending + stats.sending)
     metrics.dead_letter_count.set(stats.dead)
+    if leadership is not None:
+        metrics.replicas.set(len(await leadership.replicas()))
 
 
-async def refresh_forever(store: Storage, metrics: Metrics, interval: float) -> None:
+async def refresh_forever(
+    store: Storage, metrics: Metrics, interval: float, leadership: Leadership | None = None
+) -> None:
     while True:
         try:
-            await refresh_gauges(store, metrics)
+            await refresh_gauges(store, metrics, leadership)
         except StoreError as exc:
             # The health endpoints report the database; the gauges keep their last value.
             log.debug("could not count the queue for the metrics: %s", exc)
@@ -44,7 +51,12 @@ async def refresh_forever(store: Storage, metrics: Metrics, interval: float) -> 
 async def gauges_ctx(app: web.Application) -> AsyncIterator[None]:
     """The gauges' refresher, for as long as the database is open."""
     task = asyncio.create_task(
-        refresh_forever(app[STORE], app[METRICS], app[SETTINGS].bridge_metrics_refresh_seconds),
+        refresh_forever(
+            app[STORE],
+            app[METRICS],
+            app[SETTINGS].bridge_metrics_refresh_seconds,
+            app[LEADERSHIP],
+        ),
         name="metrics",
     )
     yield
@@ -61,7 +73,7 @@ async def metrics_listener_ctx(app: web.Application) -> AsyncIterator[None]:
         return
     side = web.Application()
     side[SETTINGS], side[METRICS] = settings, app[METRICS]
-    side[STORE], side[BOT] = app[STORE], app[BOT]
+    side[STORE], side[BOT], side[LEADERSHIP] = app[STORE], app[BOT], app[LEADERSHIP]
     side.router.add_get("/metrics", metrics_endpoint)
     side.router.add_get("/healthz", healthz)
     side.router.add_get("/readyz", readyz)

@@ -60,9 +60,11 @@ class Supervisor:
             log.warning("restarting the %s", name)
 
     async def stop(self) -> None:
-        """Cancel every worker and wait for them to end."""
-        for task in self._tasks.values():
+        """Cancel every worker and wait for them to end; they may be started again."""
+        tasks, self._tasks = self._tasks, {}
+        for task in tasks.values():
             task.cancel()
-        for task in self._tasks.values():
+        for task in tasks.values():
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self._down.clear()

@@ -23,7 +23,7 @@ PACKAGE = "bridge"
 #: top first; a module's layer is that of the longest prefix listed
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # what starts the bridge and turns settings into objects; the listeners it serves on
-    ("entry", ("bridge.__main__", "bridge.cli", "bridge.demo", "bridge.app", "bridge.wiring",
+    ("entry", ("bridge.__main__", "bridge.cli", "bridge.demo", "bridge.app", "bridge.duty", "bridge.wiring",
                "bridge.listen", "bridge.observability")),
     # HTTP handlers, the guard every request passes, and the typed keys through which
     # they reach the app's state

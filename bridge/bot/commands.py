@@ -19,7 +19,8 @@ from bridge.bot.access import REFUSAL, Access, Place
 from bridge.bot.mute_commands import MuteCommands, short_duration
 from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.lifecycle import Lifecycle
-from bridge.queue.storage import Storage
+from bridge.queue.leadership import Leadership
+from bridge.queue.storage import Storage, StoreError
 from bridge.recovery.board import RecoveryBoard
 from bridge.routing.chats import Chats
 
@@ -54,8 +55,11 @@ class StaffCommands:
         clock: Clock = SYSTEM_CLOCK,
         recovery: RecoveryBoard | None = None,
         setup: Callable[[], list[str]] | None = None,
+        leadership: Leadership | None = None,
     ) -> None:
         self._store = store
+        #: with several replicas (PostgreSQL), who shares the database and who leads
+        self._leadership = leadership
         #: the start-up setup check's result, as lines for /status
         self._setup = setup
         self._recovery = recovery
@@ -128,7 +132,7 @@ class StaffCommands:
             f"Dead letters: {stats.dead}\n"
             f"Uptime: {short_duration(self._clock.time() - self._lifecycle.started_at)}"
             # Other chats' ids and the stores' addresses are for the admins only.
-            + (self._setup_status() if chat_id is None else "")
+            + (self._setup_status() + await self._replicas_status() if chat_id is None else "")
             + await self._stores_status(),
             parse_mode=ParseMode.HTML,
             do_quote=False,
@@ -139,6 +143,27 @@ class StaffCommands:
         if self._setup is None:
             return ""
         return "".join(f"\n{html.escape(line, quote=False)}" for line in self._setup())
+
+    async def _replicas_status(self) -> str:
+        """The replicas seen lately, and which leads (their names are hosts': admins only)."""
+        if self._leadership is None:
+            return ""
+        try:
+            replicas = await self._leadership.replicas()
+        except StoreError:
+            return "\n\n<b>Replicas</b>: unknown (the database is not answering)"
+        now = self._clock.time()
+        leader = next((r.name for r in replicas if r.leader), None)
+        lines = [
+            f"\n\n<b>Replicas</b>: {len(replicas)}, leader: "
+            + (html.escape(leader) if leader else "none right now")
+        ]
+        for replica in replicas:
+            here = " (this one)" if replica.name == self._leadership.replica else ""
+            role = ", leading" if replica.leader else ""
+            seen = short_duration(max(0.0, now - replica.seen_at))
+            lines.append(f"\n{html.escape(replica.name)}{here}{role}, seen {seen} ago")
+        return "".join(lines)
 
     async def _stores_status(self) -> str:
         """Per store with a REST API key: its last webhook, last reconcile, recoveries in

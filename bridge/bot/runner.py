@@ -121,6 +121,12 @@ class BotRunner:
         self._retry_first, self._retry_cap = retry
         self._webhook = webhook
         self._task: asyncio.Task[None] | None = None
+        #: long polling is wanted only while this replica leads (bridge.queue.leadership);
+        #: the lock keeps a start and a stop of the poller from crossing
+        self._polling_wanted = False
+        self._polling_lock = asyncio.Lock()
+        self._started = False
+        self._poll_task: asyncio.Task[None] | None = None
         #: set once the bot can send; the sender waits for it
         self.ready = asyncio.Event()
         #: one word for /healthz and /readyz: ok, starting, unreachable, unauthorized,
@@ -163,15 +169,59 @@ class BotRunner:
                 "setWebhook",
             )
         else:
-            assert self.application.updater is not None
-            await self.application.updater.start_polling(
+            async with self._polling_lock:
+                self._started = True
+                # A leader from the start (always, on SQLite) polls before it is ready,
+                # as a single bridge always has.
+                if self._polling_wanted:
+                    await self._start_polling()
+        self.status = "ok"
+        self.ready.set()
+        log.info("Telegram bot @%s is running", self.application.bot.username)
+
+    async def _start_polling(self) -> None:
+        updater = self.application.updater
+        if updater is not None and not updater.running:
+            await updater.start_polling(
                 timeout=self._poll_timeout,
                 allowed_updates=ALLOWED_UPDATES,
                 error_callback=self._polling_error,
             )
-        self.status = "ok"
-        self.ready.set()
-        log.info("Telegram bot @%s is running", self.application.bot.username)
+
+    def lead(self) -> None:
+        """Poll for updates (unless they come by webhook): this replica leads. Telegram
+        lets one poller per bot at a time."""
+        self._polling_wanted = True
+        if self._webhook is None and (self._poll_task is None or self._poll_task.done()):
+            self._poll_task = asyncio.create_task(self._poll_when_started(), name="telegram-poll")
+
+    async def _poll_when_started(self) -> None:
+        async with self._polling_lock:
+            if not (self._started and self._polling_wanted):
+                return  # start-up polls once it gets there, if still wanted
+            try:
+                await self._until_done(self._start_polling, "getUpdates")
+            except TelegramError as exc:
+                log.error("could not poll Telegram for updates: %s", cause_names(exc))
+
+    async def follow(self, timeout: float) -> None:
+        """Stop polling (another replica leads), waiting at most `timeout` seconds."""
+        self._polling_wanted = False
+        if self._poll_task is not None and not self._poll_task.done():
+            self._poll_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poll_task
+        updater = self.application.updater
+        if updater is None:
+            return
+        try:
+            async with asyncio.timeout(timeout), self._polling_lock:
+                if updater.running:
+                    await updater.stop()
+        except TimeoutError:
+            log.warning("long polling did not stop within %.0f s", timeout)
+        except TelegramError as exc:
+            log.warning("stopping long polling: %s", cause_names(exc))
 
     async def _until_done(self, call: Callable[[], Awaitable[object]], method: str) -> None:
         """Await `call()` until Telegram answers, backing off; other errors propagate."""
@@ -192,6 +242,10 @@ class BotRunner:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._poll_task is not None and not self._poll_task.done():
+            self._poll_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poll_task
         app = self.application
         if app.updater is not None and app.updater.running:
             await app.updater.stop()

@@ -13,6 +13,7 @@ from bridge.cli import (
     check,
     dead_letters,
     demo,
+    migrate,
     reconcile,
     render,
     replay,
@@ -34,6 +35,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     backfill,
     report,
     actions,
+    migrate,
     demo,
 )
 DEFAULT_COMMAND = "serve"

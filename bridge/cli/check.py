@@ -24,6 +24,7 @@ from yarl import URL
 from bridge import wiring
 from bridge.bot.runner import build_application
 from bridge.cli.common import EXIT_CONFIG
+from bridge.cli.database_check import database_findings
 from bridge.config import (
     ConfigError,
     MessageSettings,
@@ -51,7 +52,9 @@ HELP = "check the configuration and every template (--online: Telegram and the s
 DESCRIPTION = """Check the configuration and every template, then exit.
 
 Prints the effective configuration (secrets masked, each value with its origin) and
-the stores, then runs each check on its own. With --online it also asks Telegram
+the stores, then runs each check on its own: the queue's database (SQLite, or the
+PostgreSQL server of BRIDGE_DATABASE_URL with its version, the replicas and the
+leader), the stores, the templates. With --online it also asks Telegram
 (the token, each chat and forum topic, the bot's rights, supergroup migrations) and
 each store with a REST API key (the key, its permission, the webhooks delivering to
 BRIDGE_PUBLIC_URL, WooCommerce's version); --send-test posts one short message to each
@@ -302,9 +305,17 @@ def check_language(context: Context) -> list[Finding]:
     return [Finding(Level.OK, f"messages are in {language}")]
 
 
+def check_database(context: Context) -> list[Finding]:
+    """The queue's database: the backend, its versions, the replicas and the leader."""
+    if context.settings is None:
+        return []  # check_settings reports why
+    return database_findings(context.settings)
+
+
 #: run in this order; each reports on its own
 CHECKS: tuple[Check, ...] = (
     check_settings,
+    check_database,
     check_stores,
     check_templates,
     check_renders,

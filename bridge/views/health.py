@@ -14,7 +14,8 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.exposition import generate_latest
 
-from bridge.keys import BOT, METRICS, STORE, WORKERS
+from bridge.keys import BOT, LEADERSHIP, METRICS, STORE, WORKERS
+from bridge.queue.leadership import SoleLeader
 from bridge.queue.storage import DatabaseMissing, StoreError
 
 log = logging.getLogger(__name__)
@@ -58,11 +59,23 @@ _DATABASE_WORDS = (
 )
 
 
+def _role(app: web.Application) -> dict[str, str]:
+    """With several replicas: whether this one leads (its name, a host's, is for /status
+    and the log only). A follower is as ready as the leader: it takes webhooks, and
+    leads if the leader goes."""
+    leadership = app.get(LEADERSHIP)
+    if leadership is None or isinstance(leadership, SoleLeader):
+        return {}
+    return {"role": "leader" if leadership.leading else "follower"}
+
+
 async def healthz(request: web.Request) -> web.Response:
     """200 while the process answers; the body says what is wrong, if anything."""
     checks = await _checks(request.app)
     healthy = all(value == "ok" for value in checks.values())
-    return web.json_response({"status": "ok" if healthy else "degraded", **checks})
+    return web.json_response(
+        {"status": "ok" if healthy else "degraded", **checks, **_role(request.app)}
+    )
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -70,7 +83,8 @@ async def readyz(request: web.Request) -> web.Response:
     checks = await _checks(request.app)
     ready = all(value == "ok" for value in checks.values())
     return web.json_response(
-        {"status": "ready" if ready else "not ready", **checks}, status=200 if ready else 503
+        {"status": "ready" if ready else "not ready", **checks, **_role(request.app)},
+        status=200 if ready else 503,
     )
 
 

@@ -142,7 +142,7 @@ def test_each_check_runs_on_its_own() -> None:
     context = Context(settings_problems=["X: broken"])
     findings = run_checks(context)
     assert findings[0].level is Level.ERROR
-    assert len(CHECKS) == 7
+    assert len(CHECKS) == 8
     assert {f.level for f in findings[1:]} <= {Level.OK, Level.WARNING}
 
 

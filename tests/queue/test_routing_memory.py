@@ -1,12 +1,9 @@
-"""The store's named operations beyond the queue itself, and the wake-ups they set."""
+"""The store's named operations beyond the queue itself, and the wake-ups they set, on
+both backends."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from bridge.queue.models import (
     DigestItem,
@@ -17,30 +14,18 @@ from bridge.queue.models import (
     OutgoingMessage,
     Routing,
 )
-from bridge.queue.store import Store
+from bridge.queue.storage import Storage
 from bridge.webhook.intake import body_key
 from tests.fakes.clock import ShiftedClock
 
 
-@pytest.fixture
-def clock() -> ShiftedClock:
-    return ShiftedClock()
-
-
-@pytest.fixture
-async def store(tmp_path: Path, clock: ShiftedClock) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "bridge.sqlite3", clock=clock)
-    yield opened
-    await opened.close()
-
-
-async def an_event(store: Store, n: int = 1) -> int:
+async def an_event(store: Storage, n: int = 1) -> int:
     body = b'{"id":%d}' % n
     event = IncomingEvent("default", "product.updated", body, body_key("default", "p", body), 1.0)
     return (await store.accept(event)).event_id
 
 
-async def test_stats_and_dead_letters_of_one_chat_or_all(store: Store) -> None:
+async def test_stats_and_dead_letters_of_one_chat_or_all(store: Storage) -> None:
     event = await an_event(store)
     messages = tuple(OutgoingMessage(chat_id=c, topic="t", text="x") for c in (1, 1, 2))
     await store.commit_routing(Routing(event, EventState.ROUTED, messages))
@@ -56,7 +41,7 @@ async def test_stats_and_dead_letters_of_one_chat_or_all(store: Store) -> None:
     assert [d.last_error for d in await store.dead_letters(10, chat_id=2)] == ["gone 2"]
 
 
-async def test_what_routing_learned_is_committed_with_its_messages(store: Store) -> None:
+async def test_what_routing_learned_is_committed_with_its_messages(store: Storage) -> None:
     event = await an_event(store)
     order = OrderState("default", "727", "processing", "2024-01-01T10:00:00")
     held = DigestItem(5, None, "product.updated", False, None, "Hoodie", event)
@@ -68,7 +53,7 @@ async def test_what_routing_learned_is_committed_with_its_messages(store: Store)
     assert (digest.chat_id, digest.count, digest.titles) == (5, 1, ("Hoodie",))
 
 
-async def test_writes_that_make_work_wake_the_sender(store: Store) -> None:
+async def test_writes_that_make_work_wake_the_sender(store: Storage) -> None:
     event = await an_event(store)
     held = DigestItem(5, None, "product.updated", False, None, "Hoodie", event)
     await store.commit_routing(Routing(event, EventState.ROUTED, digest_items=(held,)))
@@ -93,7 +78,7 @@ async def test_writes_that_make_work_wake_the_sender(store: Store) -> None:
 
 
 async def test_mutes_end_on_the_stores_clock_and_follow_a_moved_chat(
-    store: Store, clock: ShiftedClock
+    store: Storage, clock: ShiftedClock
 ) -> None:
     hour = time.time() + 3600
     await store.save_mute(MuteRecord(-1, None, "order.*", None, 42))

@@ -1,4 +1,5 @@
-"""The SQLite queue on its own: intake, claiming order, recovery, pruning."""
+"""The queue on its own, on SQLite and on PostgreSQL: intake, claiming order, recovery,
+pruning. What only a file can do (be deleted, be locked) is SQLite's alone."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ import pytest
 
 from bridge.queue.models import EventState, IncomingEvent, OutgoingMessage, Routing
 from bridge.queue.retention import DAY
-from bridge.queue.storage import DatabaseMissing, StoreError
+from bridge.queue.storage import DatabaseMissing, Storage, StoreError
 from bridge.queue.store import Store
 from bridge.webhook.intake import body_key
+from tests.backends import Backend
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[Store]:
     opened = await Store.open(tmp_path / "bridge.sqlite3")
     yield opened
     await opened.close()
@@ -29,7 +31,7 @@ def event(n: int, topic: str = "order.created") -> IncomingEvent:
     return IncomingEvent("default", topic, body, body_key("default", topic, body), time.time())
 
 
-async def routed(store: Store, chats: list[int], count: int = 1) -> list[int]:
+async def routed(store: Storage, chats: list[int], count: int = 1) -> list[int]:
     """Store `count` events, each routed to every chat in `chats`; returns the event ids."""
     ids = []
     for _ in range(count):
@@ -42,26 +44,26 @@ async def routed(store: Store, chats: list[int], count: int = 1) -> list[int]:
     return ids
 
 
-async def test_concurrent_accepts_are_all_committed(store: Store, tmp_path: Path) -> None:
+async def test_concurrent_accepts_are_all_committed(store: Storage, backend: Backend) -> None:
     results = await asyncio.gather(*(store.accept(event(n)) for n in range(200)))
     assert sorted(r.event_id for r in results) == list(range(1, 201))
-    conn = sqlite3.connect(tmp_path / "bridge.sqlite3")
-    assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 200
+    assert await backend.sql("SELECT COUNT(*) FROM events") == [(200,)]
 
 
-async def test_identical_events_in_one_batch_are_one(store: Store) -> None:
+async def test_identical_events_in_one_batch_are_one(store: Storage) -> None:
     first, second = await asyncio.gather(store.accept(event(1)), store.accept(event(1)))
     assert first.event_id == second.event_id
-    assert [first.duplicate, second.duplicate] == [False, True]
+    # Concurrent deliveries: either may be the one stored, never both.
+    assert sorted([first.duplicate, second.duplicate]) == [False, True]
 
 
-async def test_events_come_back_in_arrival_order(store: Store) -> None:
+async def test_events_come_back_in_arrival_order(store: Storage) -> None:
     for n in (3, 1, 2):
         await store.accept(event(n))
     assert [e.body for e in await store.new_events()] == [b'{"id":3}', b'{"id":1}', b'{"id":2}']
 
 
-async def test_claim_takes_one_head_per_chat_in_order(store: Store) -> None:
+async def test_claim_takes_one_head_per_chat_in_order(store: Storage) -> None:
     await routed(store, [1, 2], count=3)
     now = time.time()
     first = await store.claim(now, limit=10)
@@ -72,7 +74,7 @@ async def test_claim_takes_one_head_per_chat_in_order(store: Store) -> None:
     assert [(m.chat_id, m.id) for m in await store.claim(now, limit=10)] == [(1, 3)]
 
 
-async def test_a_waiting_head_holds_back_its_chat_only(store: Store) -> None:
+async def test_a_waiting_head_holds_back_its_chat_only(store: Storage) -> None:
     await routed(store, [1, 2], count=2)
     now = time.time()
     heads = await store.claim(now, limit=10)
@@ -82,7 +84,7 @@ async def test_a_waiting_head_holds_back_its_chat_only(store: Store) -> None:
     assert await store.next_due(exclude_chats=[2]) == pytest.approx(now + 60)
 
 
-async def test_claim_finds_every_chats_head_among_many(store: Store) -> None:
+async def test_claim_finds_every_chats_head_among_many(store: Storage) -> None:
     # Groups (negative ids), private chats and a gap left by finished messages: the
     # heads are found one chat after another, so none may be skipped.
     chats = [-1001000000002, -1001000000001, -5, 7, 9_000_000_000]
@@ -99,19 +101,20 @@ async def test_claim_finds_every_chats_head_among_many(store: Store) -> None:
     assert await store.next_due(exclude_chats=chats) is None
 
 
-async def test_excluded_chats_are_not_claimed(store: Store) -> None:
+async def test_excluded_chats_are_not_claimed(store: Storage) -> None:
     await routed(store, [1, 2])
     claimed = await store.claim(time.time(), limit=10, exclude_chats=[1])
     assert [m.chat_id for m in claimed] == [2]
 
 
-async def test_in_flight_sends_are_recovered_after_a_restart(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "db.sqlite3")
+async def test_in_flight_sends_are_recovered_after_a_restart(backend: Backend) -> None:
+    store = await backend.open()
     await routed(store, [1])
     [claimed] = await store.claim(time.time(), limit=1)
     await store.close()  # as if the process died mid-send
 
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await backend.open()
+    await backend.new_term(store)  # on PostgreSQL, the next leader's term
     try:
         assert await store.recover_in_flight() == 1
         [again] = await store.claim(time.time(), limit=1)
@@ -121,7 +124,7 @@ async def test_in_flight_sends_are_recovered_after_a_restart(tmp_path: Path) -> 
         await store.close()
 
 
-async def test_retry_after_refunds_the_attempt(store: Store) -> None:
+async def test_retry_after_refunds_the_attempt(store: Storage) -> None:
     await routed(store, [1])
     [claimed] = await store.claim(time.time(), limit=1)
     await store.retry_later(claimed.id, time.time(), "429", counts=False)
@@ -129,41 +132,41 @@ async def test_retry_after_refunds_the_attempt(store: Store) -> None:
     assert again.attempts == 1
 
 
-async def test_prune_keeps_pending_and_recent_rows(store: Store, tmp_path: Path) -> None:
+async def age(backend: Backend, seconds: float) -> None:
+    await backend.sql("UPDATE messages SET updated_at = $1", seconds)
+    await backend.sql("UPDATE events SET received_at = $1", seconds)
+
+
+async def test_prune_keeps_pending_and_recent_rows(store: Storage, backend: Backend) -> None:
     await routed(store, [1], count=3)
     now = time.time()
     [head] = await store.claim(now, 1)
     await store.mark_sent(head.id, now)
-    conn = sqlite3.connect(tmp_path / "bridge.sqlite3", isolation_level=None)
-    conn.execute("UPDATE messages SET updated_at = ?", (now - 10 * DAY,))
-    conn.execute("UPDATE events SET received_at = ?", (now - 10 * DAY,))
+    await age(backend, now - 10 * DAY)
     assert await store.prune(now - 7 * DAY, now - 30 * DAY) == (1, 1)
-    remaining = conn.execute("SELECT status FROM messages ORDER BY id").fetchall()
+    remaining = await backend.sql("SELECT status FROM messages ORDER BY id")
     assert remaining == [("pending",), ("pending",)]
     assert await store.prune(now - 7 * DAY, now - 30 * DAY) == (0, 0)
 
 
 async def test_prune_removes_old_dead_letters_after_their_own_retention(
-    store: Store, tmp_path: Path
+    store: Storage, backend: Backend
 ) -> None:
     await routed(store, [1])
     now = time.time()
     [head] = await store.claim(now, 1)
     await store.mark_dead(head.id, "Forbidden", now)
-    conn = sqlite3.connect(tmp_path / "bridge.sqlite3", isolation_level=None)
-    conn.execute("UPDATE messages SET updated_at = ?", (now - 10 * DAY,))
-    conn.execute("UPDATE events SET received_at = ?", (now - 10 * DAY,))
+    await age(backend, now - 10 * DAY)
     assert await store.prune(now - 7 * DAY, now - 30 * DAY) == (0, 0)
     assert await store.prune(now - 7 * DAY, now - 5 * DAY) == (1, 1)
 
 
-async def test_ping_writes(store: Store, tmp_path: Path) -> None:
+async def test_ping_writes(store: Storage, backend: Backend) -> None:
     await store.ping()
-    conn = sqlite3.connect(tmp_path / "bridge.sqlite3")
-    assert conn.execute("SELECT COUNT(*) FROM health").fetchone()[0] == 1
+    assert await backend.sql("SELECT COUNT(*) FROM health") == [(1,)]
 
 
-async def test_a_row_the_database_refuses_is_no_outage(store: Store) -> None:
+async def test_a_row_the_database_refuses_is_no_outage(store: Storage) -> None:
     """The router goes on with the next event after one whose row is refused."""
     orphan = Routing(4711, EventState.ROUTED, (OutgoingMessage(chat_id=1, topic="t", text="x"),))
     with pytest.raises(StoreError) as refused:
@@ -189,17 +192,17 @@ async def test_a_database_that_cannot_be_written_is_an_outage(tmp_path: Path) ->
 
 
 async def test_a_deleted_file_is_an_outage_named_database_missing(
-    store: Store, tmp_path: Path
+    sqlite_store: Store, tmp_path: Path
 ) -> None:
     (tmp_path / "bridge.sqlite3").unlink()
     with pytest.raises(DatabaseMissing) as missing:
-        await store.accept(event(1))
+        await sqlite_store.accept(event(1))
     assert missing.value.outage is True
     with pytest.raises(DatabaseMissing):
-        await store.ping()
+        await sqlite_store.ping()
 
 
-async def test_latest_time_is_the_newest_time_stored(store: Store) -> None:
+async def test_latest_time_is_the_newest_time_stored(store: Storage) -> None:
     assert await store.latest_time() == 0.0
     await routed(store, [1])
     newest = await store.latest_time()

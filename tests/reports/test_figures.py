@@ -5,17 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bridge.queue.models import LedgerRow
-from bridge.queue.store import Store
+from bridge.queue.storage import Storage
 from bridge.render.renderer import Renderer, RenderOptions
 from bridge.reports.build import build_report, period_at
 from bridge.reports.periods import PeriodError
 from bridge.reports.text import plain_text, report_text
+from tests.backends import Backend
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")  # UTC+7
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")  # UTC-3
@@ -67,15 +67,15 @@ ROWS = [
 
 
 @pytest.fixture
-async def ledger(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await Store.open(tmp_path / "db.sqlite3")
+async def ledger(backend: Backend) -> AsyncIterator[Storage]:
+    store = await backend.open()
     for one in ROWS:
         await store.record_ledger(one)
     yield store
     await store.close()
 
 
-async def test_today_in_ho_chi_minh_city(ledger: Store) -> None:
+async def test_today_in_ho_chi_minh_city(ledger: Storage) -> None:
     report = await build_report(ledger, period_at("today", NOW, HCM), only_store="hcm")
     ((store, (vnd,)),) = report.stores
     assert (store, vnd.currency) == ("hcm", "VND")
@@ -99,7 +99,7 @@ async def test_today_in_ho_chi_minh_city(ledger: Store) -> None:
     assert vnd.series[19] == (Decimal(650000), 1)
 
 
-async def test_midnight_is_the_report_zones_midnight(ledger: Store) -> None:
+async def test_midnight_is_the_report_zones_midnight(ledger: Storage) -> None:
     # In São Paulo, #10 (23:50 on the 28th) is yesterday's and #11 (00:10) today's ...
     today_sp = await build_report(ledger, period_at("today", NOW, SAO_PAULO), only_store="sp")
     brl = today_sp.stores[0][1][0]
@@ -111,7 +111,7 @@ async def test_midnight_is_the_report_zones_midnight(ledger: Store) -> None:
     assert (brl.orders, brl.revenue) == (2, Decimal("1334.56"))
 
 
-async def test_several_stores_have_a_total_per_currency_never_mixed(ledger: Store) -> None:
+async def test_several_stores_have_a_total_per_currency_never_mixed(ledger: Storage) -> None:
     report = await build_report(ledger, period_at("7d", NOW, HCM), stores=("hcm", "sp"))
     assert [(s, [f.currency for f in fs]) for s, fs in report.stores] == [
         ("hcm", ["VND"]),
@@ -127,7 +127,7 @@ async def test_several_stores_have_a_total_per_currency_never_mixed(ledger: Stor
     assert len(report.totals[0].series) == 7
 
 
-async def test_the_report_reads_in_three_languages(ledger: Store) -> None:
+async def test_the_report_reads_in_three_languages(ledger: Storage) -> None:
     renderer = Renderer(RenderOptions(timezone=HCM))
     report = await build_report(ledger, period_at("today", NOW, HCM), only_store="hcm")
     texts = {
@@ -171,7 +171,7 @@ async def test_the_report_reads_in_three_languages(ledger: Store) -> None:
     assert "1. Áo dài · ₫1,200,000" in texts["en"]
 
 
-async def test_brazilian_money_and_the_ledgers_first_day(ledger: Store) -> None:
+async def test_brazilian_money_and_the_ledgers_first_day(ledger: Storage) -> None:
     renderer = Renderer(RenderOptions(timezone=SAO_PAULO))
     report = await build_report(ledger, period_at("30d", NOW, SAO_PAULO), only_store="sp")
     text = plain_text(report_text(report, renderer.formatter("pt_BR"))).replace("\xa0", " ")

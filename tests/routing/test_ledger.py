@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from pathlib import Path
 
 from aiohttp.test_utils import TestClient
 
 from bridge.queue.models import LedgerRow
 from bridge.queue.retention import DAY, Retention, prune_forever
-from bridge.queue.store import Store
 from bridge.routing.ledger import row_of_order
+from tests.backends import Backend
 from tests.fakes.clock import ShiftedClock
 from tests.helpers import db_rows, deliver, eventually, order_body, store_of
 
@@ -80,9 +79,9 @@ def test_a_payload_without_id_status_or_date_gives_no_row() -> None:
     assert (row.total, row.customer, row.items) == ("0", "id:5", (("#?", 3, "0"),))
 
 
-async def test_the_ledger_keeps_its_own_retention(tmp_path: Path) -> None:
+async def test_the_ledger_keeps_its_own_retention(backend: Backend) -> None:
     clock = ShiftedClock()
-    store = await Store.open(tmp_path / "db.sqlite3", clock=clock)
+    store = await backend.open(clock)
     try:
         now = clock.time()
         for n, age in enumerate((10, 399, 401)):

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
-from bridge.queue.store import Store
 from bridge.routing.mutes import Mute, Mutes
+from tests.backends import Backend
 
 
-async def test_mutes_persist_and_expire(tmp_path: Path) -> None:
-    path = tmp_path / "db.sqlite3"
-    store = await Store.open(path)
+async def test_mutes_persist_and_expire(backend: Backend) -> None:
+    store = await backend.open()
     mutes = Mutes(store)
     await mutes.load()
     now = time.time()
@@ -20,7 +18,7 @@ async def test_mutes_persist_and_expire(tmp_path: Path) -> None:
     await mutes.mute(Mute(-1, None, "coupon.*", now + 0.2, 42))
     await store.close()
 
-    store = await Store.open(path)
+    store = await backend.open()
     try:
         again = Mutes(store)
         await again.load()

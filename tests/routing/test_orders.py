@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bridge.queue.models import OrderState
-from bridge.queue.store import Store
+from bridge.queue.storage import Storage
 from bridge.routing.orders import StatusChange, compare
+from tests.backends import Backend
 
 
-async def recall(store: Store, state: OrderState) -> StatusChange:
+async def recall(store: Storage, state: OrderState) -> StatusChange:
     """What the router sees: `state` against the order's last stored status."""
     return compare(state, await store.order_status(state.store, state.order_id))
 
 
-async def test_remembers_the_last_status_per_shop_and_order(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "db.sqlite3")
+async def test_remembers_the_last_status_per_shop_and_order(backend: Backend) -> None:
+    store = await backend.open()
     try:
         first = OrderState("https://a.example/", "727", "pending", "2024-01-01T10:00:00")
         assert await recall(store, first) == StatusChange(None, "pending")
@@ -34,8 +33,8 @@ async def test_remembers_the_last_status_per_shop_and_order(tmp_path: Path) -> N
         await store.close()
 
 
-async def test_a_late_delivery_changes_nothing(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "db.sqlite3")
+async def test_a_late_delivery_changes_nothing(backend: Backend) -> None:
+    store = await backend.open()
     try:
         newer = OrderState("s", "1", "completed", "2024-01-01T12:00:00")
         await store.remember_order_status(newer, 2)

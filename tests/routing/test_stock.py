@@ -13,8 +13,8 @@ from aiohttp.test_utils import TestClient
 from bridge.config import Settings
 from bridge.payloads import parse_payload
 from bridge.queue.models import EventState, Routing, StockLevel, StockState
-from bridge.queue.store import Store
 from bridge.routing.stock import Stock, StockChange, compare, stock_state
+from tests.backends import Backend
 from tests.fakes.telegram import FakeTelegram
 from tests.helpers import db_rows, deliver, eventually, wire, write_routes
 
@@ -149,8 +149,8 @@ def test_payloads_without_a_stock_status_are_not_stock() -> None:
     assert stock_state("s", parse_payload("order.updated", wire("order"))) is None
 
 
-async def test_the_last_stock_is_remembered_per_shop_and_product(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "db.sqlite3")
+async def test_the_last_stock_is_remembered_per_shop_and_product(backend: Backend) -> None:
+    store = await backend.open()
     try:
         newer = StockState("a", "794", StockLevel("instock", 3, "2030-01-01T10:00:00"))
         assert await store.seen_stock("a", "794") is None

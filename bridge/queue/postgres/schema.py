@@ -205,6 +205,19 @@ MIGRATIONS: tuple[str, ...] = (
         queued_at   double precision NOT NULL
     );
     """,
+    # 3: the order id in a raw body, for the order actions' lookups (SQLite's json_extract
+    # guarded by json_valid): NULL for a body that is not a JSON object with an id, rather
+    # than an error that would fail the whole query over one odd event.
+    """
+    CREATE FUNCTION bridge_body_id(body bytea) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+    BEGIN
+        RETURN convert_from(body, 'UTF8')::jsonb ->> 'id';
+    EXCEPTION WHEN others THEN
+        RETURN NULL;
+    END
+    $$;
+    """,
 )
 
 

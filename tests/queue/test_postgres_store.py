@@ -1,0 +1,214 @@
+"""What only the PostgreSQL store does: several replicas on one database, the leader's
+term on claims, wake-ups through NOTIFY, and a server that goes away and comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import asyncpg
+import pytest
+
+from bridge.queue.models import EventState, IncomingEvent, OutgoingMessage, Routing
+from bridge.queue.postgres.store import PgStore
+from bridge.queue.storage import StoreError
+from bridge.webhook.intake import body_key
+from tests.postgres import TEST_PASSWORD, PostgresServer
+
+
+def event(n: int) -> IncomingEvent:
+    body = b'{"id":%d}' % n
+    return IncomingEvent("default", "order.created", body, body_key("default", "o", body), 1.0)
+
+
+async def routed(store: PgStore, chats: list[int]) -> int:
+    accepted = await store.accept(event(time.time_ns()))
+    messages = tuple(OutgoingMessage(chat_id=c, topic="order.created", text="hi") for c in chats)
+    await store.commit_routing(Routing(accepted.event_id, EventState.ROUTED, messages))
+    return accepted.event_id
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not await check():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def two(postgres_url: str) -> AsyncIterator[tuple[PgStore, PgStore]]:
+    """Two replicas' stores on one database."""
+    first = await PgStore.open(postgres_url, pool_size=4)
+    second = await PgStore.open(postgres_url, pool_size=4, poll_seconds=0.1)
+    yield first, second
+    await first.close()
+    await second.close()
+
+
+async def new_term(store: PgStore) -> int:
+    """What a new leader does: bump the term in the database and claim under it."""
+    async with store._pool.acquire() as conn:
+        epoch: int = await conn.fetchval(
+            "UPDATE leader SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch"
+        )
+    store.epoch = epoch
+    return epoch
+
+
+async def test_replicas_accepting_the_same_deliveries_store_each_once(
+    two: tuple[PgStore, PgStore], postgres_url: str
+) -> None:
+    first, second = two
+    deliveries = [event(n) for n in range(50)]
+    results = await asyncio.gather(
+        *(first.accept(e) for e in deliveries), *(second.accept(e) for e in deliveries)
+    )
+    by_body = {}
+    for delivered, accepted in zip(deliveries * 2, results, strict=True):
+        by_body.setdefault(delivered.body, set()).add(accepted.event_id)
+    assert all(len(ids) == 1 for ids in by_body.values())  # both got the same id
+    assert sum(not r.duplicate for r in results) == 50
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM events") == 50
+    finally:
+        await conn.close()
+
+
+async def test_a_notification_wakes_the_other_replica(two: tuple[PgStore, PgStore]) -> None:
+    first, second = two
+    await asyncio.sleep(0.3)  # the listener is up and the first poll has run
+    second.events_waiting.clear()
+    await first.accept(event(1))
+    await asyncio.wait_for(second.events_waiting.wait(), 2)
+
+
+async def test_a_notification_lost_while_disconnected_is_found_by_the_poll(
+    two: tuple[PgStore, PgStore], postgres_url: str
+) -> None:
+    first, second = two
+    await asyncio.sleep(0.3)
+    admin = await asyncpg.connect(postgres_url)
+    try:
+        # Every listener is cut off: the NOTIFY of the next event reaches no one.
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"
+        )
+        second.events_waiting.clear()
+        await first.accept(event(2))
+        await asyncio.wait_for(second.events_waiting.wait(), 3)
+        # And the listener comes back.
+        await eventually(
+            lambda: admin.fetchval(
+                "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"
+            )
+        )
+    finally:
+        await admin.close()
+
+
+async def test_a_deposed_leader_claims_nothing(two: tuple[PgStore, PgStore]) -> None:
+    old, new = two
+    await new_term(old)
+    await routed(old, [1, 2])
+    [first] = await old.claim(time.time(), limit=1)
+    assert first.chat_id == 1
+    await new_term(new)  # another replica leads now
+    assert await old.claim(time.time(), limit=10) == []
+    # The new leader requeues what the old term left in flight, and takes it.
+    assert await new.recover_in_flight() == 1
+    claimed = await new.claim(time.time(), limit=10)
+    assert [(m.id, m.attempts) for m in claimed] == [(first.id, 2), (first.id + 1, 1)]
+
+
+async def test_recovery_requeues_only_earlier_terms(two: tuple[PgStore, PgStore]) -> None:
+    leader, _ = two
+    await new_term(leader)
+    await routed(leader, [1, 2])
+    [earlier] = await leader.claim(time.time(), limit=1)
+    await new_term(leader)
+    [current] = await leader.claim(time.time(), limit=1)
+    assert (earlier.chat_id, current.chat_id) == (1, 2)
+    # The current term's own send is in flight for real: it stays so.
+    assert await leader.recover_in_flight() == 1
+    stats = await leader.stats()
+    assert (stats.pending, stats.sending) == (1, 1)
+
+
+async def test_two_claimers_never_have_one_chat_in_flight_twice(
+    two: tuple[PgStore, PgStore],
+) -> None:
+    first, second = two
+    for _ in range(5):
+        await routed(first, [1, 2, 3])
+    # Both claim at once under the same term (as two leaders would by mistake).
+    claims = await asyncio.gather(
+        *(store.claim(time.time(), limit=10) for store in (first, second, first, second))
+    )
+    chats = [m.chat_id for claim in claims for m in claim]
+    assert sorted(chats) == [1, 2, 3]
+    # Each chat's head, in order: the first three messages.
+    assert sorted(m.id for claim in claims for m in claim) == [1, 2, 3]
+
+
+async def test_the_database_refuses_a_second_message_in_flight_for_a_chat(
+    two: tuple[PgStore, PgStore], postgres_url: str
+) -> None:
+    first, _ = two
+    await routed(first, [1])
+    await routed(first, [1])
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        await conn.execute("UPDATE messages SET status = 'sending' WHERE id = 1")
+        with pytest.raises(asyncpg.UniqueViolationError, match="one_sending_per_chat"):
+            await conn.execute("UPDATE messages SET status = 'sending' WHERE id = 2")
+    finally:
+        await conn.close()
+
+
+async def test_a_wrong_password_is_refused_without_showing_it(
+    postgres_server: PostgresServer,
+) -> None:
+    name = postgres_server.create_database()
+    try:
+        wrong = "Not-The-Password-91c2"
+        with pytest.raises(StoreError) as refused:
+            await PgStore.open(postgres_server.url(name, password=wrong))
+        assert "password authentication failed" in str(refused.value)
+        assert wrong not in str(refused.value)
+        assert TEST_PASSWORD not in str(refused.value)
+    finally:
+        postgres_server.drop_database(name)
+
+
+async def test_a_server_that_goes_away_is_an_outage_until_it_comes_back(
+    postgres_server: PostgresServer, postgres_url: str
+) -> None:
+    store = await PgStore.open(postgres_url, pool_size=2, poll_seconds=0.1)
+    try:
+        await store.accept(event(1))
+        postgres_server.stop()
+        try:
+            with pytest.raises(StoreError) as down:
+                await store.accept(event(2))
+            assert down.value.outage is True
+            assert TEST_PASSWORD not in str(down.value)
+            started = time.monotonic()
+            with pytest.raises(StoreError):
+                await store.ping()
+            assert time.monotonic() - started < 5
+        finally:
+            postgres_server.start()
+        # The pool reconnects by itself: the next delivery is stored, the queue works.
+        assert (await store.accept(event(2))).duplicate is False
+        await store.ping()
+    finally:
+        await store.close()
+    reopened = await PgStore.open(postgres_url, pool_size=2)
+    try:
+        await reopened.ping()
+        assert [e.body for e in await reopened.new_events()] == [b'{"id":1}', b'{"id":2}']
+    finally:
+        await reopened.close()
