@@ -158,6 +158,20 @@ class Fleet:
                 raise AssertionError(f"no leader among {among} after {timeout} s:\n{logs}")
             await asyncio.sleep(0.05)
 
+    async def sent_in_terms_after(self, term: int) -> set[int]:
+        """Telegram's ids of the messages sent under a term later than `term`: what only a
+        later leader can have sent (each claim stamps its leader's term)."""
+        conn = await asyncpg.connect(self.database_url, timeout=5)
+        try:
+            rows = await conn.fetch(
+                "SELECT telegram_id FROM messages WHERE claimed_epoch > $1"
+                " AND status = 'sent' AND telegram_id IS NOT NULL",
+                term,
+            )
+        finally:
+            await conn.close()
+        return {int(row["telegram_id"]) for row in rows}
+
     def by_name(self, name: str) -> Replica:
         return next(r for r in self.replicas if r.name == name)
 
