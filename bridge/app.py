@@ -52,6 +52,8 @@ from bridge.lifecycle import Lifecycle
 from bridge.metrics import Metrics
 from bridge.observability import gauges_ctx, metrics_listener_ctx
 from bridge.queue.leadership import Leadership, SoleLeader
+from bridge.queue.postgres import failure as postgres
+from bridge.queue.storage import Storage, StoreError
 from bridge.queue.store import Store
 from bridge.recovery.board import RecoveryBoard
 from bridge.redact import Secrets
@@ -131,13 +133,19 @@ def create_app(
 
 
 async def store_ctx(app: web.Application) -> AsyncIterator[None]:
+    """PostgreSQL when BRIDGE_DATABASE_URL is set (several replicas), else SQLite."""
     settings = app[SETTINGS]
-    store = await Store.open(
-        settings.database_path,
-        settings.bridge_db_synchronous,
-        settings.bridge_db_busy_timeout_seconds,
-        clock=app[CLOCK],
-    )
+    url = settings.database_url
+    store: Storage
+    if url is not None:
+        store = await postgres.open_store(url, clock=app[CLOCK])
+    else:
+        store = await Store.open(
+            settings.database_path,
+            settings.bridge_db_synchronous,
+            settings.bridge_db_busy_timeout_seconds,
+            clock=app[CLOCK],
+        )
     app[STORE] = store
     yield
     await store.close()
@@ -230,7 +238,7 @@ async def setup_check_ctx(app: web.Application) -> AsyncIterator[None]:
 async def leadership_ctx(app: web.Application) -> AsyncIterator[None]:
     """Which replica leads: on SQLite this one, at once; on PostgreSQL one elected there."""
     settings = app[SETTINGS]
-    url = getattr(settings, "database_url", None)
+    url = settings.database_url
     leadership: Leadership
     if url is None:
         leadership = SoleLeader(settings.replica_name, clock=app[CLOCK])
@@ -265,9 +273,27 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
     if leadership.leading:
         # SQLite: the workers start with the app, as a single bridge's always have.
         await duty.begin(await leadership.acquire())
-    task = asyncio.create_task(duty.run(), name="duty")
+    tasks = [asyncio.create_task(duty.run(), name="duty")]
+    if not isinstance(leadership, SoleLeader):
+        # Staff may mute a chat through any replica (webhook mode) or through an earlier
+        # leader: every replica reads the mutes again, so the leader skips what they mute.
+        tasks.append(asyncio.create_task(_reload_mutes(app[CHATS]), name="mutes"))
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     await duty.end(settings.bridge_shutdown_grace_seconds)
+
+
+#: how often replicas sharing a database read the mutes again
+MUTES_RELOAD_SECONDS = 5.0
+
+
+async def _reload_mutes(chats: Chats) -> None:
+    while True:
+        await asyncio.sleep(MUTES_RELOAD_SECONDS)
+        try:
+            await chats.mutes.load()
+        except StoreError as exc:
+            log.debug("could not read the mutes again: %s", exc)

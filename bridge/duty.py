@@ -30,6 +30,7 @@ from bridge.keys import (
     STORE,
     STORES,
 )
+from bridge.queue.leadership import SoleLeader
 from bridge.queue.retention import prune_forever
 from bridge.queue.storage import StoreError
 from bridge.recovery.reconciler import Reconciler
@@ -82,6 +83,8 @@ class Duty:
             log.warning(
                 "%d message(s) were being sent when the bridge stopped; sending again", recovered
             )
+        if not isinstance(app[LEADERSHIP], SoleLeader):
+            await chats.mutes.load()  # set meanwhile through another replica
         # Nothing stored is due later than it was when stored, even after a clock step back.
         clock.raise_floor(await store.latest_time())
         policy = wiring.digest_policy(settings)

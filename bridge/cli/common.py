@@ -5,10 +5,18 @@ from __future__ import annotations
 import sys
 
 from bridge import wiring
-from bridge.config import ConfigError, Settings, load_settings, load_storage_settings
+from bridge.config import (
+    ConfigError,
+    Settings,
+    StorageSettings,
+    load_settings,
+    load_storage_settings,
+)
 from bridge.config_routes import load_routes
 from bridge.config_stores import Stores, load_stores
 from bridge.logs import setup_logging
+from bridge.queue.postgres import failure as postgres
+from bridge.queue.storage import Storage
 from bridge.queue.store import Store, StoreError
 from bridge.recovery.reconciler import StoreLink
 from bridge.redact import Secrets
@@ -33,31 +41,25 @@ def report_problems(exc: ConfigError) -> None:
         print(f"  {problem}", file=sys.stderr)
 
 
-async def open_store_or_report() -> Store | None:
-    """Open the database named by BRIDGE_DATA_DIR, or explain on stderr why not."""
+async def open_store_or_report() -> Storage | None:
+    """Open the queue (PostgreSQL if BRIDGE_DATABASE_URL is set, else the SQLite file in
+    BRIDGE_DATA_DIR), or explain on stderr why not."""
     try:
         storage = load_storage_settings()
+        url = storage.database_url
     except ConfigError as exc:
         print("woo-bridge cannot open the database; fix these settings:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return None
-    if not storage.database_path.exists():
+    if url is None and not storage.database_path.exists():
         print(
             f"No database at {storage.database_path}: set BRIDGE_DATA_DIR to the bridge's "
             "data directory (run this where the bridge runs).",
             file=sys.stderr,
         )
         return None
-    try:
-        return await Store.open(
-            storage.database_path,
-            storage.bridge_db_synchronous,
-            storage.bridge_db_busy_timeout_seconds,
-        )
-    except StoreError as exc:
-        print(f"{exc}", file=sys.stderr)
-        return None
+    return await open_database_or_report(storage)
 
 
 #: what a command that talks to the stores' REST API says when no store has a key
@@ -97,14 +99,21 @@ def rest_links_or_report(
     return links
 
 
-async def open_database_or_report(settings: Settings) -> Store | None:
-    """Open (or create) the bridge's database, or say on stderr why it cannot be opened."""
+async def open_database_or_report(settings: StorageSettings) -> Storage | None:
+    """Open (or create) the bridge's queue, PostgreSQL's or SQLite's, or say on stderr why
+    it cannot be opened."""
     try:
+        url = settings.database_url
+        if url is not None:
+            return await postgres.open_store(url)
         return await Store.open(
             settings.database_path,
             settings.bridge_db_synchronous,
             settings.bridge_db_busy_timeout_seconds,
         )
+    except ConfigError as exc:
+        report_problems(exc)
+        return None
     except StoreError as exc:
         print(f"woo-bridge: {exc}", file=sys.stderr)
         return None

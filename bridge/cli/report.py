@@ -8,10 +8,14 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from bridge.cli.common import EXIT_CONFIG, report_problems, settings_or_report
+from bridge.cli.common import (
+    EXIT_CONFIG,
+    open_database_or_report,
+    report_problems,
+    settings_or_report,
+)
 from bridge.config import ConfigError, Settings
 from bridge.config_stores import load_stores
-from bridge.queue.store import Store, StoreError
 from bridge.render.renderer import Renderer
 from bridge.reports.message import report_message
 from bridge.reports.periods import PeriodError, parse_period
@@ -64,14 +68,8 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
     except PeriodError as exc:
         print(f"woo-bridge: --period: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    try:
-        store = await Store.open(
-            settings.database_path,
-            settings.bridge_db_synchronous,
-            settings.bridge_db_busy_timeout_seconds,
-        )
-    except StoreError as exc:
-        print(f"woo-bridge: {exc}", file=sys.stderr)
+    store = await open_database_or_report(settings)
+    if store is None:
         return EXIT_CONFIG
     renderer = Renderer(render_options(settings, stores.urls()))
     fmt = renderer.formatter(renderer.language(None))

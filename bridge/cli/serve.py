@@ -18,6 +18,7 @@ from bridge.keys import REFUSALS, STORES
 from bridge.lifecycle import Lifecycle
 from bridge.listen import BoundedSite, ensure_descriptors
 from bridge.logs import setup_logging
+from bridge.queue.postgres.failure import DatabaseUnreachable
 from bridge.queue.store import StoreError
 from bridge.redact import Secrets
 from bridge.render.templates import TemplateProblem
@@ -57,6 +58,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     except ConfigError as exc:
         report_problems(exc)
+        return EXIT_CONFIG
+    except DatabaseUnreachable as exc:
+        # Already in safe words: the server's place without the password, why, what to do.
+        log.critical("%s", exc)
         return EXIT_CONFIG
     except StoreError as exc:
         log.critical(

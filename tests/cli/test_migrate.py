@@ -261,3 +261,24 @@ def test_without_a_database_url_or_a_queue_it_says_what_to_do(
     assert _migrate(monkeypatch, postgres_url, "--from-sqlite", str(missing)) == 2
     assert f"no SQLite queue at {missing}" in capsys.readouterr().err
     assert not missing.parent.exists()
+
+
+def test_the_commands_on_the_queue_read_postgresql_once_the_url_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    postgres_url: str,
+) -> None:
+    path = tmp_path / "bridge.sqlite3"
+    asyncio.run(_fill(path))
+    assert _migrate(monkeypatch, postgres_url, "--from-sqlite", str(path)) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("BRIDGE_DATA_DIR", str(tmp_path / "elsewhere"))  # no SQLite there
+    assert main(["dead-letters"]) == 0
+    out = capsys.readouterr().out
+    assert "Forbidden: bot was kicked" in out
+    assert main(["replay", "--all"]) == 0
+    capsys.readouterr()
+    assert main(["dead-letters"]) == 0
+    assert "Forbidden: bot was kicked" not in capsys.readouterr().out
+    assert not (tmp_path / "elsewhere").exists()

@@ -212,3 +212,17 @@ async def test_a_server_that_goes_away_is_an_outage_until_it_comes_back(
         assert [e.body for e in await reopened.new_events()] == [b'{"id":1}', b'{"id":2}']
     finally:
         await reopened.close()
+
+
+async def test_a_row_refused_in_a_batch_fails_only_its_own_webhook(
+    two: tuple[PgStore, PgStore],
+) -> None:
+    store, _ = two
+    bad = IncomingEvent("nul\x00store", "order.created", b"{}", "bad-key", 1.0)
+    results = await asyncio.gather(
+        store.accept(event(1)), store.accept(bad), store.accept(event(2)), return_exceptions=True
+    )
+    assert isinstance(results[1], StoreError)
+    assert results[1].outage is False
+    assert [r.duplicate for r in (results[0], results[2])] == [False, False]  # type: ignore[union-attr]
+    assert len(await store.new_events()) == 2

@@ -1,4 +1,4 @@
-"""Why PostgreSQL could not be reached, in safe words: the place, a reason, what to do.
+"""Opening PostgreSQL, and why it failed in safe words: the place, a reason, what to do.
 
 asyncpg's exceptions may carry the user, the host or (a client configuration error) parts
 of the URL; the bridge never prints them as they are. The reason is chosen by the
@@ -14,8 +14,10 @@ import ssl
 
 import asyncpg
 
+from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.queue.postgres import dsn
 from bridge.queue.postgres.schema import SchemaTooNew
+from bridge.queue.postgres.store import PgStore
 from bridge.queue.storage import StoreError
 
 _AUTHENTICATION = (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError)
@@ -81,3 +83,21 @@ def scrub(text: str, url: str) -> str:
     for secret in sorted(dsn.secrets(url), key=len, reverse=True):
         text = text.replace(secret, "****")
     return text
+
+
+async def open_store(url: str, *, clock: Clock = SYSTEM_CLOCK) -> PgStore:
+    """PgStore.open, with a failure told as one safe line: where, why, what to do.
+
+    Raises DatabaseUnreachable."""
+    try:
+        return await PgStore.open(url, clock=clock)
+    except StoreError as exc:
+        # PgStore words its own errors; the driver's exception says best what to do.
+        cause = exc.__cause__ or exc.__context__
+        if cause is None:
+            raise DatabaseUnreachable(
+                f"cannot use PostgreSQL at {dsn.target(url)}: {exc}"
+            ) from None
+        raise DatabaseUnreachable(explain(cause, url)) from None
+    except (SchemaTooNew, asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        raise DatabaseUnreachable(explain(exc, url)) from None

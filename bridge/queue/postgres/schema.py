@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncpg
 
+from bridge.queue.storage import StoreError
+
 #: hashtextextended('woo-telegram-bridge:migrate', 0) is computed by the server
 _LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('woo-telegram-bridge:migrate', 0))"
 
 
-class SchemaTooNew(Exception):
+class SchemaTooNew(StoreError):
     """The database was migrated by a newer bridge than this one."""
 
 

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 # --- intake ---------------------------------------------------------------------------
 
-#: one event, and the notification that wakes the routers of every replica; delivered
-#: at commit, so a router never looks before the row is visible
-INSERT_EVENT = (
+#: a batch of events, one array per column, in arrival order; a redelivery (of a row
+#: stored before, or a second copy in the batch) is skipped and found by EVENTS_BY_KEY
+INSERT_EVENTS = (
     "INSERT INTO events"
     " (store, topic, webhook_id, delivery_id, body_key, body, received_at, recovered)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (body_key) DO NOTHING RETURNING id"
+    " SELECT s, t, w, d, k, b, r, rc FROM unnest($1::text[], $2::text[], $3::text[],"
+    " $4::text[], $5::text[], $6::bytea[], $7::float8[], $8::bool[])"
+    " WITH ORDINALITY AS u(s, t, w, d, k, b, r, rc, n) ORDER BY n"
+    " ON CONFLICT (body_key) DO NOTHING RETURNING id, body_key"
 )
-EVENT_BY_KEY = "SELECT id FROM events WHERE body_key = $1"
+EVENTS_BY_KEY = "SELECT id, body_key FROM events WHERE body_key = ANY($1::text[])"
+#: wakes the routers of every replica; delivered at commit, so no router looks before
+#: the rows are visible
 NOTIFY_EVENTS = "SELECT pg_notify('bridge_events', '')"
 EVENTS_CHANNEL = "bridge_events"
 #: an event the bridge makes itself (an alert), already routed to its one message

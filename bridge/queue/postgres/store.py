@@ -4,13 +4,10 @@ Create with `await PgStore.open(url)`: it migrates the schema, then opens a pool
 store offers the same named operations as the SQLite Store (bridge.queue.storage), with
 the same meaning; what differs is written down where it differs:
 
-- Intake: one transaction per webhook, committed at synchronous_commit=on before the
-  answer. Concurrent webhooks commit on separate pooled connections and the server's own
-  group commit joins their WAL flushes (at 8 connections PostgreSQL already takes about
-  three times the commits of one), so an application-level batch (one writer task,
-  `INSERT ... SELECT FROM unnest(...)`) would save little here and would make one bad
-  row fail every webhook of its batch. Redeliveries are one row through ON CONFLICT on the
-  body key. The same transaction sends NOTIFY bridge_events, delivered at commit.
+- Intake (intake.py): group commit, as on SQLite. Webhooks that arrive together are
+  committed together by one writer task, at synchronous_commit=on, before any of them is
+  answered; redeliveries are one row through ON CONFLICT on the body key. The same
+  transaction sends NOTIFY bridge_events, delivered at commit.
 - Wake-ups: `events_waiting` is set by this replica's own intake, by NOTIFY from the
   others (a listener on a dedicated connection: a pooled one would be UNLISTENed when
   released), and by a poll, since a notification sent while the listener is disconnected
@@ -34,9 +31,7 @@ import asyncpg
 
 from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.queue.models import (
-    Accepted,
     DeadLetter,
-    IncomingEvent,
     MessageStatus,
     QueuedMessage,
     QueueStats,
@@ -53,6 +48,7 @@ from bridge.queue.postgres.base import (
     describe,
     store_error,
 )
+from bridge.queue.postgres.intake import PgIntake
 from bridge.queue.postgres.recovery_memory import RecoveryMemory
 from bridge.queue.postgres.routing_memory import RoutingMemory
 from bridge.queue.postgres.schema import migrate
@@ -66,21 +62,22 @@ INTAKE_ERROR_MEMORY_SECONDS = 60.0
 PING_TIMEOUT_SECONDS = 2.0
 #: how long opening a connection may take, so that a dead server fails a request quickly
 CONNECT_TIMEOUT_SECONDS = 5.0
+#: the longest any one statement may wait for the server: a cut network fails the
+#: operation (StoreError) rather than holding its worker until TCP gives up
+STATEMENT_TIMEOUT_SECONDS = 60.0
 #: every session of the pool: commits wait for the WAL flush whatever the server's
 #: default, since an acknowledged webhook is never delivered again
 _SESSION = {"application_name": "woo-bridge", "synchronous_commit": "on"}
 
 
-class PgStore(RoutingMemory, RecoveryMemory, ActionMemory):
+class PgStore(PgIntake, RoutingMemory, RecoveryMemory, ActionMemory):
     """The queue's Storage on PostgreSQL."""
 
     def __init__(
         self, pool: asyncpg.Pool, url: str, clock: Clock = SYSTEM_CLOCK, poll_seconds: float = 2.0
     ) -> None:
         super().__init__(pool, url, clock)
-        self.deliveries = 0
-        #: why the last attempt to store an event failed, and when; None once one succeeds
-        self.intake_error: tuple[str, float] | None = None
+        self._init_intake()
         self._poll_seconds = poll_seconds
         self._listener: asyncpg.Connection | None = None
         self._watch: asyncio.Task[None] | None = None
@@ -107,6 +104,7 @@ class PgStore(RoutingMemory, RecoveryMemory, ActionMemory):
                 min_size=min(2, pool_size),
                 max_size=pool_size,
                 timeout=CONNECT_TIMEOUT_SECONDS,
+                command_timeout=STATEMENT_TIMEOUT_SECONDS,
                 server_settings=_SESSION,
             )
         except OPEN_ERRORS as exc:
@@ -116,6 +114,7 @@ class PgStore(RoutingMemory, RecoveryMemory, ActionMemory):
         return store
 
     async def close(self) -> None:
+        await self._drain_intake()
         if self._watch is not None:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -154,49 +153,6 @@ class PgStore(RoutingMemory, RecoveryMemory, ActionMemory):
         listener, self._listener = self._listener, None
         if listener is not None and not listener.is_closed():
             listener.terminate()
-
-    # --- intake -------------------------------------------------------------------------
-
-    async def accept(self, event: IncomingEvent) -> Accepted:
-        """Store an event durably; returns once it is committed (or raises StoreError)."""
-        self.deliveries += 1
-        try:
-            accepted = await self._insert_event(event)
-        except StoreError as exc:
-            self.intake_error = (str(exc), self._clock.monotonic())
-            raise
-        self.intake_error = None
-        if not accepted.duplicate:
-            self.events_waiting.set()
-            log.info(
-                "accepted %s of store %s as event #%d",
-                event.topic,
-                event.store,
-                accepted.event_id,
-                extra={"store": event.store, "topic": event.topic, "event_id": accepted.event_id},
-            )
-        return accepted
-
-    async def _insert_event(self, e: IncomingEvent) -> Accepted:
-        async with self._transaction() as conn:
-            event_id = await conn.fetchval(
-                sql.INSERT_EVENT,
-                e.store,
-                e.topic,
-                e.webhook_id,
-                e.delivery_id,
-                e.body_key,
-                e.body,
-                e.received_at,
-                e.recovered,
-            )
-            if event_id is None:
-                # A redelivery: the conflicting row is committed (the insert waited for it).
-                return Accepted(
-                    event_id=await conn.fetchval(sql.EVENT_BY_KEY, e.body_key), duplicate=True
-                )
-            await conn.execute(sql.NOTIFY_EVENTS)
-            return Accepted(event_id=event_id, duplicate=False)
 
     # --- routing ------------------------------------------------------------------------
 
