@@ -59,11 +59,11 @@ async def _admin(url: str, *statements: str) -> None:
         await conn.close()
 
 
-async def fetchval(url: str, query: str) -> Any:
+async def fetchval(url: str, query: str, *args: Any) -> Any:
     """One value from the database at `url`."""
     conn = await asyncpg.connect(url, timeout=10)
     try:
-        return await conn.fetchval(query)
+        return await conn.fetchval(query, *args)
     finally:
         await conn.close()
 
