@@ -28,7 +28,8 @@ import asyncio
 import sqlite3
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 from bench.common import (
@@ -51,7 +52,7 @@ from bench.common import (
     workdir,
 )
 from bench.load import Results, closed_loop, deliveries, open_loop, order_bodies
-from bench.postgres import add_arguments, database, describe
+from bench.postgres import add_arguments, database, describe, server_cpu_seconds
 from bench.postgres import committed_events as committed_in_postgres
 
 TARGET_RATIO = 0.8
@@ -71,14 +72,25 @@ class Measured:
         self.fast = Results()
         self.steady = Results()
         self.cpu = 0.0
+        #: the PostgreSQL server's CPU during the bridge's bursts, when it runs here
+        self.database_cpu: float | None = None
 
     @property
     def cpu_per_request_us(self) -> float:
         return self.cpu / max(1, len(self.fast.latencies)) * 1e6
 
+    @property
+    def database_cpu_per_request_us(self) -> float | None:
+        if self.database_cpu is None:
+            return None
+        return self.database_cpu / max(1, len(self.fast.latencies)) * 1e6
+
 
 async def measure(
-    args: argparse.Namespace, ports: dict[str, int], servers: dict[str, Server]
+    args: argparse.Namespace,
+    ports: dict[str, int],
+    servers: dict[str, Server],
+    database_cpu: Callable[[], float | None],
 ) -> tuple[dict[str, Measured], float]:
     """Each server's figures, and the generator's own CPU per request, in µs."""
     bodies = order_bodies(WARMUP + args.requests * args.rounds + args.rate_requests)
@@ -97,6 +109,7 @@ async def measure(
             # not slow the next server measured, so each starts with the machine quiet.
             await settle(servers.values())
             before, own = servers[name].cpu_seconds(), time.process_time()
+            database_before = database_cpu() if name == "bridge" else None
             # Only the burst: the catching up afterwards would drown what competes with it.
             output = args.profile if name == "bridge" and round_ == 0 else None
             with profiled(servers[name], output):
@@ -104,6 +117,10 @@ async def measure(
             generator_cpu += time.process_time() - own
             sent += len(chunk)
             measured[name].cpu += servers[name].cpu_seconds() - before
+            database_after = database_cpu() if name == "bridge" else None
+            if database_before is not None and database_after is not None:
+                used = database_after - database_before
+                measured[name].database_cpu = (measured[name].database_cpu or 0.0) + used
             measured[name].fast.extend(run)
     steady = requests[WARMUP + args.requests * args.rounds :]
     for name in ports:
@@ -122,6 +139,10 @@ async def settle(servers: Iterable[Server], timeout: float = 600.0) -> None:
         if sum(s.cpu_seconds() for s in servers) - before < 0.05:
             return
     raise RuntimeError(f"the servers were still busy after {timeout:g} s")
+
+
+def _none() -> None:
+    return None
 
 
 def committed_events(database: Path) -> int:
@@ -169,6 +190,14 @@ def report(
         f"| server CPU per delivery, µs (all threads) | {cpu[0]:.0f} | {cpu[1]:.0f} "
         f"| {cpu[2]:.0f} | {_ratio(cpu[0], cpu[1])} | {_ratio(cpu[0], cpu[2])} |"
     )
+    database_us = bridge.database_cpu_per_request_us
+    if database_us is not None:
+        # The bridge's statements run in PostgreSQL's processes: their CPU is the bridge's too.
+        print(
+            f"| PostgreSQL server CPU per delivery, µs | {database_us:.0f} | | "
+            f"| {_ratio(cpu[0] + database_us, cpu[1])} (both) "
+            f"| {_ratio(cpu[0] + database_us, cpu[2])} (both) |"
+        )
     for q in (50, 99):
         print(
             f"| p{q} ms, {args.concurrency} concurrent "
@@ -255,7 +284,8 @@ def main() -> int:
                 )
                 url = f"http://{HOST}:{ports[name]}/healthz"
                 wait_until(lambda u=url: http_status(u) == 200, servers[name], 20.0)
-            measured, generator = asyncio.run(measure(args, ports, servers))
+            database_cpu = partial(server_cpu_seconds, database_url) if database_url else _none
+            measured, generator = asyncio.run(measure(args, ports, servers, database_cpu))
         finally:
             for server in servers.values():
                 server.stop()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import shutil
 import subprocess
 import tempfile
@@ -117,3 +118,40 @@ def describe(url: str | None) -> str:
 def committed_events(url: str) -> int:
     """The events the bridge has committed in the database at `url`."""
     return int(asyncio.run(fetchval(url, "SELECT count(*) FROM events")))
+
+
+def _stat(pid: int | str) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+
+
+def server_cpu_seconds(url: str) -> float | None:
+    """CPU time the PostgreSQL server on this machine at `url`'s port has used so far: the
+    postmaster, its exited children (reaped into its own counters) and the live ones.
+    None if no such server runs here (a remote one)."""
+    port = str(urlsplit(url).port or 5432)
+    postmaster = None
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        is_server = Path(argv[0].decode(errors="replace")).name == "postgres"
+        if is_server and b"-p" in argv and argv[argv.index(b"-p") + 1].decode() == port:
+            postmaster = entry.name
+            break
+    if postmaster is None:
+        return None
+    ticks = 0
+    with contextlib.suppress(OSError):
+        fields = _stat(postmaster)
+        ticks += sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or entry.name == postmaster:
+            continue
+        with contextlib.suppress(OSError):
+            fields = _stat(entry.name)
+            if fields[1] == postmaster:  # the parent's pid
+                ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")

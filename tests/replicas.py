@@ -158,6 +158,15 @@ class Fleet:
                 raise AssertionError(f"no leader among {among} after {timeout} s:\n{logs}")
             await asyncio.sleep(0.05)
 
+    async def statuses(self) -> list[str]:
+        """Every message's status, in queue order."""
+        conn = await asyncpg.connect(self.database_url, timeout=5)
+        try:
+            rows = await conn.fetch("SELECT status FROM messages ORDER BY id")
+        finally:
+            await conn.close()
+        return [str(row["status"]) for row in rows]
+
     async def sent_in_terms_after(self, term: int) -> set[int]:
         """Telegram's ids of the messages sent under a term later than `term`: what only a
         later leader can have sent (each claim stamps its leader's term)."""

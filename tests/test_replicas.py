@@ -58,7 +58,8 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 async def test_webhooks_to_both_replicas_reach_telegram_once_in_order(
     make_fleet: Callable[..., Fleet], fake_telegram: FakeTelegram, http: aiohttp.ClientSession
 ) -> None:
-    pair = await make_fleet().start(2)
+    fleet = make_fleet()
+    pair = await fleet.start(2)
     numbers = list(range(1, 41))
     for n in numbers:
         assert await post_order(http, pair[n % 2], numbered_order(n)) == 200
@@ -66,11 +67,14 @@ async def test_webhooks_to_both_replicas_reach_telegram_once_in_order(
             # WooCommerce retrying a delivery that reached one replica, through the balancer
             # to the other one: the same body, accepted as a duplicate
             assert await post_order(http, pair[(n + 1) % 2], numbered_order(n)) == 200
-    await until(
-        lambda: len(fake_telegram.sent) >= len(numbers), timeout=20, what="every order sent"
-    )
-    # A duplicate would come from the same sender moments later: give it a few claims' time.
-    await asyncio.sleep(1.0)
+
+    async def all_recorded_sent() -> bool:
+        statuses = await fleet.statuses()
+        return len(statuses) >= len(numbers) and set(statuses) == {"sent"}
+
+    # Every message recorded as sent: nothing is left that could still be sent twice.
+    await until(all_recorded_sent, timeout=20, what="every order sent")
+    assert len(await fleet.statuses()) == len(numbers)  # one message per order
     assert order_numbers(fake_telegram.sent) == numbers  # each once, in the order accepted
     assert {m.chat_id for m in fake_telegram.sent} == {CHAT_ID}
     # Only the leader polls Telegram for updates (a second poller gets 409 Conflict).
