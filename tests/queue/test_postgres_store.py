@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -76,12 +77,18 @@ async def test_replicas_accepting_the_same_deliveries_store_each_once(
         await conn.close()
 
 
-async def test_a_notification_wakes_the_other_replica(two: tuple[PgStore, PgStore]) -> None:
-    first, second = two
-    await asyncio.sleep(0.3)  # the listener is up and the first poll has run
-    second.events_waiting.clear()
-    await first.accept(event(1))
-    await asyncio.wait_for(second.events_waiting.wait(), 2)
+async def test_a_notification_wakes_the_other_replica(postgres_url: str) -> None:
+    first = await PgStore.open(postgres_url, pool_size=2)
+    # A poll far slower than the test: only the notification can wake it.
+    second = await PgStore.open(postgres_url, pool_size=2, poll_seconds=60)
+    try:
+        await asyncio.sleep(0.3)  # the listener is up and the first poll has run
+        second.events_waiting.clear()
+        await first.accept(event(1))
+        await asyncio.wait_for(second.events_waiting.wait(), 2)
+    finally:
+        await first.close()
+        await second.close()
 
 
 async def test_a_notification_lost_while_disconnected_is_found_by_the_poll(
@@ -226,3 +233,104 @@ async def test_a_row_refused_in_a_batch_fails_only_its_own_webhook(
     assert results[1].outage is False
     assert [r.duplicate for r in (results[0], results[2])] == [False, False]  # type: ignore[union-attr]
     assert len(await store.new_events()) == 2
+
+
+class FreezableProxy:
+    """A TCP proxy on loopback that can stop forwarding while keeping its sockets open:
+    a server that neither answers nor refuses, as behind a cut network."""
+
+    def __init__(self, port: int) -> None:
+        self._port = port
+        self.frozen = asyncio.Event()
+        self.thawed = asyncio.Event()
+        self.thawed.set()
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    def freeze(self) -> None:
+        self.thawed.clear()
+
+    def thaw(self) -> None:
+        self.thawed.set()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self._port)
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    await self.thawed.wait()
+                    dst.write(data)
+                    await dst.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+
+
+async def test_readiness_fails_quickly_when_the_server_stops_answering(
+    postgres_url: str,
+) -> None:
+    parts = urlsplit(postgres_url)
+    proxy = FreezableProxy(parts.port or 5432)
+    port = await proxy.start()
+    via_proxy = urlunsplit(parts._replace(netloc=f"{parts.netloc.rsplit(':', 1)[0]}:{port}"))
+    store = await PgStore.open(via_proxy, pool_size=2)
+    try:
+        await store.ping()
+        proxy.freeze()
+        started = time.monotonic()
+        with pytest.raises(StoreError) as failed:
+            await store.ping()
+        assert time.monotonic() - started < 4
+        assert failed.value.outage is True
+        assert "did not answer in time" in str(failed.value)
+        proxy.thaw()
+        await eventually(lambda: _pings(store))
+    finally:
+        proxy.thaw()
+        await store.close()
+        await proxy.close()
+
+
+async def test_closing_does_not_wait_for_a_server_that_stopped_answering(
+    postgres_url: str,
+) -> None:
+    parts = urlsplit(postgres_url)
+    proxy = FreezableProxy(parts.port or 5432)
+    port = await proxy.start()
+    via_proxy = urlunsplit(parts._replace(netloc=f"{parts.netloc.rsplit(':', 1)[0]}:{port}"))
+    store = await PgStore.open(via_proxy, pool_size=2)
+    try:
+        proxy.freeze()
+        with pytest.raises(StoreError):
+            await store.ping()  # its query is left waiting, holding a connection
+        started = time.monotonic()
+        await store.close()
+        assert time.monotonic() - started < 8
+    finally:
+        proxy.thaw()
+        await proxy.close()
+
+
+async def _pings(store: PgStore) -> bool:
+    try:
+        await store.ping()
+    except StoreError:
+        return False
+    return True
+
+
+async def test_checks_at_once_all_pass(two: tuple[PgStore, PgStore]) -> None:
+    store, _ = two
+    await asyncio.gather(*(store.ping() for _ in range(5)))

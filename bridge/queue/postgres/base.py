@@ -8,9 +8,9 @@ message built from safe parts: asyncpg's errors may carry the URL, and so the pa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, NoReturn, TypeAlias
+from typing import Any, NoReturn, TypeAlias, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
 import asyncpg
@@ -20,6 +20,8 @@ from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.queue.models import MessageStatus, OutgoingMessage
 from bridge.queue.postgres import sql
 from bridge.queue.storage import StoreError
+
+T = TypeVar("T")
 
 #: a connection borrowed from the pool
 Conn: TypeAlias = "PoolConnectionProxy[asyncpg.Record]"
@@ -83,6 +85,26 @@ def store_error(exc: BaseException, redact: Redactor) -> StoreError:
     return StoreError(describe(exc, redact), outage=not isinstance(exc, ROW_ERRORS))
 
 
+async def bounded(work: Awaitable[T], seconds: float) -> T:
+    """`work`'s result, or StoreError after `seconds` with `work` left to finish alone.
+
+    Not asyncio.timeout: cancelling a query on a server that has stopped answering
+    returns its connection to the pool, whose reset waits on that same server, so the
+    cancellation itself would hang (measured: a 2 s timeout took 62 s)."""
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.add_done_callback(_forget)
+        raise StoreError("the database did not answer in time")
+    return task.result()
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    """Collect the outcome of work given up on, so that asyncio does not report it."""
+    if not task.cancelled():
+        task.exception()
+
+
 def affected(status: str) -> int:
     """The row count of a command's status ("UPDATE 3", "INSERT 0 1")."""
     last = status.rsplit(" ", 1)[-1]
@@ -103,6 +125,15 @@ class PgBase:
         self.messages_waiting = asyncio.Event()
         #: the leader's term this replica claims under (0: no leader has set one)
         self.epoch = 0
+        #: work was given up on while the server did not answer: closing cuts connections
+        self._stalled = False
+
+    async def _bounded(self, work: Awaitable[T], seconds: float) -> T:
+        try:
+            return await bounded(work, seconds)
+        except StoreError:
+            self._stalled = True
+            raise
 
     def _fail(self, exc: BaseException) -> NoReturn:
         raise store_error(exc, self._redact) from None

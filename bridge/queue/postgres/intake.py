@@ -92,11 +92,7 @@ class PgIntake(PgBase):
             return exc
 
     async def _insert_events(self, events: Sequence[IncomingEvent]) -> list[Accepted]:
-        try:
-            async with asyncio.timeout(INTAKE_TIMEOUT_SECONDS):
-                return await self._insert_batch(events)
-        except TimeoutError:
-            raise StoreError("the database did not answer in time") from None
+        return await self._bounded(self._insert_batch(events), INTAKE_TIMEOUT_SECONDS)
 
     async def _insert_batch(self, events: Sequence[IncomingEvent]) -> list[Accepted]:
         async with self._transaction() as conn:

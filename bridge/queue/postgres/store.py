@@ -41,12 +41,10 @@ from bridge.queue.models import (
 from bridge.queue.postgres import sql
 from bridge.queue.postgres.action_memory import ActionMemory
 from bridge.queue.postgres.base import (
-    DRIVER_ERRORS,
     OPEN_ERRORS,
     Redactor,
     affected,
     describe,
-    store_error,
 )
 from bridge.queue.postgres.intake import PgIntake
 from bridge.queue.postgres.recovery_memory import RecoveryMemory
@@ -65,6 +63,8 @@ CONNECT_TIMEOUT_SECONDS = 5.0
 #: the longest any one statement may wait for the server: a cut network fails the
 #: operation (StoreError) rather than holding its worker until TCP gives up
 STATEMENT_TIMEOUT_SECONDS = 60.0
+#: how long closing waits for connections still in use before cutting them
+CLOSE_TIMEOUT_SECONDS = 5.0
 #: every session of the pool: commits wait for the WAL flush whatever the server's
 #: default, since an acknowledged webhook is never delivered again
 _SESSION = {"application_name": "woo-bridge", "synchronous_commit": "on"}
@@ -81,6 +81,7 @@ class PgStore(PgIntake, RoutingMemory, RecoveryMemory, ActionMemory):
         self._poll_seconds = poll_seconds
         self._listener: asyncpg.Connection | None = None
         self._watch: asyncio.Task[None] | None = None
+        self._ping: asyncio.Future[int] | None = None
 
     @classmethod
     async def open(
@@ -120,7 +121,14 @@ class PgStore(PgIntake, RoutingMemory, RecoveryMemory, ActionMemory):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch
         await self._close_listener()
-        await self._pool.close()
+        if self._stalled:  # queries left waiting on a server that stopped answering
+            self._pool.terminate()
+            return
+        try:
+            # Graceful: connections in use are waited for, unless the server hangs them.
+            await asyncio.wait_for(self._pool.close(), CLOSE_TIMEOUT_SECONDS)
+        except TimeoutError:
+            self._pool.terminate()
 
     # --- wake-ups -----------------------------------------------------------------------
 
@@ -296,11 +304,10 @@ class PgStore(PgIntake, RoutingMemory, RecoveryMemory, ActionMemory):
         neither answers nor refuses (a cut network). A failed intake counts for a minute,
         as on SQLite.
         """
-        try:
-            async with asyncio.timeout(PING_TIMEOUT_SECONDS):
-                await self._pool.execute(sql.TOUCH_HEALTH, self._clock.time())
-        except DRIVER_ERRORS as exc:
-            raise store_error(exc, self._redact) from None
+        if self._ping is None or self._ping.done():
+            self._ping = asyncio.ensure_future(self._execute(sql.TOUCH_HEALTH, self._clock.time()))
+        # else checks at once share one write: none piles up behind a server that hangs
+        await self._bounded(self._ping, PING_TIMEOUT_SECONDS)
         if self.intake_error is not None:
             error, when = self.intake_error
             if self._clock.monotonic() - when < INTAKE_ERROR_MEMORY_SECONDS:
