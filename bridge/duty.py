@@ -65,11 +65,19 @@ class Duty:
                     await self.begin(epoch)
                 except StoreError as exc:
                     log.error("could not start leading, retrying: %s", exc)
-                    await self.end(grace=0)
-                    await asyncio.sleep(settings.bridge_retry_base_seconds)
+                    await self._retry(settings.bridge_retry_base_seconds)
+                    continue
+                except Exception:
+                    # A bug must not leave the replica unable to lead for good.
+                    log.critical("could not start leading; retrying", exc_info=True)
+                    await self._retry(settings.bridge_retry_base_seconds)
                     continue
             await leadership.lost.wait()
             await self.end(grace=0)
+
+    async def _retry(self, pause: float) -> None:
+        await self.end(grace=0)
+        await asyncio.sleep(pause)
 
     async def begin(self, epoch: int) -> None:
         """Start the term's workers: sends in flight under an earlier term go again."""

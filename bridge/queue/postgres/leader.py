@@ -61,7 +61,14 @@ RECENT_REPLICAS = "SELECT name, started_at, seen_at FROM replicas WHERE seen_at 
 
 #: what a failed connection or statement can raise; only the class name is ever logged,
 #: since asyncpg's texts may carry the user, the host or the DSN
-_DB_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+_DB_ERRORS = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    # a pooled connection left mid-statement when the server went away, seen afterwards
+    asyncpg.InternalClientError,
+)
 #: the longest pause between attempts to reach the database, in poll intervals
 _BACKOFF_POLLS = 16
 
@@ -254,8 +261,12 @@ class PgLeader:
             return "timeout"
         except (OSError, asyncpg.InterfaceError, asyncpg.ConnectionDoesNotExistError):
             return "disconnected"
-        except asyncpg.PostgresError as exc:
+        except (asyncpg.PostgresError, asyncpg.InternalClientError) as exc:
             log.debug("leadership statement failed: %s", type(exc).__name__)
+            return "error"
+        except Exception as exc:
+            # Whatever else the driver raises ends this term only, never the election.
+            log.error("leadership failed unexpectedly: %s", type(exc).__name__)
             return "error"
         return "error"  # pragma: no cover - _lead only ends by raising
 
