@@ -27,10 +27,10 @@ WRONG = "Wrong-DB-pass-Qq77-xyz"
 
 
 async def test_the_queue_lives_in_postgresql_when_the_url_is_set(
+    postgres_url: str,
     make_settings: Callable[..., Settings],
     start_bridge: Callable[..., Awaitable[TestClient]],
     fake_telegram: FakeTelegram,
-    postgres_url: str,
 ) -> None:
     client = await start_bridge(make_settings(bridge_database_url=postgres_url))
     assert isinstance(client.server.app[STORE], PgStore)

@@ -103,6 +103,11 @@ async def _migrate(path: Path, url: str, *, exists: bool, replace: bool) -> int:
     width = max(len(table) for table in counts)
     for table, count in counts.items():
         print(f"  {table:<{width}}  {count}")
+    columns, rows = queue.rows["messages"]
+    status = columns.index("status")
+    pending = sum(row[status] in ("pending", "sending") for row in rows)
+    dead = sum(row[status] == "dead" for row in rows)
+    print(f"{pending} message(s) to send, {dead} dead letter(s).")
     print(
         "Start the bridge with BRIDGE_DATABASE_URL set; keep the SQLite file until it has "
         "sent what was pending."

@@ -161,6 +161,7 @@ def test_every_table_is_copied_row_for_row_with_its_ids(
         assert f"  {table:<20}"[: len(table) + 2] in out
     assert "  messages              36" in out
     assert "  events                12" in out
+    assert "34 message(s) to send, 1 dead letter(s)." in out
 
 
 def _sqlite_columns(path: Path, table: str) -> list[str]:
