@@ -1,11 +1,13 @@
 """Drain: a backlog of queued messages to many chats, through Telegram's flood limits.
 
     python -m bench.drain [--size 10000] [--chats 50] [--private]
+                          [--postgres | --database-url URL]
 
 The queue is filled before the bridge starts (as after an outage), then the bridge
 (`woo-bridge serve`, Telegram's limits in its default settings) sends it to a
 stand-in Telegram that enforces the same limits with 429s. The drain time, from the
 first message to the last, is set against the shortest the stand-in's limits allow.
+With `--postgres` (or `--database-url`) the queue is in PostgreSQL.
 """
 
 from __future__ import annotations
@@ -30,7 +32,10 @@ from bench.common import (
     workdir,
 )
 from bench.load import FIRST_NUMBER, order_bodies
+from bench.postgres import add_arguments, database, describe
 from bridge.queue.models import EventState, OutgoingMessage, Routing
+from bridge.queue.postgres.store import PgStore
+from bridge.queue.storage import Storage
 from bridge.queue.store import Store
 from bridge.send.ratelimit import Limits
 from bridge.webhook.intake import incoming_event
@@ -44,9 +49,15 @@ def chat_ids(chats: int, private: bool) -> list[int]:
     return [7000 + i for i in range(chats)] if private else [-1001000 - i for i in range(chats)]
 
 
-async def fill(database: Path, size: int, chats: list[int]) -> None:
+async def open_store(sqlite: Path, url: str | None) -> Storage:
+    if url is None:
+        return await Store.open(sqlite, "NORMAL")
+    return await PgStore.open(url)
+
+
+async def fill(sqlite: Path, url: str | None, size: int, chats: list[int]) -> None:
     """Queue `size` messages, spread round-robin over `chats`, the way the router does."""
-    store = await Store.open(database, "NORMAL")
+    store = await open_store(sqlite, url)
     try:
         headers = {"X-WC-Webhook-Topic": "order.created"}
         for start in range(0, size, 500):
@@ -123,16 +134,25 @@ def main() -> int:
     parser.add_argument("--chats", type=int, default=50)
     parser.add_argument("--private", action="store_true", help="private chats, not groups")
     parser.add_argument("--profile", type=Path, help="write a py-spy profile of the bridge here")
+    add_arguments(parser)
     args = parser.parse_args()
     chats = chat_ids(args.chats, args.private)
     per_chat = Counter(chats[i % len(chats)] for i in range(args.size))
     shortest = shortest_drain(per_chat, FloodLimits())
     documented = shortest_by_windows(per_chat, Limits())
-    with workdir() as work, telegram_server(work, flood=True) as telegram:
-        asyncio.run(fill(work / "data" / "bridge.sqlite3", args.size, chats))
+    with (
+        workdir() as work,
+        database(args) as database_url,
+        telegram_server(work, flood=True) as telegram,
+    ):
+        asyncio.run(fill(work / "data" / "bridge.sqlite3", database_url, args.size, chats))
+        database_name = describe(database_url)
         port = free_port()
         bridge = start_bridge(
-            work, bridge_settings(work, port, telegram, telegram_chat_id=chats[0])
+            work,
+            bridge_settings(
+                work, port, telegram, telegram_chat_id=chats[0], bridge_database_url=database_url
+            ),
         )
         try:
             cpu = bridge.cpu_seconds()
@@ -149,6 +169,7 @@ def main() -> int:
     kind = "private chats" if args.private else "groups"
     header("Drain")
     print(f"{args.size} queued messages to {args.chats} {kind}, Telegram's flood limits.\n")
+    print(f"The bridge's database: {database_name}.\n")
     print("| figure | bridge | target |")
     print("| --- | --- | --- |")
     print(f"| drain time s, first to last message | {drain:.1f} | |")

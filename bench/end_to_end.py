@@ -1,11 +1,12 @@
 """End to end: from a webhook posted to the stand-in Telegram receiving its message.
 
-    python -m bench.end_to_end [--events 2000] [--rate 50]
+    python -m bench.end_to_end [--events 2000] [--rate 50] [--postgres | --database-url URL]
 
 The bridge (`woo-bridge serve`) and the stand-in Telegram run in processes of their
 own, with no flood limits on either side. Deliveries go out on a fixed schedule;
 each one's latency runs from when it was due to when the stand-in accepted the
 message carrying its order number (both clocks are this machine's wall clock).
+With `--postgres` (or `--database-url`) the bridge keeps its data in PostgreSQL.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from bench.common import (
     workdir,
 )
 from bench.load import FIRST_NUMBER, deliveries, open_loop, order_bodies
+from bench.postgres import add_arguments, database, describe
 
 TARGET_P50_MS = 20.0
 WARMUP = 50
@@ -53,10 +55,13 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=50.0, help="deliveries per second")
     parser.add_argument("--profile", type=Path, help="write a py-spy profile of the bridge here")
+    add_arguments(parser)
     args = parser.parse_args()
-    with workdir() as work, telegram_server(work) as telegram:
+    with workdir() as work, database(args) as database_url, telegram_server(work) as telegram:
         port = free_port()
-        env = bridge_settings(work, port, telegram, telegram_chat_id=CHAT_ID, **UNTHROTTLED)
+        chat = {"telegram_chat_id": CHAT_ID, "bridge_database_url": database_url}
+        env = bridge_settings(work, port, telegram, **chat, **UNTHROTTLED)
+        database_name = describe(database_url)
         bridge = start_bridge(work, env)
         try:
             with profiled(bridge, args.profile):
@@ -66,6 +71,7 @@ def main() -> int:
     p50, p99 = (percentile(latencies, q) * 1000 for q in (50, 99))
     header("End to end")
     print(f"{args.events} order deliveries at {args.rate:g}/s, one message each, unthrottled.\n")
+    print(f"The bridge's database: {database_name}.\n")
     print("| figure | bridge | target |")
     print("| --- | --- | --- |")
     met = verdict(p50 < TARGET_P50_MS)

@@ -2,6 +2,7 @@
 
     python -m bench.ingest [--requests 40000] [--rounds 2] [--rate 500]
                            [--rate-requests 30000] [--keep-alive]
+                           [--postgres | --database-url URL]
 
 Three servers, each in a process of its own; this process is the load generator:
 
@@ -15,6 +16,9 @@ Each round sends each server the same distinct, correctly signed order deliverie
 fast as they answer (`--concurrency` at a time), rotating which goes first. Then each
 gets `--rate-requests` more at a fixed `--rate`, in turn. At the end, every delivery
 the bridge and the durable receiver acknowledged must be in their databases.
+
+With `--postgres` (or `--database-url`) the bridge keeps its data in PostgreSQL
+(bench/postgres.py); the two baselines stay as they are.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ import asyncio
 import sqlite3
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 from bench.common import (
@@ -47,6 +52,8 @@ from bench.common import (
     workdir,
 )
 from bench.load import Results, closed_loop, deliveries, open_loop, order_bodies
+from bench.postgres import add_arguments, database, describe, server_cpu_seconds
+from bench.postgres import committed_events as committed_in_postgres
 
 TARGET_RATIO = 0.8
 TARGET_P99_MS = 10.0
@@ -65,14 +72,25 @@ class Measured:
         self.fast = Results()
         self.steady = Results()
         self.cpu = 0.0
+        #: the PostgreSQL server's CPU during the bridge's bursts, when it runs here
+        self.database_cpu: float | None = None
 
     @property
     def cpu_per_request_us(self) -> float:
         return self.cpu / max(1, len(self.fast.latencies)) * 1e6
 
+    @property
+    def database_cpu_per_request_us(self) -> float | None:
+        if self.database_cpu is None:
+            return None
+        return self.database_cpu / max(1, len(self.fast.latencies)) * 1e6
+
 
 async def measure(
-    args: argparse.Namespace, ports: dict[str, int], servers: dict[str, Server]
+    args: argparse.Namespace,
+    ports: dict[str, int],
+    servers: dict[str, Server],
+    database_cpu: Callable[[], float | None],
 ) -> tuple[dict[str, Measured], float]:
     """Each server's figures, and the generator's own CPU per request, in µs."""
     bodies = order_bodies(WARMUP + args.requests * args.rounds + args.rate_requests)
@@ -91,6 +109,7 @@ async def measure(
             # not slow the next server measured, so each starts with the machine quiet.
             await settle(servers.values())
             before, own = servers[name].cpu_seconds(), time.process_time()
+            database_before = database_cpu() if name == "bridge" else None
             # Only the burst: the catching up afterwards would drown what competes with it.
             output = args.profile if name == "bridge" and round_ == 0 else None
             with profiled(servers[name], output):
@@ -98,6 +117,10 @@ async def measure(
             generator_cpu += time.process_time() - own
             sent += len(chunk)
             measured[name].cpu += servers[name].cpu_seconds() - before
+            database_after = database_cpu() if name == "bridge" else None
+            if database_before is not None and database_after is not None:
+                used = database_after - database_before
+                measured[name].database_cpu = (measured[name].database_cpu or 0.0) + used
             measured[name].fast.extend(run)
     steady = requests[WARMUP + args.requests * args.rounds :]
     for name in ports:
@@ -118,6 +141,10 @@ async def settle(servers: Iterable[Server], timeout: float = 600.0) -> None:
     raise RuntimeError(f"the servers were still busy after {timeout:g} s")
 
 
+def _none() -> None:
+    return None
+
+
 def committed_events(database: Path) -> int:
     conn = sqlite3.connect(database)
     try:
@@ -136,6 +163,7 @@ def report(
     measured: dict[str, Measured],
     generator_us: float,
     committed: dict[str, int],
+    database_name: str,
 ) -> bool:
     bridge, durable, bare = (measured[n] for n in NAMES)
     ratio = bridge.fast.rps / durable.fast.rps if durable.fast.rps else 0.0
@@ -147,6 +175,7 @@ def report(
         f"to each server, then {args.rate_requests} at {args.rate:g}/s to each; {connection}; "
         + ("no chat configured.\n" if args.no_chat else "the bridge routes and sends meanwhile.\n")
     )
+    print(f"The bridge's database: {database_name}.\n")
     print("| figure | bridge | durable receiver | bare aiohttp | bridge/durable | bridge/bare |")
     print("| --- | --- | --- | --- | --- | --- |")
     print(
@@ -161,6 +190,14 @@ def report(
         f"| server CPU per delivery, µs (all threads) | {cpu[0]:.0f} | {cpu[1]:.0f} "
         f"| {cpu[2]:.0f} | {_ratio(cpu[0], cpu[1])} | {_ratio(cpu[0], cpu[2])} |"
     )
+    database_us = bridge.database_cpu_per_request_us
+    if database_us is not None:
+        # The bridge's statements run in PostgreSQL's processes: their CPU is the bridge's too.
+        print(
+            f"| PostgreSQL server CPU per delivery, µs | {database_us:.0f} | | "
+            f"| {_ratio(cpu[0] + database_us, cpu[1])} (both) "
+            f"| {_ratio(cpu[0] + database_us, cpu[2])} (both) |"
+        )
     for q in (50, 99):
         print(
             f"| p{q} ms, {args.concurrency} concurrent "
@@ -193,7 +230,7 @@ def report(
     acked = {n: measured[n].fast.ok + measured[n].steady.ok + WARMUP for n in committed}
     durable_ok = all(committed[n] >= acked[n] for n in committed)
     print(
-        f"| acknowledged / committed (synchronous=FULL) | {acked['bridge']} / "
+        f"| acknowledged / committed | {acked['bridge']} / "
         f"{committed['bridge']} | {acked['durable']} / {committed['durable']} | | "
         f"all: {verdict(durable_ok)} | |"
     )
@@ -220,12 +257,16 @@ def main() -> int:
         type=Path,
         help="write a py-spy profile of the bridge's first burst here",
     )
+    add_arguments(parser)
     args = parser.parse_args()
 
-    with workdir() as work, telegram_server(work) as telegram:
+    with workdir() as work, database(args) as database_url, telegram_server(work) as telegram:
         ports = {name: free_port() for name in NAMES}
         chat = None if args.no_chat else CHAT_ID
-        settings = bridge_settings(work, ports["bridge"], telegram, telegram_chat_id=chat)
+        settings = bridge_settings(
+            work, ports["bridge"], telegram, telegram_chat_id=chat, bridge_database_url=database_url
+        )
+        database_name = describe(database_url)
         bridge = start_bridge(work, settings)
         durable_db = work / "durable.sqlite3"
         argv = {
@@ -243,15 +284,20 @@ def main() -> int:
                 )
                 url = f"http://{HOST}:{ports[name]}/healthz"
                 wait_until(lambda u=url: http_status(u) == 200, servers[name], 20.0)
-            measured, generator = asyncio.run(measure(args, ports, servers))
+            database_cpu = partial(server_cpu_seconds, database_url) if database_url else _none
+            measured, generator = asyncio.run(measure(args, ports, servers, database_cpu))
         finally:
             for server in servers.values():
                 server.stop()
         committed = {
-            "bridge": committed_events(work / "data" / "bridge.sqlite3"),
+            "bridge": (
+                committed_in_postgres(database_url)
+                if database_url
+                else committed_events(work / "data" / "bridge.sqlite3")
+            ),
             "durable": committed_events(durable_db),
         }
-    return 0 if report(args, measured, generator, committed) else 1
+    return 0 if report(args, measured, generator, committed, database_name) else 1
 
 
 if __name__ == "__main__":

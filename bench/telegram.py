@@ -5,7 +5,8 @@
 `--flood` enforces Telegram's flood limits (FloodLimits' defaults are Telegram's real
 values). Besides the Bot API it answers two routes for the benchmarks:
 `/bench/count` (how many messages it accepted) and `/bench/stats?since=N` (those
-messages from index N on: chat, time, the order number in the text; and its 429s).
+messages from index N on: chat, time, the order number in the text; their message ids
+in `ids`; and its 429s).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def build(fake: FakeTelegram) -> web.Application:
             [m.chat_id, m.at, int(found.group(1)) if (found := _NUMBER.search(m.text)) else None]
             for m in fake.sent[since:]
         ]
-        return web.json_response({"sent": sent, "flood_429s": fake.flood_429s})
+        ids = [m.message_id for m in fake.sent[since:]]
+        return web.json_response({"sent": sent, "ids": ids, "flood_429s": fake.flood_429s})
 
     app.router.add_get("/bench/count", count)
     app.router.add_get("/bench/stats", stats)

@@ -91,6 +91,8 @@ class PostgresServer:
     owner: str | None = None
     port: int = 0
     log_file: Path | None = None
+    #: the server's -c settings (the benchmarks run it durable)
+    settings: str = _SERVER_SETTINGS
     _names: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def url(self, dbname: str, *, password: str | None = None) -> str:
@@ -135,7 +137,7 @@ class PostgresServer:
             str(self.log_file),
             "-o",
             f"-p {self.port} -c listen_addresses=127.0.0.1 "
-            f"-c unix_socket_directories={self.data_dir} {_SERVER_SETTINGS}",
+            f"-c unix_socket_directories={self.data_dir} {self.settings}",
             "-w",
             "start",
         )
@@ -148,7 +150,7 @@ def _as_owner(owner: str | None, command: list[str]) -> None:
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def _start_cluster(root: Path) -> PostgresServer:
+def start_cluster(root: Path, settings: str = _SERVER_SETTINGS) -> PostgresServer:
     bin_dir = _server_programs()
     if bin_dir is None:
         raise LookupError(
@@ -196,6 +198,7 @@ def _start_cluster(root: Path) -> PostgresServer:
         data_dir=data_dir,
         owner=owner,
         log_file=root / "server.log",
+        settings=settings,
     )
     server.port = urlsplit(server.admin_url).port or 0
     if owner:
@@ -216,7 +219,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     root.chmod(0o755)
     try:
         try:
-            server = _start_cluster(root)
+            server = start_cluster(root)
         except LookupError as exc:
             if os.environ.get("BRIDGE_TEST_REQUIRE_POSTGRES") == "1":
                 pytest.fail(f"BRIDGE_TEST_REQUIRE_POSTGRES=1, but {exc}")

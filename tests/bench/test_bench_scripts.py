@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres import TEST_PASSWORD, PostgresServer
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -78,3 +80,24 @@ def test_benchmark_runs_and_prints_its_figures(
     output = run_bench(module, *args)
     for figure in figures:
         assert figure in output, figure
+
+
+@pytest.mark.parametrize(
+    ("module", "args", "figures"),
+    [
+        ("drain", ["--size", "12", "--chats", "6"], ["PostgreSQL", "| 429 answers | 0 |"]),
+        (
+            "failover",
+            ["--runs", "1", "--seconds", "1.5", "--rate", "10", "--poll", "0.2"],
+            ["| 1 | ", "Acknowledged deliveries lost: 0."],
+        ),
+    ],
+)
+def test_benchmark_runs_on_postgres(
+    module: str, args: list[str], figures: list[str], postgres_server: PostgresServer
+) -> None:
+    # ingest and end_to_end pass the same option the same way; these two use PostgreSQL most.
+    output = run_bench(module, *args, "--database-url", postgres_server.admin_url)
+    for figure in figures:
+        assert figure in output, figure
+    assert TEST_PASSWORD not in output

@@ -150,6 +150,10 @@ class FakeTelegram:
         self.webhook: dict[str, Any] | None = None
         #: 429s the stub answered because a flood limit was broken
         self.flood_429s = 0
+        #: getUpdates calls being answered now, and the most there ever were at once:
+        #: Telegram answers 409 Conflict to a second poller, so only one bot may poll
+        self.polls_in_flight = 0
+        self.most_polls_at_once = 0
         #: seconds every sendMessage takes, like a slow network
         self.send_delay = 0.0
         #: chats that answer 403 (the bot was removed) and chats that do not exist
@@ -433,6 +437,14 @@ class FakeTelegram:
         return None
 
     async def _m_getUpdates(self, params: dict[str, Any]) -> Any:
+        self.polls_in_flight += 1
+        self.most_polls_at_once = max(self.most_polls_at_once, self.polls_in_flight)
+        try:
+            return await self._poll(params)
+        finally:
+            self.polls_in_flight -= 1
+
+    async def _poll(self, params: dict[str, Any]) -> Any:
         offset = int(params.get("offset") or 0)
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
         if not self._updates:
