@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 INTAKE_ERROR_MEMORY_SECONDS = 60.0
 #: group commits in a row before the intake job lets the database thread's other work in
 _COMMITS_PER_DRAIN = 8
+#: rows (by id) pruned per transaction: a few milliseconds of the database thread each
+PRUNE_SLICE = 2000
 #: at most one log line of accepted events per this many seconds (a lone one at once)
 ACCEPTED_LOG_SECONDS = 1.0
 #: WAL bytes written by intake after which the side thread checkpoints (SQLite's own
@@ -470,12 +472,25 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
         Returns (messages, events) deleted. Pending messages and their events are never
         touched, whatever their age.
         """
-        return await self._in_transaction(self._prune, finished_before, dead_before)
-
-    def _prune(self, finished_before: float, dead_before: float) -> tuple[int, int]:
-        messages = self._conn.execute(sql.PRUNE_MESSAGES, (finished_before, dead_before)).rowcount
-        events = self._conn.execute(sql.PRUNE_EVENTS, (finished_before,)).rowcount
+        messages = await self._prune_slices(
+            sql.MESSAGE_IDS, sql.PRUNE_MESSAGES, finished_before, dead_before
+        )
+        events = await self._prune_slices(sql.EVENT_IDS, sql.PRUNE_EVENTS, finished_before)
         return messages, events
+
+    async def _prune_slices(self, ids: str, statement: str, *limits: float) -> int:
+        """Run `statement` over PRUNE_SLICE ids at a time, each slice its own transaction,
+        so that intake's commits and the routing go in between."""
+        rows = await self._run(self._query, ids, ())
+        first, last = rows[0]
+        deleted = 0
+        if first is None:
+            return 0
+        for start in range(first, last + 1, PRUNE_SLICE):
+            deleted += await self._run(
+                self._execute, statement, (start, start + PRUNE_SLICE - 1, *limits)
+            )
+        return deleted
 
 
 def _fields(stored: list[tuple[IncomingEvent, Accepted]]) -> dict[str, object]:

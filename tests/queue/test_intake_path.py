@@ -14,7 +14,7 @@ import pytest
 
 from bridge.queue.models import IncomingEvent
 from bridge.queue.storage import DatabaseMissing
-from bridge.queue.store import CHECKPOINT_BYTES, Store
+from bridge.queue.store import CHECKPOINT_BYTES, PRUNE_SLICE, Store
 from bridge.webhook.intake import body_key
 from tests.helpers import eventually
 
@@ -136,3 +136,29 @@ async def test_events_accepted_just_before_closing_are_logged(
         "accepted order.created of store default as event #1",
         "accepted order.created of store default as event #2",
     ]
+
+
+async def test_pruning_lets_intake_in_between_its_slices(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.sqlite3"
+    store = await Store.open(path)
+    try:
+        await asyncio.to_thread(fill_messages, path, 3 * PRUNE_SLICE + 5)
+        finished: list[str] = []
+
+        async def prune() -> None:
+            now = time.time()
+            # Every slice is pruned: the old event goes once all its messages have.
+            assert await store.prune(now, now) == (3 * PRUNE_SLICE + 5, 1)
+            finished.append("prune")
+
+        async def accept() -> None:
+            await store.accept(event(1))
+            finished.append("accept")
+
+        pruning = asyncio.create_task(prune())
+        await asyncio.sleep(0)
+        await asyncio.gather(pruning, accept())
+        # As one statement, the delivery would wait for the whole table.
+        assert finished == ["accept", "prune"]
+    finally:
+        await store.close()
