@@ -66,7 +66,7 @@ def ms(seconds: float) -> str:
 
 
 class Measured:
-    """What one server took: the burst, the steady part, its CPU during the burst."""
+    """What one server took: the burst, the steady part, its CPU during each."""
 
     def __init__(self) -> None:
         self.fast = Results()
@@ -74,6 +74,7 @@ class Measured:
         self.cpu = 0.0
         #: the PostgreSQL server's CPU during the bridge's bursts, when it runs here
         self.database_cpu: float | None = None
+        self.steady_cpu = 0.0
 
     @property
     def cpu_per_request_us(self) -> float:
@@ -84,6 +85,10 @@ class Measured:
         if self.database_cpu is None:
             return None
         return self.database_cpu / max(1, len(self.fast.latencies)) * 1e6
+
+    @property
+    def steady_cpu_per_request_us(self) -> float:
+        return self.steady_cpu / max(1, len(self.steady.latencies)) * 1e6
 
 
 async def measure(
@@ -125,7 +130,9 @@ async def measure(
     steady = requests[WARMUP + args.requests * args.rounds :]
     for name in ports:
         await settle(servers.values())
+        before = servers[name].cpu_seconds()
         run = await open_loop(ports[name], steady, args.rate, args.keep_alive)
+        measured[name].steady_cpu += servers[name].cpu_seconds() - before
         measured[name].steady.extend(run)
     return measured, generator_cpu / max(1, sent) * 1e6
 
@@ -198,6 +205,12 @@ def report(
             f"| {_ratio(cpu[0] + database_us, cpu[1])} (both) "
             f"| {_ratio(cpu[0] + database_us, cpu[2])} (both) |"
         )
+    steady_cpu = [m.steady_cpu_per_request_us for m in (bridge, durable, bare)]
+    print(
+        f"| server CPU per delivery at {args.rate:g}/s, µs | {steady_cpu[0]:.0f} "
+        f"| {steady_cpu[1]:.0f} | {steady_cpu[2]:.0f} | {_ratio(steady_cpu[0], steady_cpu[1])} "
+        f"| {_ratio(steady_cpu[0], steady_cpu[2])} |"
+    )
     for q in (50, 99):
         print(
             f"| p{q} ms, {args.concurrency} concurrent "

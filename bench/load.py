@@ -92,6 +92,11 @@ class _Exchange(asyncio.Protocol):
             del self._buffer[: end + 4 + length]
             self._waiter.set_result(status)
 
+    @property
+    def usable(self) -> bool:
+        """Whether the connection is still open at this end (the server has not closed it)."""
+        return not self._lost and self.transport is not None and not self.transport.is_closing()
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = True
         if self._waiter is not None and not self._waiter.done():
@@ -144,7 +149,7 @@ class Client:
         self._idle: list[_Exchange] = []
 
     async def send(self, request: bytes) -> int:
-        exchange = self._idle.pop() if self._idle else await self._connect()
+        exchange = self._reusable() or await self._connect()
         try:
             status = await exchange.send(request)
         except BaseException:
@@ -157,6 +162,19 @@ class Client:
         else:
             exchange.transport.close()
         return status
+
+    def _reusable(self) -> _Exchange | None:
+        """An idle connection still open. A server closes those idle for longer than its
+        keep-alive timeout (the bridge's is BRIDGE_HEADER_TIMEOUT_SECONDS, 10 s): after a
+        spike the pool keeps more connections than the steady rate uses, and sending on one
+        already closed would count as the server's error; a pooling client drops them."""
+        while self._idle:
+            exchange = self._idle.pop()
+            if exchange.usable:
+                return exchange
+            if exchange.transport is not None:
+                exchange.transport.close()
+        return None
 
     async def _connect(self) -> _Exchange:
         loop = asyncio.get_running_loop()

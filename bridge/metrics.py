@@ -62,6 +62,7 @@ class Metrics:
             ["store", "topic", "result"],
             registry=r,
         )
+        self._webhook_counts: dict[tuple[str, str, str], Counter] = {}
         self.signature_failures = Counter(
             "bridge_signature_failures",
             "Deliveries refused for a missing or wrong signature",
@@ -121,3 +122,12 @@ class Metrics:
         self.replicas = Gauge(
             "bridge_replicas", "Replicas sharing the database, seen lately", registry=r
         )
+
+    def webhook(self, store: str, topic: str, result: str) -> Counter:
+        """The webhooks counter of these labels, looked up once: `labels()` takes a lock
+        and builds its key on every call, which each delivery paid."""
+        key = (store, topic, result)
+        counter = self._webhook_counts.get(key)
+        if counter is None:
+            counter = self._webhook_counts[key] = self.webhooks.labels(store, topic, result)
+        return counter

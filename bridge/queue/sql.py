@@ -228,12 +228,18 @@ LATEST_TIME = (
     "SELECT MAX(COALESCE((SELECT MAX(updated_at) FROM messages), 0),"
     " COALESCE((SELECT MAX(created_at) FROM digest_items), 0))"
 )
+# Pruning goes through the ids a slice at a time (id BETWEEN ? AND ?), one transaction
+# each: one statement over the whole table held the database thread, and intake's next
+# commit, for 0.2-0.4 s per 100,000 events.
+MESSAGE_IDS = "SELECT MIN(id), MAX(id) FROM messages"
+EVENT_IDS = "SELECT MIN(id), MAX(id) FROM events"
 PRUNE_MESSAGES = (
-    "DELETE FROM messages WHERE (status IN ('sent', 'skipped') AND updated_at < ?)"
-    " OR (status = 'dead' AND updated_at < ?)"
+    "DELETE FROM messages WHERE id BETWEEN ? AND ?"
+    " AND ((status IN ('sent', 'skipped') AND updated_at < ?)"
+    " OR (status = 'dead' AND updated_at < ?))"
 )
 PRUNE_EVENTS = (
-    "DELETE FROM events WHERE state != 'new' AND received_at < ?"
+    "DELETE FROM events WHERE id BETWEEN ? AND ? AND state != 'new' AND received_at < ?"
     " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.event_id = events.id)"
     " AND NOT EXISTS (SELECT 1 FROM digest_items d WHERE d.event_id = events.id)"
 )
