@@ -70,6 +70,12 @@ CLOSE_TIMEOUT_SECONDS = 5.0
 _SESSION = {"application_name": "woo-bridge", "synchronous_commit": "on"}
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Nothing to reset when a connection goes back to the pool (asyncpg still rolls back
+    a transaction left open): the store never changes a pooled session (no LISTEN, no
+    session lock, no SET), and asyncpg's default reset costs a round trip per statement."""
+
+
 class PgStore(PgIntake, RoutingMemory, RecoveryMemory, ActionMemory):
     """The queue's Storage on PostgreSQL."""
 
@@ -107,6 +113,7 @@ class PgStore(PgIntake, RoutingMemory, RecoveryMemory, ActionMemory):
                 timeout=CONNECT_TIMEOUT_SECONDS,
                 command_timeout=STATEMENT_TIMEOUT_SECONDS,
                 server_settings=_SESSION,
+                reset=_keep_session,
             )
         except OPEN_ERRORS as exc:
             raise StoreError(f"cannot open the database: {describe(exc, redact)}") from None
@@ -211,12 +218,9 @@ class PgStore(PgIntake, RoutingMemory, RecoveryMemory, ActionMemory):
 
         Nothing when the database's leader term is not this store's: the leader row is
         held (FOR SHARE) until the claim commits, so a new leader's bump waits for it and
-        then requeues what it claimed."""
+        then requeues what it claimed. One statement: one round trip per claim."""
         excluded = sorted(set(exclude_chats))
-        async with self._transaction() as conn:
-            if await conn.fetchval(sql.LEADER_EPOCH) != self.epoch:
-                return []
-            rows = await conn.fetch(sql.CLAIM, now, now, excluded, limit, self.epoch)
+        rows = await self._fetch(sql.CLAIM, now, now, excluded, limit, self.epoch)
         return sorted(
             (
                 QueuedMessage(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9])
