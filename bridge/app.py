@@ -20,6 +20,7 @@ from yarl import URL
 from bridge import wiring
 from bridge.bot.access import Access
 from bridge.bot.commands import COMMANDS, StaffCommands
+from bridge.bot.once import UpdatesOnce
 from bridge.bot.order_actions import OrderActions
 from bridge.bot.order_commands import OrderCommands
 from bridge.bot.report_commands import ReportCommands
@@ -164,6 +165,8 @@ def _language_of(app: web.Application, chat_id: int) -> str | None:
 async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     application, requests = build_application(wiring.telegram_connection(settings))
+    # First: an update Telegram gives again (a new leader, a restart) is not applied twice.
+    UpdatesOnce(app[STORE]).register(application)
     staff = StaffCommands(
         settings.telegram_admin_ids,
         app[STORE],

@@ -346,3 +346,13 @@ ORDER_ACTIONS = (
     "SELECT id, store, order_id, user_id, user_name, chat_id, action, from_status, to_status,"
     " result, at FROM order_actions ORDER BY id DESC LIMIT $1"
 )
+
+# --- Telegram updates already handled -------------------------------------------------
+
+#: forgets what is older than $3 and takes update $1 in one statement; a row back means
+#: this replica took it (ON CONFLICT waits for a replica taking it at the same moment)
+TAKE_UPDATE = """
+    WITH forgotten AS (DELETE FROM telegram_updates WHERE handled_at < $3)
+    INSERT INTO telegram_updates (update_id, handled_at) VALUES ($1, $2)
+    ON CONFLICT (update_id) DO NOTHING RETURNING update_id
+"""
