@@ -52,6 +52,17 @@ INSERT_MESSAGE = (
     " silent, status, last_error, run_at, created_at, updated_at)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
 )
+#: many messages of one event in one statement, inserted in the arrays' order (per-chat
+#: FIFO follows id order)
+INSERT_MESSAGES = (
+    "INSERT INTO messages (event_id, chat_id, thread_id, topic, text, reply_markup,"
+    " silent, status, last_error, run_at, created_at, updated_at)"
+    " SELECT $1::bigint, c, th, tp, tx, rm, sl, st, le, $2::float8, $2::float8, $2::float8"
+    " FROM unnest($3::bigint[],"
+    " $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bool[], $9::text[], $10::text[])"
+    " WITH ORDINALITY AS u(c, th, tp, tx, rm, sl, st, le, n) ORDER BY n"
+)
+
 
 # --- order states ---------------------------------------------------------------------
 

@@ -45,10 +45,16 @@ from bridge.queue.postgres.base import (
     Redactor,
     affected,
     describe,
+    one_statement,
 )
 from bridge.queue.postgres.intake import PgIntake
 from bridge.queue.postgres.recovery_memory import RecoveryMemory
-from bridge.queue.postgres.routing_memory import RoutingMemory
+from bridge.queue.postgres.routing_memory import (
+    RoutingMemory,
+    ledger_args,
+    order_status_args,
+    stock_args,
+)
 from bridge.queue.postgres.schema import migrate
 from bridge.queue.storage import StoreError
 
@@ -184,6 +190,13 @@ class PgStore(PgIntake, RoutingMemory, RecoveryMemory, ActionMemory):
     async def commit_routing(self, routing: Routing, now: float | None = None) -> None:
         """Record what the router decided for one event, its messages included, at once."""
         r, when = routing, self._clock.time() if now is None else now
+        if not r.digest_items:
+            # The usual case, as one statement: one round trip instead of one per part.
+            statement, args = one_statement(routing_parts(r, when))
+            await self._execute(statement, *args)
+            if any(m.skip_reason is None for m in r.messages):
+                self.messages_waiting.set()
+            return
         async with self._transaction() as conn:
             await conn.execute(sql.SET_EVENT_STATE, r.state.value, r.note, r.event_id)
             if r.state_key is not None:
@@ -329,3 +342,35 @@ class PgStore(PgIntake, RoutingMemory, RecoveryMemory, ActionMemory):
             messages = await conn.execute(sql.PRUNE_MESSAGES, finished_before, dead_before)
             events = await conn.execute(sql.PRUNE_EVENTS, finished_before)
         return affected(messages), affected(events)
+
+
+PENDING, SKIPPED = MessageStatus.PENDING.value, MessageStatus.SKIPPED.value
+
+
+def routing_parts(r: Routing, now: float) -> list[tuple[str, tuple[object, ...]]]:
+    """The statements that record a routing without digest items, with their arguments."""
+    parts: list[tuple[str, tuple[object, ...]]] = [
+        (sql.SET_EVENT_STATE, (r.state.value, r.note, r.event_id))
+    ]
+    if r.state_key is not None:
+        parts.append((sql.REMEMBER_STATE, (r.state_key, r.event_id)))
+    if r.messages:
+        m = r.messages
+        columns = (
+            [x.chat_id for x in m],
+            [x.thread_id for x in m],
+            [x.topic for x in m],
+            [x.text for x in m],
+            [x.reply_markup for x in m],
+            [x.silent for x in m],
+            [(PENDING if x.skip_reason is None else SKIPPED) for x in m],
+            [x.skip_reason for x in m],
+        )
+        parts.append((sql.INSERT_MESSAGES, (r.event_id, now, *columns)))
+    if r.order_state is not None:
+        parts.append((sql.REMEMBER_ORDER_STATUS, order_status_args(r.order_state, r.event_id)))
+    if r.stock_state is not None:
+        parts.append((sql.REMEMBER_STOCK, stock_args(r.stock_state, r.event_id)))
+    if r.ledger_row is not None:
+        parts.append((sql.RECORD_LEDGER, ledger_args(r.ledger_row)))
+    return parts
