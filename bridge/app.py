@@ -20,6 +20,7 @@ from yarl import URL
 from bridge import wiring
 from bridge.bot.access import Access
 from bridge.bot.commands import COMMANDS, StaffCommands
+from bridge.bot.once import UpdatesOnce
 from bridge.bot.order_actions import OrderActions
 from bridge.bot.order_commands import OrderCommands
 from bridge.bot.report_commands import ReportCommands
@@ -164,6 +165,8 @@ def _language_of(app: web.Application, chat_id: int) -> str | None:
 async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     application, requests = build_application(wiring.telegram_connection(settings))
+    # First: an update Telegram gives again (a new leader, a restart) is not applied twice.
+    UpdatesOnce(app[STORE]).register(application)
     staff = StaffCommands(
         settings.telegram_admin_ids,
         app[STORE],
@@ -276,8 +279,9 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
     tasks = [asyncio.create_task(duty.run(), name="duty")]
     if not isinstance(leadership, SoleLeader):
         # Staff may mute a chat through any replica (webhook mode) or through an earlier
-        # leader: every replica reads the mutes again, so the leader skips what they mute.
-        tasks.append(asyncio.create_task(_reload_mutes(app[CHATS]), name="mutes"))
+        # leader, and a leader records chat moves: every replica reads them again, so the
+        # leader skips what they mute, and every replica answers a moved chat's commands.
+        tasks.append(asyncio.create_task(_reload_chats(app[CHATS]), name="chats"))
     yield
     for task in tasks[1:]:
         task.cancel()
@@ -286,14 +290,14 @@ async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
     await duty.stop(tasks[0], settings.bridge_shutdown_grace_seconds)
 
 
-#: how often replicas sharing a database read the mutes again
-MUTES_RELOAD_SECONDS = 5.0
+#: how often replicas sharing a database read the mutes and chat moves again
+CHATS_RELOAD_SECONDS = 5.0
 
 
-async def _reload_mutes(chats: Chats) -> None:
+async def _reload_chats(chats: Chats) -> None:
     while True:
-        await asyncio.sleep(MUTES_RELOAD_SECONDS)
+        await asyncio.sleep(CHATS_RELOAD_SECONDS)
         try:
-            await chats.mutes.load()
+            await chats.reload()
         except StoreError as exc:
-            log.debug("could not read the mutes again: %s", exc)
+            log.debug("could not read the mutes and chat moves again: %s", exc)

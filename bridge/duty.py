@@ -105,7 +105,9 @@ class Duty:
                 "%d message(s) were being sent when the bridge stopped; sending again", recovered
             )
         if not isinstance(app[LEADERSHIP], SoleLeader):
-            await chats.mutes.load()  # set meanwhile through another replica
+            # Mutes and chat moves recorded meanwhile by another replica (an earlier
+            # leader): a chat that moved is never sent to at its dead id.
+            await chats.reload()
         # Nothing stored is due later than it was when stored, even after a clock step back.
         clock.raise_floor(await store.latest_time())
         policy = wiring.digest_policy(settings)

@@ -7,9 +7,22 @@ from bridge.queue import sql
 from bridge.queue.models import OrderAction, OrderCard, OrderCopy
 from bridge.queue.sqlite_base import SQLiteBase
 
+#: how long a handled update's id is remembered: Telegram keeps an update 24 hours at most
+UPDATE_MEMORY_SECONDS = 2 * 86400.0
+
 
 class ActionMemory(SQLiteBase):
-    """The store's operations for order actions."""
+    """The store's operations for order actions, and the Telegram updates handled."""
+
+    async def take_update(self, update_id: int) -> bool:
+        """True the first time `update_id` is taken: the caller handles it; False if it was
+        handled already (Telegram gave it again)."""
+        now = self._clock.time()
+        return await self._in_transaction(self._take_update, update_id, now)
+
+    def _take_update(self, update_id: int, now: float) -> bool:
+        self._conn.execute(sql.FORGET_UPDATES, (now - UPDATE_MEMORY_SECONDS,))
+        return self._conn.execute(sql.TAKE_UPDATE, (update_id, now)).rowcount == 1
 
     async def card_of_message(self, chat_id: int, telegram_id: int) -> OrderCard | None:
         """The order behind the bot's message `telegram_id` in a chat, if it is about one.

@@ -197,4 +197,15 @@ MIGRATIONS: tuple[str, ...] = (
         queued_at   REAL NOT NULL
     );
     """,
+    # 11: Telegram updates already handled, so that one given again (Telegram confirms an
+    # update only at the next getUpdates, so a bridge that stopped without that call, or a
+    # new leader, receives it again) is not applied twice. Kept two days: Telegram keeps
+    # an update for 24 hours at most.
+    """
+    CREATE TABLE telegram_updates (
+        update_id   INTEGER PRIMARY KEY,
+        handled_at  REAL NOT NULL
+    );
+    CREATE INDEX telegram_updates_age ON telegram_updates(handled_at);
+    """,
 )

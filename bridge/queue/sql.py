@@ -286,3 +286,10 @@ ORDER_ACTIONS = (
     "SELECT id, store, order_id, user_id, user_name, chat_id, action, from_status, to_status,"
     " result, at FROM order_actions ORDER BY id DESC LIMIT ?"
 )
+
+# Telegram updates already handled: each is taken once, by one replica, in one run.
+FORGET_UPDATES = "DELETE FROM telegram_updates WHERE handled_at < ?"
+TAKE_UPDATE = (
+    "INSERT INTO telegram_updates (update_id, handled_at) VALUES (?, ?)"
+    " ON CONFLICT (update_id) DO NOTHING"
+)

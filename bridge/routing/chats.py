@@ -39,12 +39,21 @@ class Chats:
         mutes = Mutes(store, clock)
         await mutes.load()
         chats = cls(store, routes, mutes)
-        moves = await store.chat_moves()
+        chats._follow(await store.chat_moves())
+        return chats
+
+    async def reload(self) -> None:
+        """Read the mutes and the chat moves again: with several replicas another one may
+        have recorded them (a leader that saw a group become a supergroup, then died)."""
+        await self.mutes.load()
+        self._follow(await self._store.chat_moves())
+
+    def _follow(self, moves: dict[int, int]) -> None:
+        """Point the routes at the chats' current ids; each move is told once."""
         for old in moves:
             new = _current_id(old, moves)
-            if routes.follow(old, new):
-                chats._hint(old, new)
-        return chats
+            if self.routes.follow(old, new):
+                self._hint(old, new)
 
     def skip_reason(self, message: QueuedMessage) -> str | None:
         """Why a queued message must not be sent now (its chat muted the topic), or None."""

@@ -167,6 +167,8 @@ class FakeTelegram:
         self._scripted: dict[str, deque[Reply]] = {}
         self._outage: Reply | None = None
         self._updates: list[dict[str, Any]] = []
+        #: every update queued by push_update, in order, with its update_id
+        self.pushed: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._new_update = asyncio.Event()
@@ -185,7 +187,15 @@ class FakeTelegram:
 
     def push_update(self, update: dict[str, Any]) -> None:
         """Queue a raw update for getUpdates; its update_id is assigned here."""
-        self._updates.append({"update_id": next(self._update_ids), **update})
+        numbered = {"update_id": next(self._update_ids), **update}
+        self.pushed.append(numbered)
+        self._updates.append(numbered)
+        self._new_update.set()
+
+    def give_again(self, update: dict[str, Any]) -> None:
+        """Queue an update already given, with its update_id: Telegram gives again an
+        update that no getUpdates confirmed (its poller died first)."""
+        self._updates.append(update)
         self._new_update.set()
 
     def send_command(

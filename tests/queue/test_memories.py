@@ -17,6 +17,8 @@ from bridge.queue.models import (
 )
 from bridge.queue.storage import Storage
 from bridge.webhook.intake import body_key
+from tests.backends import Backend
+from tests.fakes.clock import ShiftedClock
 
 
 def order_event(order_id: int | str, n: int = 0, recovered: bool = False) -> IncomingEvent:
@@ -141,3 +143,24 @@ async def test_replay_skip_and_a_chat_that_moved(store: Storage) -> None:
     await store.record_failed_chat(3, "Forbidden", time.time())
     await store.forget_failed_chat(3)
     assert await store.failed_chats() == []
+
+
+async def test_a_telegram_update_is_taken_once_and_forgotten_after_two_days(
+    backend: Backend, clock: ShiftedClock
+) -> None:
+    store = await backend.open(clock)
+    try:
+        assert await store.take_update(41)
+        assert not await store.take_update(41)
+        assert await store.take_update(40)  # out of order (webhooks in parallel): still new
+    finally:
+        await store.close()
+    # Another replica, or the bridge after a restart, knows what was taken.
+    again = await backend.open(clock)
+    try:
+        assert not await again.take_update(41)
+        clock.advance(2 * 86400 + 1)  # Telegram keeps an update 24 hours at most
+        assert await again.take_update(42)
+        assert await again.take_update(41)
+    finally:
+        await again.close()

@@ -7,9 +7,19 @@ from bridge.queue.models import OrderAction, OrderCard, OrderCopy
 from bridge.queue.postgres import sql
 from bridge.queue.postgres.base import PgBase
 
+#: how long a handled update's id is remembered: Telegram keeps an update 24 hours at most
+UPDATE_MEMORY_SECONDS = 2 * 86400.0
+
 
 class ActionMemory(PgBase):
-    """The store's operations for order actions."""
+    """The store's operations for order actions, and the Telegram updates handled."""
+
+    async def take_update(self, update_id: int) -> bool:
+        """True the first time `update_id` is taken, by any replica: the caller handles it;
+        False if it was handled already (Telegram gave it again)."""
+        now = self._clock.time()
+        rows = await self._fetch(sql.TAKE_UPDATE, update_id, now, now - UPDATE_MEMORY_SECONDS)
+        return bool(rows)
 
     async def card_of_message(self, chat_id: int, telegram_id: int) -> OrderCard | None:
         """The order behind the bot's message `telegram_id` in a chat, if it is about one.

@@ -8,6 +8,8 @@ message built from safe parts: asyncpg's errors may carry the URL, and so the pa
 from __future__ import annotations
 
 import asyncio
+import functools
+import re
 from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, NoReturn, TypeAlias, TypeVar
@@ -103,6 +105,26 @@ def _forget(task: asyncio.Future[Any]) -> None:
     """Collect the outcome of work given up on, so that asyncio does not report it."""
     if not task.cancelled():
         task.exception()
+
+
+def one_statement(parts: Sequence[tuple[str, Sequence[object]]]) -> tuple[str, list[object]]:
+    """Data-modifying statements (each with its own $1...) as one statement and its
+    arguments: one round trip and one transaction. The statements must touch different
+    rows: they all see the database as it was when the statement began."""
+    texts: list[str] = []
+    args: list[object] = []
+    for index, (statement, values) in enumerate(parts):
+        renumbered = _PARAMETER.sub(functools.partial(_shift, by=len(args)), statement)
+        texts.append(f"s{index} AS ({renumbered})")
+        args.extend(values)
+    return "WITH " + ", ".join(texts) + " SELECT 1", args
+
+
+_PARAMETER = re.compile(r"\$(\d+)")
+
+
+def _shift(match: re.Match[str], by: int) -> str:
+    return f"${int(match.group(1)) + by}"
 
 
 def affected(status: str) -> int:

@@ -42,6 +42,7 @@ TABLES = (
     "reconcile_watermarks",
     "order_actions",
     "order_cards",
+    "telegram_updates",
 )
 #: the tables whose ids are PostgreSQL identities (SQLite AUTOINCREMENT)
 IDENTITIES = ("events", "messages", "digest_items", "order_actions")

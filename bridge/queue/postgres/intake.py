@@ -2,7 +2,7 @@
 
 Group commit, as on SQLite: `accept` queues the event and waits; one writer task takes
 everything queued, inserts it with one `INSERT ... SELECT FROM unnest(...) ON CONFLICT
-(body_key) DO NOTHING`, sends NOTIFY bridge_events in the same transaction and commits at
+(body_key) DO NOTHING`, which sends NOTIFY bridge_events in the same statement, and commits at
 synchronous_commit=on (one WAL flush for the batch), then answers every waiter. What
 queued meanwhile is the next batch.
 
@@ -95,26 +95,24 @@ class PgIntake(PgBase):
         return await self._bounded(self._insert_batch(events), INTAKE_TIMEOUT_SECONDS)
 
     async def _insert_batch(self, events: Sequence[IncomingEvent]) -> list[Accepted]:
-        async with self._transaction() as conn:
-            rows = await conn.fetch(
-                sql.INSERT_EVENTS,
-                [e.store for e in events],
-                [e.topic for e in events],
-                [e.webhook_id for e in events],
-                [e.delivery_id for e in events],
-                [e.body_key for e in events],
-                [e.body for e in events],
-                [e.received_at for e in events],
-                [e.recovered for e in events],
-            )
-            inserted = {row[1]: int(row[0]) for row in rows}
-            others = [e.body_key for e in events if e.body_key not in inserted]
-            known = {}
-            if others:
-                # Stored before (the insert waited for any commit in flight on that key).
-                known = {row[1]: int(row[0]) for row in await conn.fetch(sql.EVENTS_BY_KEY, others)}
-            if inserted:
-                await conn.execute(sql.NOTIFY_EVENTS)
+        # One statement, its own transaction: the insert and the NOTIFY commit together.
+        rows = await self._fetch(
+            sql.INSERT_EVENTS_NOTIFY,
+            [e.store for e in events],
+            [e.topic for e in events],
+            [e.webhook_id for e in events],
+            [e.delivery_id for e in events],
+            [e.body_key for e in events],
+            [e.body for e in events],
+            [e.received_at for e in events],
+            [e.recovered for e in events],
+        )
+        inserted = {row[1]: int(row[0]) for row in rows}
+        others = [e.body_key for e in events if e.body_key not in inserted]
+        known = {}
+        if others:
+            # Stored before (the insert waited for any commit in flight on that key).
+            known = {row[1]: int(row[0]) for row in await self._fetch(sql.EVENTS_BY_KEY, others)}
         results = []
         for e in events:
             if e.body_key in inserted:

@@ -46,15 +46,7 @@ class RoutingMemory(PgBase):
             await self._remember_order_status(conn, state, event_id)
 
     async def _remember_order_status(self, conn: Conn, state: OrderState, event_id: int) -> None:
-        await conn.execute(
-            sql.REMEMBER_ORDER_STATUS,
-            state.store,
-            state.order_id,
-            state.status,
-            state.modified,
-            event_id,
-            state.recovered,
-        )
+        await conn.execute(sql.REMEMBER_ORDER_STATUS, *order_status_args(state, event_id))
 
     # --- orders ledger ------------------------------------------------------------------
 
@@ -64,20 +56,7 @@ class RoutingMemory(PgBase):
             await self._record_ledger(conn, row)
 
     async def _record_ledger(self, conn: Conn, row: LedgerRow) -> None:
-        items = json.dumps([list(item) for item in row.items], ensure_ascii=False)
-        await conn.execute(
-            sql.RECORD_LEDGER,
-            row.store,
-            row.order_id,
-            row.status,
-            row.currency,
-            row.total,
-            row.refunded,
-            items,
-            row.customer,
-            row.created_at,
-            row.modified,
-        )
+        await conn.execute(sql.RECORD_LEDGER, *ledger_args(row))
 
     async def ledger_rows(
         self, since: float, until: float, store: str | None = None
@@ -155,16 +134,7 @@ class RoutingMemory(PgBase):
         return StockLevel(rows[0][0], rows[0][1], rows[0][2]) if rows else None
 
     async def _remember_stock(self, conn: Conn, state: StockState, event_id: int) -> None:
-        level = state.level
-        await conn.execute(
-            sql.REMEMBER_STOCK,
-            state.store,
-            state.product_id,
-            level.status,
-            level.quantity,
-            level.modified,
-            event_id,
-        )
+        await conn.execute(sql.REMEMBER_STOCK, *stock_args(state, event_id))
 
     # --- digests ------------------------------------------------------------------------
 
@@ -294,3 +264,34 @@ class RoutingMemory(PgBase):
                 await self._insert_messages(conn, event_id, [message], now)
         if alert is not None:
             self.messages_waiting.set()
+
+
+# The arguments of the statements routing commits, apart from the connection that runs them.
+
+
+def order_status_args(state: OrderState, event_id: int) -> tuple[object, ...]:
+    """sql.REMEMBER_ORDER_STATUS's arguments."""
+    return (state.store, state.order_id, state.status, state.modified, event_id, state.recovered)
+
+
+def stock_args(state: StockState, event_id: int) -> tuple[object, ...]:
+    """sql.REMEMBER_STOCK's arguments."""
+    level = state.level
+    return (state.store, state.product_id, level.status, level.quantity, level.modified, event_id)
+
+
+def ledger_args(row: LedgerRow) -> tuple[object, ...]:
+    """sql.RECORD_LEDGER's arguments."""
+    items = json.dumps([list(item) for item in row.items], ensure_ascii=False)
+    return (
+        row.store,
+        row.order_id,
+        row.status,
+        row.currency,
+        row.total,
+        row.refunded,
+        items,
+        row.customer,
+        row.created_at,
+        row.modified,
+    )

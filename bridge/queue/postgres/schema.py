@@ -220,6 +220,15 @@ MIGRATIONS: tuple[str, ...] = (
     END
     $$;
     """,
+    # 4: Telegram updates already handled (SQLite's migration 11), so that one given again
+    # to a new leader, or to another replica in webhook mode, is not applied twice.
+    """
+    CREATE TABLE telegram_updates (
+        update_id   bigint PRIMARY KEY,
+        handled_at  double precision NOT NULL
+    );
+    CREATE INDEX telegram_updates_age ON telegram_updates (handled_at);
+    """,
 )
 
 

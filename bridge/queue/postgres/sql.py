@@ -18,10 +18,14 @@ INSERT_EVENTS = (
     " WITH ORDINALITY AS u(s, t, w, d, k, b, r, rc, n) ORDER BY n"
     " ON CONFLICT (body_key) DO NOTHING RETURNING id, body_key"
 )
+#: INSERT_EVENTS in one statement (one round trip, its own transaction) that also wakes
+#: the routers of every replica: NOTIFY is delivered at commit, so no router looks before
+#: the rows are visible, and identical notifications of one transaction are sent once
+INSERT_EVENTS_NOTIFY = (
+    f"WITH stored AS ({INSERT_EVENTS})"  # noqa: S608 - constant SQL only
+    " SELECT id, body_key, pg_notify('bridge_events', '') FROM stored"
+)
 EVENTS_BY_KEY = "SELECT id, body_key FROM events WHERE body_key = ANY($1::text[])"
-#: wakes the routers of every replica; delivered at commit, so no router looks before
-#: the rows are visible
-NOTIFY_EVENTS = "SELECT pg_notify('bridge_events', '')"
 EVENTS_CHANNEL = "bridge_events"
 #: an event the bridge makes itself (an alert), already routed to its one message
 INSERT_ROUTED_EVENT = (
@@ -48,6 +52,17 @@ INSERT_MESSAGE = (
     " silent, status, last_error, run_at, created_at, updated_at)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
 )
+#: many messages of one event in one statement, inserted in the arrays' order (per-chat
+#: FIFO follows id order)
+INSERT_MESSAGES = (
+    "INSERT INTO messages (event_id, chat_id, thread_id, topic, text, reply_markup,"
+    " silent, status, last_error, run_at, created_at, updated_at)"
+    " SELECT $1::bigint, c, th, tp, tx, rm, sl, st, le, $2::float8, $2::float8, $2::float8"
+    " FROM unnest($3::bigint[],"
+    " $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bool[], $9::text[], $10::text[])"
+    " WITH ORDINALITY AS u(c, th, tp, tx, rm, sl, st, le, n) ORDER BY n"
+)
+
 
 # --- order states ---------------------------------------------------------------------
 
@@ -143,16 +158,21 @@ _HEADS = """
 """
 
 #: the leader's term, held against a new leader's bump until the claim commits
-LEADER_EPOCH = "SELECT epoch FROM leader WHERE id = 1 FOR SHARE"
 
 # Only constant SQL is interpolated into these two. The due heads are locked outside
 # the head query with SKIP LOCKED (a head another claimer holds is left to it), and the
 # UPDATE re-checks 'pending' on the newest row version (READ COMMITTED re-evaluates it).
+# The claim is one statement (one round trip) that takes nothing unless the leader's term
+# is still $5: the leader row is held FOR SHARE until the claim commits, so a new leader's
+# bump waits for it and then requeues what it claimed; a bump committed first leaves the
+# row's newest version at another epoch, and the claim empty.
 CLAIM = f"""
-    WITH heads AS ({_HEADS}),
+    WITH term AS (SELECT epoch FROM leader WHERE id = 1 AND epoch = $5 FOR SHARE),
+    heads AS ({_HEADS}),
     due AS (
         SELECT id FROM heads
         WHERE status = 'pending' AND run_at <= $2 AND chat_id <> ALL($3::bigint[])
+          AND EXISTS (SELECT 1 FROM term)
         ORDER BY id LIMIT $4
     ),
     locked AS (
@@ -337,3 +357,13 @@ ORDER_ACTIONS = (
     "SELECT id, store, order_id, user_id, user_name, chat_id, action, from_status, to_status,"
     " result, at FROM order_actions ORDER BY id DESC LIMIT $1"
 )
+
+# --- Telegram updates already handled -------------------------------------------------
+
+#: forgets what is older than $3 and takes update $1 in one statement; a row back means
+#: this replica took it (ON CONFLICT waits for a replica taking it at the same moment)
+TAKE_UPDATE = """
+    WITH forgotten AS (DELETE FROM telegram_updates WHERE handled_at < $3)
+    INSERT INTO telegram_updates (update_id, handled_at) VALUES ($1, $2)
+    ON CONFLICT (update_id) DO NOTHING RETURNING update_id
+"""

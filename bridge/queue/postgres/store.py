@@ -45,10 +45,16 @@ from bridge.queue.postgres.base import (
     Redactor,
     affected,
     describe,
+    one_statement,
 )
 from bridge.queue.postgres.intake import PgIntake
 from bridge.queue.postgres.recovery_memory import RecoveryMemory
-from bridge.queue.postgres.routing_memory import RoutingMemory
+from bridge.queue.postgres.routing_memory import (
+    RoutingMemory,
+    ledger_args,
+    order_status_args,
+    stock_args,
+)
 from bridge.queue.postgres.schema import migrate
 from bridge.queue.storage import StoreError
 
@@ -68,6 +74,12 @@ CLOSE_TIMEOUT_SECONDS = 5.0
 #: every session of the pool: commits wait for the WAL flush whatever the server's
 #: default, since an acknowledged webhook is never delivered again
 _SESSION = {"application_name": "woo-bridge", "synchronous_commit": "on"}
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Nothing to reset when a connection goes back to the pool (asyncpg still rolls back
+    a transaction left open): the store never changes a pooled session (no LISTEN, no
+    session lock, no SET), and asyncpg's default reset costs a round trip per statement."""
 
 
 class PgStore(PgIntake, RoutingMemory, RecoveryMemory, ActionMemory):
@@ -107,6 +119,7 @@ class PgStore(PgIntake, RoutingMemory, RecoveryMemory, ActionMemory):
                 timeout=CONNECT_TIMEOUT_SECONDS,
                 command_timeout=STATEMENT_TIMEOUT_SECONDS,
                 server_settings=_SESSION,
+                reset=_keep_session,
             )
         except OPEN_ERRORS as exc:
             raise StoreError(f"cannot open the database: {describe(exc, redact)}") from None
@@ -177,6 +190,13 @@ class PgStore(PgIntake, RoutingMemory, RecoveryMemory, ActionMemory):
     async def commit_routing(self, routing: Routing, now: float | None = None) -> None:
         """Record what the router decided for one event, its messages included, at once."""
         r, when = routing, self._clock.time() if now is None else now
+        if not r.digest_items:
+            # The usual case, as one statement: one round trip instead of one per part.
+            statement, args = one_statement(routing_parts(r, when))
+            await self._execute(statement, *args)
+            if any(m.skip_reason is None for m in r.messages):
+                self.messages_waiting.set()
+            return
         async with self._transaction() as conn:
             await conn.execute(sql.SET_EVENT_STATE, r.state.value, r.note, r.event_id)
             if r.state_key is not None:
@@ -211,12 +231,9 @@ class PgStore(PgIntake, RoutingMemory, RecoveryMemory, ActionMemory):
 
         Nothing when the database's leader term is not this store's: the leader row is
         held (FOR SHARE) until the claim commits, so a new leader's bump waits for it and
-        then requeues what it claimed."""
+        then requeues what it claimed. One statement: one round trip per claim."""
         excluded = sorted(set(exclude_chats))
-        async with self._transaction() as conn:
-            if await conn.fetchval(sql.LEADER_EPOCH) != self.epoch:
-                return []
-            rows = await conn.fetch(sql.CLAIM, now, now, excluded, limit, self.epoch)
+        rows = await self._fetch(sql.CLAIM, now, now, excluded, limit, self.epoch)
         return sorted(
             (
                 QueuedMessage(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9])
@@ -325,3 +342,35 @@ class PgStore(PgIntake, RoutingMemory, RecoveryMemory, ActionMemory):
             messages = await conn.execute(sql.PRUNE_MESSAGES, finished_before, dead_before)
             events = await conn.execute(sql.PRUNE_EVENTS, finished_before)
         return affected(messages), affected(events)
+
+
+PENDING, SKIPPED = MessageStatus.PENDING.value, MessageStatus.SKIPPED.value
+
+
+def routing_parts(r: Routing, now: float) -> list[tuple[str, tuple[object, ...]]]:
+    """The statements that record a routing without digest items, with their arguments."""
+    parts: list[tuple[str, tuple[object, ...]]] = [
+        (sql.SET_EVENT_STATE, (r.state.value, r.note, r.event_id))
+    ]
+    if r.state_key is not None:
+        parts.append((sql.REMEMBER_STATE, (r.state_key, r.event_id)))
+    if r.messages:
+        m = r.messages
+        columns = (
+            [x.chat_id for x in m],
+            [x.thread_id for x in m],
+            [x.topic for x in m],
+            [x.text for x in m],
+            [x.reply_markup for x in m],
+            [x.silent for x in m],
+            [(PENDING if x.skip_reason is None else SKIPPED) for x in m],
+            [x.skip_reason for x in m],
+        )
+        parts.append((sql.INSERT_MESSAGES, (r.event_id, now, *columns)))
+    if r.order_state is not None:
+        parts.append((sql.REMEMBER_ORDER_STATUS, order_status_args(r.order_state, r.event_id)))
+    if r.stock_state is not None:
+        parts.append((sql.REMEMBER_STOCK, stock_args(r.stock_state, r.event_id)))
+    if r.ledger_row is not None:
+        parts.append((sql.RECORD_LEDGER, ledger_args(r.ledger_row)))
+    return parts
