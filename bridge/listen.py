@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 SPARE_DESCRIPTORS = 64
 
 
+#: aiohttp's listen backlog when none is given
+_AIOHTTP_BACKLOG = 128
+
+
 class _Refused(asyncio.Protocol):
     """A connection beyond the bound: closed at once, nothing read."""
 
@@ -90,10 +94,12 @@ class BoundedSite(web.TCPSite):
     def __init__(
         self, runner: web.BaseRunner, host: str, port: int, limit: int, refusals: RefusalLog
     ) -> None:
-        # A listen backlog as large as the bound (aiohttp's default is 128): during a
+        # A listen backlog as large as the bound, and never below aiohttp's 128: during a
         # short stall, new connections wait in the kernel's queue instead of having their
-        # SYN dropped, which a client retries only after a second (seen at 500/s).
-        super().__init__(runner, host, port, backlog=limit)
+        # SYN dropped, which a client retries only after a second (seen at 500/s). A small
+        # bound must not shrink the queue: connections beyond it are accepted and closed
+        # at once, which only a queue big enough to accept them can do.
+        super().__init__(runner, host, port, backlog=max(limit, _AIOHTTP_BACKLOG))
         self._limit = limit
         self._refusals = refusals
 
