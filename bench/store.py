@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.common import header
 from bridge.queue.models import IncomingEvent
 from bridge.queue.store import Store
 from bridge.webhook.intake import body_key
@@ -55,11 +56,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     logging.disable(logging.INFO)
+    header("The store's intake, in process")
+    print(f"{args.events} distinct 2.5 KB events per round, {args.concurrency} concurrent.\n")
+    print("| round | events/s | CPU per event, µs (all threads) |")
+    print("| --- | --- | --- |")
     for n in range(args.rounds):
         events = _events(args.events, n)
         with tempfile.TemporaryDirectory() as tmp:
             rate, cpu = asyncio.run(_round(Path(tmp) / "bridge.sqlite3", events, args.concurrency))
-        print(f"round {n + 1}: {rate:,.0f} events/s, {cpu:.1f} µs CPU per event (all threads)")
+        print(f"| {n + 1} | {rate:,.0f} | {cpu:.1f} |")
 
 
 if __name__ == "__main__":
