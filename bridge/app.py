@@ -30,7 +30,7 @@ from bridge.config import Settings
 from bridge.config_routes import load_routes
 from bridge.config_stores import load_stores
 from bridge.duty import Duty
-from bridge.guard import request_guard, server_options
+from bridge.guard import guarded, server_options
 from bridge.keys import (
     BOT,
     CHATS,
@@ -94,7 +94,7 @@ def create_app(
             header_timeout=settings.bridge_header_timeout_seconds,
             body_timeout=settings.bridge_body_timeout_seconds,
         ),
-        middlewares=[request_guard],
+        # No middleware: each route is wrapped in the guard instead (bridge/guard.py).
     )
     app[SETTINGS] = settings
     app[CLOCK] = ScheduleClock(clock)
@@ -122,14 +122,14 @@ def create_app(
     app.cleanup_ctx.extend([gauges_ctx, metrics_listener_ctx])
     for path in WEBHOOK_PATHS:
         # A redirect would count as delivered and lose the event; an unknown store gets 404.
-        app.router.add_post(path, handler.receive)
-        app.router.add_get(path, handler.explain)
+        app.router.add_post(path, guarded(handler.receive))
+        app.router.add_get(path, guarded(handler.explain))
     if settings.telegram_webhook_url:
-        app.router.add_post(URL(settings.telegram_webhook_url).path, receive_update)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
+        app.router.add_post(URL(settings.telegram_webhook_url).path, guarded(receive_update))
+    app.router.add_get("/healthz", guarded(healthz))
+    app.router.add_get("/readyz", guarded(readyz))
     if settings.bridge_metrics_port is None:
-        app.router.add_get("/metrics", metrics_endpoint)
+        app.router.add_get("/metrics", guarded(metrics_endpoint))
     return app
 
 

@@ -1,4 +1,5 @@
-"""What every request must respect before a handler sees it, and the HTTP server's limits.
+"""What every request to a route must respect before its handler sees it, and the HTTP
+server's limits (a path with no route gets 404 without its body being read).
 
 WooCommerce (and Telegram) send a request at once, uncompressed, within the size limit.
 Anything else is refused before it costs memory or a file descriptor for long:
@@ -42,18 +43,31 @@ def server_options(*, header_timeout: float, body_timeout: float) -> dict[str, A
     }
 
 
-@web.middleware
-async def request_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse compressed, slow and oversized bodies before the handler runs."""
-    refusals = request.app[REFUSALS]
-    encoding = request.headers.get(hdrs.CONTENT_ENCODING, "identity").strip().lower()
-    if encoding not in ("", "identity"):
-        refusals.warning(
+def guarded(handler: Handler) -> Handler:
+    """`handler` behind the guard: refuse compressed, slow and oversized bodies first.
+
+    Wrapped around each route rather than installed as a middleware: with any middleware
+    at all, aiohttp runs every request through two more coroutines (the middleware and a
+    second one of its own that sets `current_app`), paid per delivery under a burst.
+    """
+
+    async def guarded_handler(request: web.Request) -> web.StreamResponse:
+        refused = await refusal(request)
+        return refused if refused is not None else await handler(request)
+
+    return guarded_handler
+
+
+async def refusal(request: web.Request) -> web.StreamResponse | None:
+    """The answer refusing `request`, or None once its body (if any) is read in time."""
+    encoding = request.headers.get(hdrs.CONTENT_ENCODING)
+    if encoding is not None and encoding.strip().lower() not in ("", "identity"):
+        request.app[REFUSALS].warning(
             "content encoding",
             "refused a request to %s with Content-Encoding %s (answered 415): WooCommerce "
             "never compresses deliveries",
             clip(request.path),
-            clip(encoding),
+            clip(encoding.strip().lower()),
         )
         response = web.json_response(
             {"error": "compressed bodies are not accepted; send the body uncompressed"},
@@ -61,38 +75,39 @@ async def request_guard(request: web.Request, handler: Handler) -> web.StreamRes
         )
         response.force_close()
         return response
-    if request.body_exists:
-        settings = request.app[SETTINGS]
-        try:
-            # A body that has arrived whole (most do, with their headers) needs no deadline:
-            # arming one costs a timer on the event loop per request, under a burst.
-            if request.content.is_eof():
+    if not request.body_exists:
+        return None
+    settings = request.app[SETTINGS]
+    try:
+        # A body that has arrived whole (most do, with their headers) needs no deadline:
+        # arming one costs a timer on the event loop per request, under a burst.
+        if request.content.is_eof():
+            await request.read()
+        else:
+            async with asyncio.timeout(settings.bridge_body_timeout_seconds):
+                # Kept by aiohttp: the handler's own read() returns these bytes.
                 await request.read()
-            else:
-                async with asyncio.timeout(settings.bridge_body_timeout_seconds):
-                    # Kept by aiohttp: the handler's own read() returns these bytes.
-                    await request.read()
-        except TimeoutError:
-            refusals.warning(
-                "slow body",
-                "closed a request to %s whose body did not arrive within "
-                "BRIDGE_BODY_TIMEOUT_SECONDS (%s s), from %s",
-                clip(request.path),
-                settings.bridge_body_timeout_seconds,
-                request.remote,
-            )
-            response = web.json_response(
-                {"error": "the body did not arrive in time; send it at once"}, status=408
-            )
-            response.force_close()
-            return response
-        except web.HTTPRequestEntityTooLarge:
-            refusals.warning(
-                "too large",
-                "refused a request to %s larger than BRIDGE_MAX_BODY_BYTES (%s bytes), topic %s",
-                clip(request.path),
-                settings.bridge_max_body_bytes,
-                clip(request.headers.get("X-WC-Webhook-Topic")),
-            )
-            raise
-    return await handler(request)
+    except TimeoutError:
+        request.app[REFUSALS].warning(
+            "slow body",
+            "closed a request to %s whose body did not arrive within "
+            "BRIDGE_BODY_TIMEOUT_SECONDS (%s s), from %s",
+            clip(request.path),
+            settings.bridge_body_timeout_seconds,
+            request.remote,
+        )
+        response = web.json_response(
+            {"error": "the body did not arrive in time; send it at once"}, status=408
+        )
+        response.force_close()
+        return response
+    except web.HTTPRequestEntityTooLarge:
+        request.app[REFUSALS].warning(
+            "too large",
+            "refused a request to %s larger than BRIDGE_MAX_BODY_BYTES (%s bytes), topic %s",
+            clip(request.path),
+            settings.bridge_max_body_bytes,
+            clip(request.headers.get("X-WC-Webhook-Topic")),
+        )
+        raise
+    return None

@@ -55,6 +55,8 @@ class SQLiteBase:
         self.events_waiting = asyncio.Event()
         #: set when messages become sendable or change state; the sender waits on it
         self.messages_waiting = asyncio.Event()
+        #: set when a message leaves the send queue; the router waits on it in a burst
+        self.messages_done = asyncio.Event()
 
     async def _run(self, fn: Callable[..., T], *args: object) -> T:
         loop = asyncio.get_running_loop()

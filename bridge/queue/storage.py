@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bridge.queue.models import (
     Accepted,
@@ -47,6 +47,17 @@ class StoreError(Exception):
 
 class DatabaseMissing(StoreError):
     """The file the bridge opened is no longer at its path (deleted or replaced)."""
+
+
+@runtime_checkable
+class SignalsRoom(Protocol):
+    """A store that says when a message leaves the send queue (sent, skipped or dead).
+
+    Optional: the router, holding back during a burst while the queue is full, waits on
+    it instead of counting the queue at its pace; without it, it counts."""
+
+    #: set whenever a message is marked sent, skipped or dead
+    messages_done: asyncio.Event
 
 
 class Storage(Protocol):

@@ -13,9 +13,10 @@ commit of deliveries). Profiled under a burst of deliveries, rendering alone too
 tenth of the time the bridge held the GIL even at 60 events a second (bench/RESULTS.md,
 section 10). So while deliveries arrive fast the router keeps just ahead of the sender:
 it routes at most `busy_pace` events a second, and only while fewer than that many
-messages wait to be sent. Once the burst is over it catches up at full speed. A lone
-order in a quiet bridge is routed at once. Events are still routed one at a time in
-arrival order, so every chat gets its messages in order.
+messages wait to be sent (when that many wait, it sleeps until the store says one has
+gone, rather than counting them again and again). Once the burst is over it catches up
+at full speed. A lone order in a quiet bridge is routed at once. Events are still
+routed one at a time in arrival order, so every chat gets its messages in order.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from bridge.queue.models import (
     Routing,
     StoredEvent,
 )
-from bridge.queue.storage import Storage, StoreError
+from bridge.queue.storage import SignalsRoom, Storage, StoreError
 from bridge.render.renderer import Renderer, last_resort_text
 from bridge.routing import ledger, orders, stock
 from bridge.routing.chats import Chats
@@ -199,6 +200,8 @@ class Router:
         # what it found. Loop time, not the clock: this is scheduling, like a sleep.
         self._window = (-BUSY_WINDOW, 0)
         self._busy = False
+        #: set by the store when a message leaves the send queue, if it says so
+        self._room = store.messages_done if isinstance(store, SignalsRoom) else None
         self._chats = chats
         self._renderer = renderer
         self._digests = digests
@@ -239,8 +242,26 @@ class Router:
             return
         while self._intake_busy():
             await asyncio.sleep(self._busy_pause)
+            if self._room is not None:
+                self._room.clear()  # before counting: a message done meanwhile sets it again
             if await self._store.open_messages(self._lookahead) < self._lookahead:
                 return
+            await self._wait_for_room()
+
+    async def _wait_for_room(self) -> None:
+        """While the send queue is full: until a message leaves it, or intake calms down.
+
+        Counting the queue at the pace (`busy_pace` times a second) was a statement on the
+        database thread each time, queued between intake's group commits, while one chat
+        takes 20 messages a minute. The store's signal costs nothing until a message goes;
+        intake is looked at again every BUSY_WINDOW (no statement), so that the catching up
+        starts as soon as the burst ends. A store without the signal is counted as before.
+        """
+        if self._room is None:
+            return
+        while not self._room.is_set() and self._intake_busy():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._room.wait(), BUSY_WINDOW)
 
     def _intake_busy(self) -> bool:
         """Whether deliveries arrive at BUSY_DELIVERIES per BUSY_WINDOW or faster."""

@@ -45,6 +45,7 @@ def run_bench(module: str, *args: str) -> str:
             ],
         ),
         ("end_to_end", ["--events", "20", "--rate", "100"], ["p50 ms, webhook to Telegram"]),
+        ("store", ["--events", "50", "--rounds", "2"], ["| 2 | ", "CPU per event, µs"]),
         (
             "drain",
             ["--size", "12", "--chats", "6"],
