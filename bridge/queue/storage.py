@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from bridge.queue.models import (
     Accepted,
@@ -49,17 +49,6 @@ class DatabaseMissing(StoreError):
     """The file the bridge opened is no longer at its path (deleted or replaced)."""
 
 
-@runtime_checkable
-class SignalsRoom(Protocol):
-    """A store that says when a message leaves the send queue (sent, skipped or dead).
-
-    Optional: the router, holding back during a burst while the queue is full, waits on
-    it instead of counting the queue at its pace; without it, it counts."""
-
-    #: set whenever a message is marked sent, skipped or dead
-    messages_done: asyncio.Event
-
-
 class Storage(Protocol):
     """The queue's durable state. Every write that makes work sets the matching wake-up."""
 
@@ -67,6 +56,9 @@ class Storage(Protocol):
     events_waiting: asyncio.Event
     #: set when messages become sendable or change state; the sender waits on it
     messages_waiting: asyncio.Event
+    #: set when a message leaves the send queue (sent, skipped or dead): the router,
+    #: holding back during a burst while the queue is full, waits on it
+    messages_done: asyncio.Event
     #: deliveries handed to intake so far (stored or not): the router slows down while
     #: this climbs fast, so that a burst of webhooks gets the CPU first
     deliveries: int

@@ -38,7 +38,7 @@ from bridge.queue.models import (
     Routing,
     StoredEvent,
 )
-from bridge.queue.storage import SignalsRoom, Storage, StoreError
+from bridge.queue.storage import Storage, StoreError
 from bridge.render.renderer import Renderer, last_resort_text
 from bridge.routing import ledger, orders, stock
 from bridge.routing.chats import Chats
@@ -200,8 +200,8 @@ class Router:
         # what it found. Loop time, not the clock: this is scheduling, like a sleep.
         self._window = (-BUSY_WINDOW, 0)
         self._busy = False
-        #: set by the store when a message leaves the send queue, if it says so
-        self._room = store.messages_done if isinstance(store, SignalsRoom) else None
+        #: set by the store when a message leaves the send queue
+        self._room = store.messages_done
         self._chats = chats
         self._renderer = renderer
         self._digests = digests
@@ -242,8 +242,7 @@ class Router:
             return
         while self._intake_busy():
             await asyncio.sleep(self._busy_pause)
-            if self._room is not None:
-                self._room.clear()  # before counting: a message done meanwhile sets it again
+            self._room.clear()  # before counting: a message done meanwhile sets it again
             if await self._store.open_messages(self._lookahead) < self._lookahead:
                 return
             await self._wait_for_room()
@@ -255,10 +254,8 @@ class Router:
         database thread each time, queued between intake's group commits, while one chat
         takes 20 messages a minute. The store's signal costs nothing until a message goes;
         intake is looked at again every BUSY_WINDOW (no statement), so that the catching up
-        starts as soon as the burst ends. A store without the signal is counted as before.
+        starts as soon as the burst ends.
         """
-        if self._room is None:
-            return
         while not self._room.is_set() and self._intake_busy():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._room.wait(), BUSY_WINDOW)

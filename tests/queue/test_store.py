@@ -101,6 +101,23 @@ async def test_claim_finds_every_chats_head_among_many(store: Storage) -> None:
     assert await store.next_due(exclude_chats=chats) is None
 
 
+async def test_a_message_leaving_the_send_queue_is_signalled(store: Storage) -> None:
+    # The router, holding back during a burst while the queue is full, waits on it.
+    await routed(store, [1, 2, 3])
+    now = time.time()
+    heads = await store.claim(now, limit=10)
+    await store.retry_later(heads[0].id, now, "boom")
+    assert not store.messages_done.is_set()
+    await store.mark_sent(heads[1].id, now)
+    assert store.messages_done.is_set()
+    store.messages_done.clear()
+    await store.mark_dead(heads[2].id, "gone", now)
+    assert store.messages_done.is_set()
+    store.messages_done.clear()
+    await store.mark_skipped(heads[0].id, "muted", now)
+    assert store.messages_done.is_set()
+
+
 async def test_excluded_chats_are_not_claimed(store: Storage) -> None:
     await routed(store, [1, 2])
     claimed = await store.claim(time.time(), limit=10, exclude_chats=[1])

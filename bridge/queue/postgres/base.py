@@ -145,6 +145,8 @@ class PgBase:
         self.events_waiting = asyncio.Event()
         #: set when messages become sendable or change state; the sender waits on it
         self.messages_waiting = asyncio.Event()
+        #: set when a message leaves the send queue; the router waits on it in a burst
+        self.messages_done = asyncio.Event()
         #: the leader's term this replica claims under (0: no leader has set one)
         self.epoch = 0
         #: work was given up on while the server did not answer: closing cuts connections

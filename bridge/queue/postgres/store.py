@@ -255,6 +255,7 @@ class PgStore(PgIntake, RoutingMemory, RecoveryMemory, ActionMemory):
     async def mark_sent(self, message_id: int, now: float, telegram_id: int | None = None) -> None:
         """Sent; `telegram_id` is Telegram's id for it, to edit it later."""
         await self._execute(sql.MARK_SENT, now, now, telegram_id, message_id)
+        self.messages_done.set()
 
     async def retry_later(
         self, message_id: int, run_at: float, error: str, *, counts: bool = True
@@ -273,10 +274,12 @@ class PgStore(PgIntake, RoutingMemory, RecoveryMemory, ActionMemory):
         """Drop a message on purpose, unsent (e.g. its chat muted the topic meanwhile)."""
         await self._execute(sql.MARK_SKIPPED, reason, now, message_id)
         self.messages_waiting.set()
+        self.messages_done.set()
 
     async def mark_dead(self, message_id: int, error: str, now: float) -> None:
         await self._execute(sql.MARK_DEAD, error, now, message_id)
         self.messages_waiting.set()
+        self.messages_done.set()
 
     # --- inspection ---------------------------------------------------------------------
 
