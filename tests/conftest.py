@@ -4,7 +4,8 @@ and a stand-in Telegram server."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bridge.app import create_app
 from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.config import Settings
+from bridge.redact import RedactingFilter
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.woocommerce import FakeStore
 from tests.fakes.woocommerce import create_app as create_shop
@@ -27,6 +29,17 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in Settings.model_fields:
         monkeypatch.delenv(name.upper(), raising=False)
     monkeypatch.setenv("BRIDGE_SECRETS_DIR", "/nonexistent")
+
+
+@pytest.fixture(autouse=True)
+def _forget_the_bridges_log_handler() -> Iterator[None]:
+    """A command run in a test points the root logger at that test's captured stderr; a
+    later test logging before its own command would write to the closed stream."""
+    yield
+    root = logging.getLogger()
+    for handler in root.handlers[:]:
+        if any(isinstance(f, RedactingFilter) for f in handler.filters):
+            root.removeHandler(handler)
 
 
 @pytest.fixture

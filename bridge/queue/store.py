@@ -19,7 +19,6 @@ import json
 import logging
 import sqlite3
 import threading
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Literal
 from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.queue import sql
 from bridge.queue.action_memory import ActionMemory
+from bridge.queue.intake_log import commit_fields, describe_commit
 from bridge.queue.models import (
     Accepted,
     DeadLetter,
@@ -215,7 +215,7 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
         stored, self._unlogged = self._unlogged, []
         if stored:
             self._logged_at = asyncio.get_running_loop().time()
-            log.info("%s", _describe(stored), extra=_fields(stored))
+            log.info("%s", describe_commit(stored), extra=commit_fields(stored))
 
     def _insert_events(self, events: Sequence[IncomingEvent]) -> list[Accepted]:
         with transaction(self._conn):
@@ -494,25 +494,6 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
                 self._execute, statement, (start, start + PRUNE_SLICE - 1, *limits)
             )
         return deleted
-
-
-def _fields(stored: list[tuple[IncomingEvent, Accepted]]) -> dict[str, object]:
-    """The structured log fields of a one-event commit (store, topic, event id)."""
-    if len(stored) != 1:
-        return {}
-    event, accepted = stored[0]
-    return {"store": event.store, "topic": event.topic, "event_id": accepted.event_id}
-
-
-def _describe(stored: list[tuple[IncomingEvent, Accepted]]) -> str:
-    """`accepted order.created of store shop as event #5`, or a summary of a larger commit."""
-    if len(stored) == 1:
-        event, accepted = stored[0]
-        return f"accepted {event.topic} of store {event.store} as event #{accepted.event_id}"
-    kinds = Counter(f"{event.topic} of store {event.store}" for event, _ in stored)
-    first, last = stored[0][1].event_id, stored[-1][1].event_id
-    listed = ", ".join(f"{count} {kind}" for kind, count in kinds.most_common())
-    return f"accepted {len(stored)} events, #{first} to #{last}: {listed}"
 
 
 def _connect(path: Path, synchronous: str, busy_timeout: float) -> sqlite3.Connection:

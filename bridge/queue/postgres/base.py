@@ -19,7 +19,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from bridge.clock import SYSTEM_CLOCK, Clock
-from bridge.queue.models import MessageStatus, OutgoingMessage
+from bridge.queue.models import IncomingEvent, MessageStatus, OutgoingMessage
 from bridge.queue.postgres import sql
 from bridge.queue.storage import StoreError
 
@@ -189,6 +189,18 @@ class PgBase:
                 yield conn
         except DRIVER_ERRORS as exc:
             self._fail(exc)
+
+    async def _insert_routed_event(self, conn: Conn, event: IncomingEvent) -> int:
+        """Store an event the bridge made itself (a notice, an alert, a summary) as routed."""
+        event_id: int = await conn.fetchval(
+            sql.INSERT_ROUTED_EVENT,
+            event.store,
+            event.topic,
+            event.body_key,
+            event.body,
+            event.received_at,
+        )
+        return event_id
 
     async def _insert_messages(
         self,

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from collections.abc import Sequence
 
+from bridge.queue.intake_log import commit_fields, describe_commit
 from bridge.queue.models import Accepted, IncomingEvent
 from bridge.queue.postgres import sql
 from bridge.queue.postgres.base import PgBase
@@ -142,23 +142,4 @@ class PgIntake(PgBase):
             self.events_waiting.set()
             # One line per commit, not per webhook, as on SQLite.
             if log.isEnabledFor(logging.INFO):
-                log.info("%s", _describe(stored), extra=_fields(stored))
-
-
-def _fields(stored: list[tuple[IncomingEvent, Accepted]]) -> dict[str, object]:
-    """The structured log fields of a one-event commit (store, topic, event id)."""
-    if len(stored) != 1:
-        return {}
-    event, accepted = stored[0]
-    return {"store": event.store, "topic": event.topic, "event_id": accepted.event_id}
-
-
-def _describe(stored: list[tuple[IncomingEvent, Accepted]]) -> str:
-    """`accepted order.created of store shop as event #5`, or a summary of a larger commit."""
-    if len(stored) == 1:
-        event, accepted = stored[0]
-        return f"accepted {event.topic} of store {event.store} as event #{accepted.event_id}"
-    kinds = Counter(f"{event.topic} of store {event.store}" for event, _ in stored)
-    first, last = stored[0][1].event_id, stored[-1][1].event_id
-    listed = ", ".join(f"{count} {kind}" for kind, count in kinds.most_common())
-    return f"accepted {len(stored)} events, #{first} to #{last}: {listed}"
+                log.info("%s", describe_commit(stored), extra=commit_fields(stored))

@@ -35,13 +35,6 @@ class RecoveryMemory(PgBase):
     async def queue_notice(self, event: IncomingEvent, message: OutgoingMessage) -> None:
         """Queue a message the bridge writes itself (a report to the admins), with its event."""
         async with self._transaction() as conn:
-            event_id = await conn.fetchval(
-                sql.INSERT_ROUTED_EVENT,
-                event.store,
-                event.topic,
-                event.body_key,
-                event.body,
-                event.received_at,
-            )
+            event_id = await self._insert_routed_event(conn, event)
             await self._insert_messages(conn, event_id, [message], self._clock.time())
         self.messages_waiting.set()

@@ -113,14 +113,7 @@ class RoutingMemory(PgBase):
             await conn.execute(sql.LOCK_KEY, key)
             if await conn.fetchval(sql.SUMMARY_SENT, key):
                 return False
-            event_id = await conn.fetchval(
-                sql.INSERT_ROUTED_EVENT,
-                event.store,
-                event.topic,
-                event.body_key,
-                event.body,
-                event.received_at,
-            )
+            event_id = await self._insert_routed_event(conn, event)
             await conn.execute(sql.RECORD_SUMMARY, key, event_id, now)
             await self._insert_messages(conn, event_id, [message], now)
         self.messages_waiting.set()
@@ -253,14 +246,7 @@ class RoutingMemory(PgBase):
             await conn.execute(sql.RECORD_FAILED_CHAT, chat_id, error, now)
             if alert is not None:
                 event, message = alert
-                event_id = await conn.fetchval(
-                    sql.INSERT_ROUTED_EVENT,
-                    event.store,
-                    event.topic,
-                    event.body_key,
-                    event.body,
-                    event.received_at,
-                )
+                event_id = await self._insert_routed_event(conn, event)
                 await self._insert_messages(conn, event_id, [message], now)
         if alert is not None:
             self.messages_waiting.set()
