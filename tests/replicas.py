@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -22,6 +20,7 @@ import asyncpg
 
 from tests.fakes.deliveries import delivery_headers
 from tests.helpers import CHAT_ID, SECRET, free_port
+from tests.test_process import BridgeProcess
 
 #: leadership shrunk so that a takeover takes a fraction of a second plus start-up:
 #: followers try the lock every POLL seconds; the leader's heartbeat runs every
@@ -31,32 +30,13 @@ HEARTBEAT = 0.5
 TIMEOUT = 1.0
 
 
-class Replica:
-    """One `python -m bridge serve` child process and how to talk to it."""
+class Replica(BridgeProcess):
+    """One `python -m bridge serve` child process, one of a fleet, and how to talk to it."""
 
     def __init__(self, name: str, env: dict[str, str], log: Path) -> None:
+        super().__init__(env, log)
         self.name = name
-        self.env = env
-        self.url = f"http://127.0.0.1:{env['BRIDGE_PORT']}"
         self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    async def start(self) -> None:
-        """Start the process and wait until it answers /healthz."""
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bridge", "serve"], env=self.env, stderr=log, stdout=log
-            )
-        async with aiohttp.ClientSession() as session, asyncio.timeout(30):
-            while True:
-                try:
-                    async with session.get(f"{self.url}/healthz") as response:
-                        if response.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                assert self.process.poll() is None, self.output()
-                await asyncio.sleep(0.05)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no unlock, connections left for the server to notice."""
@@ -66,12 +46,6 @@ class Replica:
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
-
-    def stop(self) -> None:
-        if self.alive():
-            assert self.process is not None
-            self.process.kill()
-            self.process.wait()
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""

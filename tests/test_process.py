@@ -35,11 +35,12 @@ class BridgeProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     async def start(self) -> None:
+        """Start the process and wait until it answers /healthz."""
         with self._log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bridge", "serve"], env=self.env, stderr=log, stdout=log
             )
-        async with aiohttp.ClientSession() as session, asyncio.timeout(20):
+        async with aiohttp.ClientSession() as session, asyncio.timeout(30):
             while True:
                 try:
                     async with session.get(f"{self.url}/healthz") as response:
