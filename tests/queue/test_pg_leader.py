@@ -141,6 +141,22 @@ async def test_a_terminated_session_demotes_at_once_and_the_other_takes_over(
     assert not first.lost.is_set()
 
 
+async def test_a_leader_whose_session_ended_steps_back_before_competing_again(
+    make: Make, postgres_url: str
+) -> None:
+    a = make("a")
+    async with asyncio.timeout(3):
+        assert await a.acquire() == 1
+    loop = asyncio.get_running_loop()
+    killed = loop.time()
+    await _terminate(postgres_url, await _session_of(postgres_url, "a"))
+    async with asyncio.timeout(3):
+        await a.lost.wait()
+        assert await a.acquire() == 2
+    # Longer than a follower's poll (at most 1.2 of one), so a healthy follower wins.
+    assert loop.time() - killed >= 3 * POLL
+
+
 async def test_closing_the_leader_hands_over_and_forgets_it(make: Make) -> None:
     a, b = make("a"), make("b")
     first = await _first(a, b)

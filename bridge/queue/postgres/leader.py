@@ -71,6 +71,9 @@ _DB_ERRORS = (
 )
 #: the longest pause between attempts to reach the database, in poll intervals
 _BACKOFF_POLLS = 16
+#: how long a replica whose term just ended waits before competing again, in poll
+#: intervals: longer than a follower's poll, so a healthy follower takes over first
+_STEP_BACK_POLLS = 3
 
 
 class HasEpoch(Protocol):
@@ -238,12 +241,17 @@ class PgLeader:
             if failures:
                 log.info("PostgreSQL reached again for the leadership")
             failures = 0
+            epoch = self.epoch
             reason = await self._term(self._conn)
             conn, self._conn = self._conn, None
             conn.terminate()  # a closed session holds no lock
             if self.leading:
                 self._demote(reason)
-            await asyncio.sleep(self._backoff(1))
+            if self.epoch != epoch:
+                # The session that failed led: another replica may be healthier.
+                await asyncio.sleep(self._poll * _STEP_BACK_POLLS)
+            else:
+                await asyncio.sleep(self._backoff(1))
 
     def _backoff(self, failures: int) -> float:
         pause = self._poll * min(1 << min(failures - 1, 8), _BACKOFF_POLLS)
