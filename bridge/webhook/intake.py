@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
 
 from bridge.queue.models import IncomingEvent
+from bridge.webhook.hashing import feed
 
 TOPIC_HEADER = "X-WC-Webhook-Topic"
 SIGNATURE_HEADER = "X-WC-Webhook-Signature"
@@ -34,11 +36,20 @@ def is_ping(headers: Mapping[str, str], body: bytes) -> bool:
 
 def body_key(store: str, topic: str, body: bytes) -> str:
     """Identity of a delivery: the same store, topic and bytes are the same event."""
+    digest = _key_prefix(store, topic).copy()
+    digest.update(len(body).to_bytes(8, "big"))
+    feed(digest, body)
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=256)
+def _key_prefix(store: str, topic: str) -> hashlib._Hash:
+    """The hash of a key's store and topic parts, copied for each body."""
     digest = hashlib.sha256()
-    for part in (store.encode(), topic.encode(), body):
+    for part in (store.encode(), topic.encode()):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
-    return digest.hexdigest()
+    return digest
 
 
 def incoming_event(

@@ -9,6 +9,8 @@ import hmac
 import re
 from collections.abc import Sequence
 
+from bridge.webhook.hashing import feed
+
 # WooCommerce signs with wp_specialchars_decode($secret, ENT_QUOTES): these entities in a
 # stored secret are decoded before use. A secret copied from the database or the REST API
 # can still carry them, so both forms are tried.
@@ -38,14 +40,20 @@ def matching_secret(body: bytes, signature: str | None, secrets: Sequence[str]) 
     given = signature.strip().encode("ascii", "replace")
     # Compare against every candidate of every secret, without short-circuiting, in
     # constant time: how long the check takes says nothing about which secret came close.
-    matches = [[hmac.compare_digest(_mac(key, body), given) for key in _keys(s)] for s in secrets]
-    return next((index for index, found in enumerate(matches) if any(found)), None)
+    found = [index for index, key in _candidates(tuple(secrets)) if _matches(key, body, given)]
+    return found[0] if found else None
 
 
-def _mac(key: hmac.HMAC, body: bytes) -> bytes:
+def _matches(key: hmac.HMAC, body: bytes, given: bytes) -> bool:
     mac = key.copy()
-    mac.update(body)
-    return base64.b64encode(mac.digest())
+    feed(mac, body)
+    return hmac.compare_digest(base64.b64encode(mac.digest()), given)
+
+
+@functools.lru_cache(maxsize=64)
+def _candidates(secrets: tuple[str, ...]) -> tuple[tuple[int, hmac.HMAC], ...]:
+    """Each secret's HMACs, with the secret's index, in order."""
+    return tuple((index, key) for index, secret in enumerate(secrets) for key in _keys(secret))
 
 
 @functools.lru_cache(maxsize=64)

@@ -21,6 +21,16 @@ def test_body_key_separates_store_topic_and_body() -> None:
     assert body_key("ab", "c", b"") != body_key("a", "bc", b"")
 
 
+def test_body_key_is_the_key_earlier_versions_stored() -> None:
+    # A redelivery after an upgrade must find the event stored before it.
+    assert body_key("default", "order.created", b"{}") == (
+        "b17bd6b6ca59d6477000368f52d6874257a47177223a180e8f449b778d037051"
+    )
+    assert body_key("shop", "order.updated", bytes(range(256)) * 20) == (
+        "2fecadd2c9d24f36a1bf821ebf909900c5f7638f250f996bcd3d55ef9e9e8fc0"
+    )
+
+
 def test_incoming_event_keeps_headers_and_guards_the_topic() -> None:
     event = incoming_event(
         "default",
