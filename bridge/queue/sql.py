@@ -8,12 +8,28 @@ from __future__ import annotations
 
 # --- intake ---------------------------------------------------------------------------
 
-INSERT_EVENT = (
-    "INSERT INTO events"
-    " (store, topic, webhook_id, delivery_id, body_key, body, received_at, recovered)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (body_key) DO NOTHING RETURNING id"
+#: the newest id, and the events of these keys (a JSON array) already stored: {key: id}
+EVENTS_BEFORE_INTAKE = (
+    "SELECT (SELECT coalesce(max(id), 0) FROM events),"
+    " (SELECT json_group_object(body_key, id) FROM events"
+    " WHERE body_key IN (SELECT value FROM json_each(?)))"
 )
-EVENT_BY_KEY = "SELECT id FROM events WHERE body_key = ?"
+#: the events stored after an id: {key: id}
+EVENTS_AFTER = "SELECT json_group_object(body_key, id) FROM events WHERE id > ?"
+
+
+def insert_events(rows: int) -> str:
+    """One INSERT of `rows` events (only placeholders are repeated, never a value)."""
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * rows)
+    return _INSERT_EVENTS + values
+
+
+_INSERT_EVENTS = (
+    "INSERT INTO events"
+    " (store, topic, webhook_id, delivery_id, body_key, body, received_at, recovered) VALUES "
+)
+
+
 #: an event the bridge makes itself (an alert), already routed to its one message
 INSERT_ROUTED_EVENT = (
     "INSERT INTO events (store, topic, body_key, body, received_at, state)"

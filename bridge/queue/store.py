@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 INTAKE_ERROR_MEMORY_SECONDS = 60.0
 #: group commits in a row before the intake job lets the database thread's other work in
 _COMMITS_PER_DRAIN = 8
+#: events per INSERT statement at intake (8 parameters each, far below SQLite's limit)
+INSERT_SLICE = 64
 #: rows (by id) pruned per transaction: a few milliseconds of the database thread each
 PRUNE_SLICE = 2000
 #: at most one log line of accepted events per this many seconds (a lone one at once)
@@ -80,6 +82,8 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
         self._log_every = log_every
         # Deliveries waiting for the database thread, and whether a drain job is queued or
         # running there; both guarded by the lock, since both threads use them.
+        # Opened on the event loop that uses it; asked for once, not per delivery.
+        self._loop = asyncio.get_running_loop()
         self._intake: list[_Waiter] = []
         self._intake_lock = threading.Lock()
         self._draining = False
@@ -139,7 +143,7 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
 
     async def accept(self, event: IncomingEvent) -> Accepted:
         """Store an event durably; returns once it is committed (or raises StoreError)."""
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         future: asyncio.Future[Accepted] = loop.create_future()
         self.deliveries += 1
         with self._intake_lock:
@@ -219,29 +223,38 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
 
     def _insert_events(self, events: Sequence[IncomingEvent]) -> list[Accepted]:
         with transaction(self._conn):
-            accepted = [self._insert_event(event) for event in events]
+            accepted = self._insert_batch(events)
             # Checked inside the transaction: on a missing file it rolls back, unacknowledged.
             self._check_file()
             return accepted
 
-    def _insert_event(self, e: IncomingEvent) -> Accepted:
-        row = self._conn.execute(
-            sql.INSERT_EVENT,
-            (
-                e.store,
-                e.topic,
-                e.webhook_id,
-                e.delivery_id,
-                e.body_key,
-                e.body,
-                e.received_at,
-                int(e.recovered),
-            ),
-        ).fetchone()
-        if row is not None:
-            return Accepted(event_id=row[0], duplicate=False)
-        existing = self._conn.execute(sql.EVENT_BY_KEY, (e.body_key,)).fetchone()
-        return Accepted(event_id=existing[0], duplicate=True)
+    # A statement per event made the database thread wait for the GIL per event: sqlite3
+    # lets it go around every step, the event loop takes it at once under a burst, and
+    # gives it back only at its next system call. So a commit is a fixed handful of
+    # statements however many events it holds: the keys already stored, one INSERT per
+    # INSERT_SLICE events, and the ids the new rows got (by key, under the write lock).
+
+    def _insert_batch(self, events: Sequence[IncomingEvent]) -> list[Accepted]:
+        keys = json.dumps([e.body_key for e in events])
+        newest, stored = self._conn.execute(sql.EVENTS_BEFORE_INTAKE, (keys,)).fetchone()
+        ids: dict[str, int] = json.loads(stored)
+        new: dict[str, IncomingEvent] = {}
+        for e in events:
+            if e.body_key not in ids:
+                new.setdefault(e.body_key, e)  # a second delivery in the batch repeats it
+        rows = list(new.values())
+        for start in range(0, len(rows), INSERT_SLICE):
+            part = rows[start : start + INSERT_SLICE]
+            self._conn.execute(sql.insert_events(len(part)), _columns(part))
+        if rows:
+            ids.update(json.loads(self._conn.execute(sql.EVENTS_AFTER, (newest,)).fetchone()[0]))
+        accepted = []
+        for e in events:
+            first = new.get(e.body_key)
+            accepted.append(Accepted(event_id=ids[e.body_key], duplicate=first is not e))
+            if first is e:
+                del new[e.body_key]  # the same bytes again later in the batch: a duplicate
+        return accepted
 
     # --- routing ------------------------------------------------------------------------
 
@@ -504,6 +517,9 @@ def _connect(path: Path, synchronous: str, busy_timeout: float) -> sqlite3.Conne
     # FULL: WooCommerce never resends, so an acknowledged event must survive a power cut.
     conn.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'FULL' else 'NORMAL'}")
     conn.execute("PRAGMA foreign_keys = ON")
+    # An INSERT of many rows keeps a statement journal (to undo it alone): in memory, not
+    # in a temporary file created and deleted at every commit.
+    conn.execute("PRAGMA temp_store = MEMORY")
     # Checkpoints run on the side thread (Store._checkpoint); this one is the safety net.
     conn.execute(f"PRAGMA wal_autocheckpoint = {_AUTOCHECKPOINT_PAGES}")
     _migrate(conn)
@@ -514,3 +530,20 @@ def _migrate(conn: sqlite3.Connection) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
         conn.executescript(f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number}; COMMIT;")
+
+
+def _columns(events: Sequence[IncomingEvent]) -> list[object]:
+    """The parameters of sql.insert_events for `events`, in order."""
+    values: list[object] = []
+    for e in events:
+        values += (
+            e.store,
+            e.topic,
+            e.webhook_id,
+            e.delivery_id,
+            e.body_key,
+            e.body,
+            e.received_at,
+            int(e.recovered),
+        )
+    return values

@@ -191,6 +191,40 @@ async def test_a_row_the_database_refuses_is_no_outage(store: Storage) -> None:
     assert refused.value.outage is False
 
 
+async def test_one_commit_of_many_deliveries_answers_each_with_its_own_event(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Deliveries that waited together are committed together: each is answered with the
+    id of its own bytes, and a repeat (of a stored event, or of one earlier in the same
+    commit) with the first one's."""
+    stored = await sqlite_store.accept(event(0))
+    blocker = sqlite3.connect(tmp_path / "bridge.sqlite3", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # the next commit waits for the lock
+    try:
+        first = asyncio.ensure_future(sqlite_store.accept(event(1)))
+        await asyncio.sleep(0.05)
+        # These queue up meanwhile: one commit, more than one INSERT statement's worth.
+        batch = [event(n) for n in range(2, 152)] + [event(0), event(5), event(5)]
+        answers = asyncio.gather(*(sqlite_store.accept(e) for e in batch))
+        await asyncio.sleep(0.05)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert not (await first).duplicate
+    results = await answers
+    check = sqlite3.connect(tmp_path / "bridge.sqlite3")
+    try:
+        bodies = dict(check.execute("SELECT id, body FROM events").fetchall())
+    finally:
+        check.close()
+    for e, result in zip(batch[:150], results[:150], strict=True):
+        assert not result.duplicate
+        assert bodies[result.event_id] == e.body
+    assert (results[150].event_id, results[150].duplicate) == (stored.event_id, True)
+    assert [(r.event_id, r.duplicate) for r in results[151:]] == [(results[3].event_id, True)] * 2
+    assert len(bodies) == 152
+
+
 async def test_a_database_that_cannot_be_written_is_an_outage(tmp_path: Path) -> None:
     path = tmp_path / "bridge.sqlite3"
     opened = await Store.open(path)
