@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 INTAKE_ERROR_MEMORY_SECONDS = 60.0
 #: group commits in a row before the intake job lets the database thread's other work in
 _COMMITS_PER_DRAIN = 8
+#: commits of at most this many events insert them one statement each (fewer in all)
+ONE_BY_ONE = 2
 #: events per INSERT statement at intake (8 parameters each, far below SQLite's limit)
 INSERT_SLICE = 64
 #: rows (by id) pruned per transaction: a few milliseconds of the database thread each
@@ -235,6 +237,8 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
     # INSERT_SLICE events, and the ids the new rows got (by key, under the write lock).
 
     def _insert_batch(self, events: Sequence[IncomingEvent]) -> list[Accepted]:
+        if len(events) <= ONE_BY_ONE:
+            return [self._insert_one(e) for e in events]
         keys = json.dumps([e.body_key for e in events])
         newest, stored = self._conn.execute(sql.EVENTS_BEFORE_INTAKE, (keys,)).fetchone()
         ids: dict[str, int] = json.loads(stored)
@@ -255,6 +259,13 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
             if first is e:
                 del new[e.body_key]  # the same bytes again later in the batch: a duplicate
         return accepted
+
+    def _insert_one(self, e: IncomingEvent) -> Accepted:
+        row = self._conn.execute(sql.INSERT_EVENT, _columns((e,))).fetchone()
+        if row is not None:
+            return Accepted(event_id=row[0], duplicate=False)
+        existing = self._conn.execute(sql.EVENT_BY_KEY, (e.body_key,)).fetchone()
+        return Accepted(event_id=existing[0], duplicate=True)
 
     # --- routing ------------------------------------------------------------------------
 
