@@ -31,6 +31,7 @@ from bench.common import (
     clean_env,
     free_port,
     http_status,
+    machine,
     telegram_server,
     wait_until,
     workdir,
@@ -61,6 +62,7 @@ def start(name: str, argv: list[str], env: dict[str, str], work: Path, port: int
 
 
 async def compare(trees: list[Path], requests: int, rounds: int) -> None:
+    print(f"Machine: {machine()}", flush=True)
     with workdir() as work, telegram_server(work) as telegram:
         servers: dict[str, tuple[Server, int]] = {}
         for index, tree in enumerate(trees):

@@ -107,3 +107,10 @@ def test_benchmark_runs_on_postgres(
     for figure in figures:
         assert figure in output, figure
     assert TEST_PASSWORD not in output
+
+
+def test_compare_runs_a_checkout_beside_the_durable_receiver() -> None:
+    out = run_bench("compare", str(REPO), "--requests", "60", "--rounds", "1")
+    assert "round 1, bridge 1: " in out
+    assert "round 1, durable: " in out
+    assert "bridge 1: " in out.split("medians:")[1]
