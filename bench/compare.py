@@ -55,8 +55,10 @@ def thread_cpu(pid: int) -> dict[str, float]:
     return used
 
 
-def start(name: str, argv: list[str], env: dict[str, str], work: Path, port: int) -> Server:
-    server = Server(argv, env, work, work / f"{name}.log")
+def start(
+    name: str, argv: list[str], env: dict[str, str], cwd: Path, logs: Path, port: int
+) -> Server:
+    server = Server(argv, env, cwd, logs / f"{name.replace(' ', '')}.log")
     wait_until(lambda: http_status(f"http://{HOST}:{port}/healthz") == 200, server, 30.0)
     return server
 
@@ -72,12 +74,12 @@ async def compare(trees: list[Path], requests: int, rounds: int) -> None:
             env = bridge_settings(home, port, telegram, telegram_chat_id=CHAT_ID)
             env["PYTHONPATH"] = str(tree.resolve())
             argv = [sys.executable, "-m", "bridge", "serve"]
-            servers[name] = (start(name, argv, env, home, port), port)
+            servers[name] = (start(name, argv, env, home, work, port), port)
             print(f"{name}: {tree}", flush=True)
         port = free_port()
         argv = [sys.executable, "-m", "bench.durable", "--database", str(work / "d.sqlite3")]
         argv += ["--secret", SECRET, "--port", str(port)]
-        servers["durable"] = (start("durable", argv, clean_env(), REPO, port), port)
+        servers["durable"] = (start("durable", argv, clean_env(), REPO, work, port), port)
         requests_ = deliveries(order_bodies(WARMUP + requests * rounds), keep_alive=True)
         for _, port in servers.values():
             await closed_loop(port, requests_[:WARMUP], CONCURRENCY, True)

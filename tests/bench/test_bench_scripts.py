@@ -114,3 +114,4 @@ def test_compare_runs_a_checkout_beside_the_durable_receiver() -> None:
     assert "round 1, bridge 1: " in out
     assert "round 1, durable: " in out
     assert "bridge 1: " in out.split("medians:")[1]
+    assert not (REPO / "durable.log").exists()  # logs stay in the run's own directory
