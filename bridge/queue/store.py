@@ -82,10 +82,10 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
         """`log_every`: seconds between log lines of accepted events, at most one each."""
         super().__init__(conn, executor, clock, path)
         self._log_every = log_every
-        # Deliveries waiting for the database thread, and whether a drain job is queued or
-        # running there; both guarded by the lock, since both threads use them.
         # Opened on the event loop that uses it; asked for once, not per delivery.
         self._loop = asyncio.get_running_loop()
+        # Deliveries waiting for the database thread, and whether a drain job is queued or
+        # running there; both guarded by the lock, since both threads use them.
         self._intake: list[_Waiter] = []
         self._intake_lock = threading.Lock()
         self._draining = False
