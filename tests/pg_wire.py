@@ -14,6 +14,8 @@ import struct
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from tests.proxies import pipe
+
 _SSL_REQUEST = 80877103
 _GSS_REQUEST = 80877104
 _CANCEL = 80877102
@@ -59,22 +61,6 @@ class _Frontend:
                 self._counter.round_trips += 1
 
 
-async def _pipe(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, frontend: _Frontend | None
-) -> None:
-    try:
-        while data := await reader.read(65536):
-            if frontend is not None:
-                frontend.feed(data)
-            writer.write(data)
-            await writer.drain()
-    except (ConnectionError, asyncio.CancelledError):
-        pass
-    finally:
-        with contextlib.suppress(Exception):
-            writer.close()
-
-
 @contextlib.asynccontextmanager
 async def counting_relay(host: str, port: int) -> AsyncIterator[Counter]:
     """A relay to PostgreSQL at host:port on a free loopback port."""
@@ -87,8 +73,8 @@ async def counting_relay(host: str, port: int) -> AsyncIterator[Counter]:
             writer.close()
             return
         for task in (
-            asyncio.create_task(_pipe(reader, up_writer, _Frontend(counter))),
-            asyncio.create_task(_pipe(up_reader, writer, None)),
+            asyncio.create_task(pipe(reader, up_writer, _Frontend(counter).feed)),
+            asyncio.create_task(pipe(up_reader, writer)),
         ):
             tasks.add(task)
             task.add_done_callback(tasks.discard)

@@ -15,7 +15,7 @@ import contextlib
 import ipaddress
 import re
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 
@@ -40,13 +40,17 @@ class Proxy:
 _METHOD = re.compile(rb"(?:GET|POST) \S*/bot[^/\s]+/(\w+)")
 
 
-async def _pipe(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, seen: set[str] | None = None
+async def pipe(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    observe: Callable[[bytes], None] | None = None,
 ) -> None:
+    """Copy bytes from `reader` to `writer` until either end closes, showing each chunk to
+    `observe` first."""
     try:
         while data := await reader.read(65536):
-            if seen is not None:
-                seen.update(m.decode() for m in _METHOD.findall(data))
+            if observe is not None:
+                observe(data)
             writer.write(data)
             await writer.drain()
     except (ConnectionError, asyncio.CancelledError):
@@ -61,9 +65,10 @@ async def _relay(
     client: tuple[asyncio.StreamReader, asyncio.StreamWriter],
     upstream: tuple[asyncio.StreamReader, asyncio.StreamWriter],
 ) -> None:
-    await asyncio.gather(
-        _pipe(client[0], upstream[1], proxy.methods), _pipe(upstream[0], client[1])
-    )
+    def seen(data: bytes) -> None:
+        proxy.methods.update(m.decode() for m in _METHOD.findall(data))
+
+    await asyncio.gather(pipe(client[0], upstream[1], seen), pipe(upstream[0], client[1]))
 
 
 async def _connect_handler(
