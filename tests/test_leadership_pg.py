@@ -59,6 +59,19 @@ def leader_and_follower(a: TestClient, b: TestClient) -> tuple[TestClient, TestC
     return (a, b) if leading[0] is a else (b, a)
 
 
+async def end_session(url: str, leader: TestClient) -> None:
+    """The leader's session ends (its connection is cut), as when its process dies."""
+    name = leader.server.app[LEADERSHIP].replica
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            f"woo-bridge leader {name}",
+        )
+    finally:
+        await conn.close()
+
+
 def polling(client: TestClient) -> bool:
     updater = client.server.app[BOT].application.updater
     assert updater is not None
@@ -92,15 +105,7 @@ async def test_one_replica_leads_and_the_other_takes_over_when_its_session_ends(
     await fake_telegram.wait_for_messages(1, timeout=5)
 
     # The leader's session ends: it stops at once, and the follower leads.
-    name = leader.server.app[LEADERSHIP].replica
-    conn = await asyncpg.connect(postgres_url)
-    try:
-        await conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
-            f"woo-bridge leader {name}",
-        )
-    finally:
-        await conn.close()
+    await end_session(postgres_url, leader)
     await eventually(lambda: follower.server.app[LEADERSHIP].leading, timeout=3)
     await eventually(lambda: not polling(leader), timeout=3)
     await eventually(lambda: polling(follower), timeout=3)

@@ -27,7 +27,7 @@ from tests.helpers import (
     wire,
     write_routes,
 )
-from tests.test_leadership_pg import leader_and_follower, polling
+from tests.test_leadership_pg import end_session, leader_and_follower, polling
 from tests.views.test_telegram import HOOK, TOKEN, start_command
 
 Start = Callable[..., Awaitable[TestClient]]
@@ -57,19 +57,6 @@ def replica_settings(make_settings: Callable[..., Settings], url: str, **more: o
         )
         for name in ("a", "b")
     ]
-
-
-async def end_session(url: str, leader: TestClient) -> None:
-    """The leader's session ends (its connection is cut), as when its process dies."""
-    name = leader.server.app[LEADERSHIP].replica
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
-            f"woo-bridge leader {name}",
-        )
-    finally:
-        await conn.close()
 
 
 async def test_a_new_leader_does_not_apply_again_a_press_the_old_one_handled(
