@@ -19,10 +19,11 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from tests.fakes.telegram import FakeTelegram, FloodLimits
+from tests.fakes.telegram import FakeTelegram
 from tests.helpers import CHAT_ID, numbered_order, order_numbers, write_routes
 from tests.postgres import PostgresServer
 from tests.replicas import POLL, Fleet, Replica, post_order, status_of, until
+from tests.send.test_delivery import shrunk_200_times
 
 #: the takeover docs/leadership.md states for a leader that dies: another replica leads
 #: after about one poll interval (jittered by up to 20 %), then its work starts and sends
@@ -201,15 +202,7 @@ async def test_a_burst_through_two_replicas_stays_within_the_flood_limits(
     http: aiohttp.ClientSession,
     tmp_path: Path,
 ) -> None:
-    # Telegram's limits with windows shrunk 200 times, as in tests/send/test_delivery.py.
-    fake_telegram.limits = FloodLimits(
-        chat_interval=0.005,
-        chat_burst=3,
-        group_per_window=20,
-        group_window=0.3,
-        overall_per_second=30,
-        second=0.005,
-    )
+    fake_telegram.limits = shrunk_200_times()
     routes = write_routes(
         tmp_path,
         "".join(

@@ -24,6 +24,18 @@ from tests.helpers import (
 StartBridge = Callable[..., Awaitable[TestClient]]
 
 
+def shrunk_200_times() -> FloodLimits:
+    """Telegram's flood limits with every window shrunk 200 times: seconds, not an hour."""
+    return FloodLimits(
+        chat_interval=0.005,
+        chat_burst=3,
+        group_per_window=20,
+        group_window=0.3,
+        overall_per_second=30,
+        second=0.005,
+    )
+
+
 async def test_telegram_down_then_back_delivers_everything_once(
     bridge: TestClient, fake_telegram: FakeTelegram
 ) -> None:
@@ -111,14 +123,7 @@ async def test_a_burst_to_three_chats_stays_within_the_flood_limits(
 ) -> None:
     # 500 events, each to 3 chats (two groups, one private): 1,500 messages, with the
     # windows shrunk 200 times so that the test takes seconds, not an hour.
-    fake_telegram.limits = FloodLimits(
-        chat_interval=0.005,
-        chat_burst=3,
-        group_per_window=20,
-        group_window=0.3,
-        overall_per_second=30,
-        second=0.005,
-    )
+    fake_telegram.limits = shrunk_200_times()
     routes = write_routes(
         tmp_path,
         f"""
