@@ -20,7 +20,7 @@ import asyncpg
 
 from tests.fakes.deliveries import delivery_headers
 from tests.helpers import CHAT_ID, SECRET, free_port
-from tests.test_process import BridgeProcess
+from tests.test_process import QUICK_SETTINGS, BridgeProcess
 
 #: leadership shrunk so that a takeover takes a fraction of a second plus start-up:
 #: followers try the lock every POLL seconds; the leader's heartbeat runs every
@@ -68,12 +68,7 @@ class Fleet:
             "WOOCOMMERCE_WEBHOOK_SECRET": SECRET,
             "BRIDGE_DATABASE_URL": database_url,
             "BRIDGE_HOST": "127.0.0.1",
-            "BRIDGE_RETRY_BASE_SECONDS": "0.05",
-            "BRIDGE_RETRY_MAX_SECONDS": "0.2",
-            "BRIDGE_POLL_TIMEOUT_SECONDS": "1",
-            "BRIDGE_RATE_CHAT_INTERVAL_SECONDS": "0",
-            "BRIDGE_RATE_GROUP_PER_MINUTE": "100000",
-            "BRIDGE_SEND_TIMEOUT_SECONDS": "5",
+            **QUICK_SETTINGS,
             "BRIDGE_SHUTDOWN_GRACE_SECONDS": "1",
             "BRIDGE_LEADER_POLL_SECONDS": str(POLL),
             "BRIDGE_LEADER_HEARTBEAT_SECONDS": str(HEARTBEAT),

@@ -24,6 +24,16 @@ from tests.fakes.deliveries import delivery_headers
 from tests.fakes.telegram import FakeTelegram, Reply
 from tests.helpers import CHAT_ID, SECRET, free_port, numbered_order, order_numbers
 
+#: what keeps a bridge process's retries, polls and rate limits short in tests
+QUICK_SETTINGS = {
+    "BRIDGE_RETRY_BASE_SECONDS": "0.05",
+    "BRIDGE_RETRY_MAX_SECONDS": "0.2",
+    "BRIDGE_POLL_TIMEOUT_SECONDS": "1",
+    "BRIDGE_RATE_CHAT_INTERVAL_SECONDS": "0",
+    "BRIDGE_RATE_GROUP_PER_MINUTE": "100000",
+    "BRIDGE_SEND_TIMEOUT_SECONDS": "5",
+}
+
 
 class BridgeProcess:
     """One `python -m bridge serve` child process and how to talk to it."""
@@ -92,12 +102,7 @@ def bridge_process(
             "BRIDGE_DATA_DIR": str(tmp_path / "data"),
             "BRIDGE_HOST": "127.0.0.1",
             "BRIDGE_PORT": str(free_port()),
-            "BRIDGE_RETRY_BASE_SECONDS": "0.05",
-            "BRIDGE_RETRY_MAX_SECONDS": "0.2",
-            "BRIDGE_POLL_TIMEOUT_SECONDS": "1",
-            "BRIDGE_RATE_CHAT_INTERVAL_SECONDS": "0",
-            "BRIDGE_RATE_GROUP_PER_MINUTE": "100000",
-            "BRIDGE_SEND_TIMEOUT_SECONDS": "5",
+            **QUICK_SETTINGS,
             **overrides,
         }
         process = BridgeProcess(env, tmp_path / f"bridge-{len(made)}.log")
