@@ -208,4 +208,52 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX telegram_updates_age ON telegram_updates(handled_at);
     """,
+    # 12: duplicate deliveries are found through event_keys, written in bulk (see
+    # bridge/queue/intake_keys.py), instead of a unique index on events that every
+    # delivery wrote a random page of. The events table is rebuilt without that index
+    # (SQLite cannot drop it otherwise; ids, and the ids others refer to, are kept), and
+    # its next id with it. Applied with foreign keys off, as SQLite's rebuild requires.
+    """
+    CREATE TEMP TABLE events_next_id AS
+        SELECT seq FROM sqlite_sequence WHERE name = 'events';
+    CREATE TABLE events_rebuilt (
+        -- AUTOINCREMENT: ids are never reused, so id order is arrival order
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        store       TEXT NOT NULL,
+        topic       TEXT NOT NULL,
+        webhook_id  TEXT,
+        delivery_id TEXT,                 -- not unique: a hash of webhook id and second
+        body_key    TEXT NOT NULL,        -- sha256(store, topic, raw body): see event_keys
+        body        BLOB NOT NULL,        -- the raw bytes, exactly as signed
+        received_at REAL NOT NULL,
+        state       TEXT NOT NULL DEFAULT 'new'
+                    CHECK (state IN ('new', 'routed', 'duplicate', 'ignored')),
+        note        TEXT,                 -- why an event was ignored or counted as a duplicate
+        recovered   INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO events_rebuilt
+        (id, store, topic, webhook_id, delivery_id, body_key, body, received_at, state, note,
+         recovered)
+        SELECT id, store, topic, webhook_id, delivery_id, body_key, body, received_at, state,
+               note, recovered
+        FROM events ORDER BY id;
+    DROP TABLE events;
+    ALTER TABLE events_rebuilt RENAME TO events;
+    UPDATE sqlite_sequence SET seq = max(seq, (SELECT seq FROM temp.events_next_id))
+        WHERE name = 'events';
+    INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'events', seq FROM temp.events_next_id
+        WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'events');
+    DROP TABLE temp.events_next_id;
+    CREATE INDEX events_new ON events(id) WHERE state = 'new';
+    CREATE INDEX events_store_time ON events(store, received_at);
+    -- The key of every event up to the newest one merged: a delivery whose key is here,
+    -- or among the newer events the store keeps in memory, repeats that event.
+    CREATE TABLE event_keys (
+        body_key    TEXT PRIMARY KEY,
+        event_id    INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE
+    ) WITHOUT ROWID;
+    CREATE INDEX event_keys_event ON event_keys(event_id);
+    INSERT INTO event_keys (body_key, event_id) SELECT body_key, id FROM events ORDER BY body_key;
+    """,
 )

@@ -8,21 +8,35 @@ from __future__ import annotations
 
 # --- intake ---------------------------------------------------------------------------
 
-#: one event, for a commit of one or two: fewer statements than the batch's three
+#: one new event of a commit of one or two, and its id: fewer statements than a batch's
 INSERT_EVENT = (
     "INSERT INTO events"
     " (store, topic, webhook_id, delivery_id, body_key, body, received_at, recovered)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (body_key) DO NOTHING RETURNING id"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
 )
-EVENT_BY_KEY = "SELECT id FROM events WHERE body_key = ?"
-#: the newest id, and the events of these keys (a JSON array) already stored: {key: id}
-EVENTS_BEFORE_INTAKE = (
-    "SELECT (SELECT coalesce(max(id), 0) FROM events),"
-    " (SELECT json_group_object(body_key, id) FROM events"
+#: the events newer than an id, {key: id} (the first of a key wins), and the merged keys
+#: among a JSON array of keys, {key: id}
+INTAKE_KEYS = (
+    "SELECT (SELECT json_group_object(body_key, id)"
+    " FROM (SELECT body_key, id FROM events WHERE id > ? ORDER BY id DESC)),"
+    " (SELECT json_group_object(body_key, event_id) FROM event_keys"
     " WHERE body_key IN (SELECT value FROM json_each(?)))"
 )
 #: the events stored after an id: {key: id}
 EVENTS_AFTER = "SELECT json_group_object(body_key, id) FROM events WHERE id > ?"
+#: every event's key not merged yet into event_keys, in key order (one pass through
+#: the index); a key already there (a repeat that slipped in) keeps its first event
+MERGE_KEYS = (
+    "INSERT OR IGNORE INTO event_keys (body_key, event_id)"
+    " SELECT body_key, id FROM events"
+    " WHERE id > (SELECT coalesce(max(event_id), 0) FROM event_keys) ORDER BY body_key"
+)
+NEWEST_EVENT = "SELECT coalesce(max(id), 0) FROM events"
+#: the newest event, and the newest with its key merged
+MERGE_DUE = (
+    "SELECT (SELECT coalesce(max(id), 0) FROM events),"
+    " (SELECT coalesce(max(event_id), 0) FROM event_keys)"
+)
 
 
 def insert_events(rows: int) -> str:

@@ -27,6 +27,7 @@ from typing import Literal
 from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.queue import sql
 from bridge.queue.action_memory import ActionMemory
+from bridge.queue.intake_keys import MERGE_QUIET_SECONDS, RECENT_LIMIT, RecentKeys, look_up, merge
 from bridge.queue.intake_log import commit_fields, describe_commit
 from bridge.queue.models import (
     Accepted,
@@ -78,10 +79,24 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
         clock: Clock = SYSTEM_CLOCK,
         path: Path | None = None,
         log_every: float = ACCEPTED_LOG_SECONDS,
+        *,
+        newest: int = 0,
+        merge_quiet: float = MERGE_QUIET_SECONDS,
+        recent_limit: int = RECENT_LIMIT,
     ) -> None:
-        """`log_every`: seconds between log lines of accepted events, at most one each."""
+        """`log_every`: seconds between log lines of accepted events, at most one each;
+        `newest`: the newest event, all keys merged (bridge.queue.intake_keys); the keys
+        of newer ones are merged after `merge_quiet` seconds without one, or once there
+        are `recent_limit`."""
         super().__init__(conn, executor, clock, path)
         self._log_every = log_every
+        # Used on the database thread only.
+        self._recent = RecentKeys(newest=newest)
+        self._recent_limit = self._merge_at = recent_limit
+        # On the event loop: when the last new event was stored, and the quiet-merge timer.
+        self._merge_quiet = merge_quiet
+        self._stored_at = 0.0
+        self._merge_timer: asyncio.TimerHandle | None = None
         # Opened on the event loop that uses it; asked for once, not per delivery.
         self._loop = asyncio.get_running_loop()
         # Deliveries waiting for the database thread, and whether a drain job is queued or
@@ -113,20 +128,34 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
         busy_timeout: float = 5.0,
         clock: Clock = SYSTEM_CLOCK,
         log_every: float = ACCEPTED_LOG_SECONDS,
+        merge_quiet: float = MERGE_QUIET_SECONDS,
+        recent_limit: int = RECENT_LIMIT,
     ) -> Store:
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bridge-sqlite")
         loop = asyncio.get_running_loop()
         try:
             conn = await loop.run_in_executor(executor, _connect, path, synchronous, busy_timeout)
+            newest = await loop.run_in_executor(executor, merge, conn)
         except (sqlite3.Error, OSError) as exc:
             executor.shutdown(wait=False)
             raise StoreError(f"cannot open the database {path}: {exc}") from exc
-        return cls(conn, executor, clock, path, log_every)
+        return cls(
+            conn,
+            executor,
+            clock,
+            path,
+            log_every,
+            newest=newest,
+            merge_quiet=merge_quiet,
+            recent_limit=recent_limit,
+        )
 
     async def close(self) -> None:
         await self._drained.wait()
         if self._log_timer is not None:
             self._log_timer.cancel()
+        if self._merge_timer is not None:
+            self._merge_timer.cancel()
         self._log_accepted_now()
         await asyncio.get_running_loop().run_in_executor(self._side, self._close_side)
         self._side.shutdown(wait=True)
@@ -178,6 +207,8 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
             self._written += sum(len(e.body) for e, _ in batch)
             if self._written >= CHECKPOINT_BYTES:
                 self._ask_checkpoint()
+            if len(self._recent.keys) >= self._merge_at:
+                self._merge_recent()
         self._executor.submit(self._drain, loop)
 
     def _committed(self, batch: list[_Waiter], results: list[Accepted] | Exception) -> None:
@@ -197,6 +228,9 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
                 stored.append((event, result))
         if stored:
             self.events_waiting.set()
+            self._stored_at = self._loop.time()
+            if self._merge_timer is None:
+                self._merge_timer = self._loop.call_later(self._merge_quiet, self._merge_if_quiet)
             if log.isEnabledFor(logging.INFO):
                 self._log_accepted(stored)
 
@@ -225,47 +259,78 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
 
     def _insert_events(self, events: Sequence[IncomingEvent]) -> list[Accepted]:
         with transaction(self._conn):
-            accepted = self._insert_batch(events)
+            accepted, learned, newest = self._insert_batch(events)
             # Checked inside the transaction: on a missing file it rolls back, unacknowledged.
             self._check_file()
-            return accepted
+        # Only now: a key in memory must always be a committed event.
+        self._recent.learn(learned, newest)
+        return accepted
 
     # A statement per event made the database thread wait for the GIL per event: sqlite3
     # lets it go around every step, the event loop takes it at once under a burst, and
     # gives it back only at its next system call. So a commit is a fixed handful of
-    # statements however many events it holds: the keys already stored, one INSERT per
-    # INSERT_SLICE events, and the ids the new rows got (by key, under the write lock).
+    # statements however many events it holds: the keys already stored (intake_keys),
+    # one INSERT per INSERT_SLICE events, and the ids the new rows got (under the write
+    # lock, every event above the newest before is one of them).
 
-    def _insert_batch(self, events: Sequence[IncomingEvent]) -> list[Accepted]:
-        if len(events) <= ONE_BY_ONE:
-            return [self._insert_one(e) for e in events]
-        keys = json.dumps([e.body_key for e in events])
-        newest, stored = self._conn.execute(sql.EVENTS_BEFORE_INTAKE, (keys,)).fetchone()
-        ids: dict[str, int] = json.loads(stored)
+    def _insert_batch(
+        self, events: Sequence[IncomingEvent]
+    ) -> tuple[list[Accepted], dict[str, int], int]:
+        """The events' answers, and the keys and newest id learned (kept after commit)."""
+        found = look_up(self._conn, self._recent, [e.body_key for e in events])
+        ids: dict[str, int] = {}
         new: dict[str, IncomingEvent] = {}
         for e in events:
-            if e.body_key not in ids:
+            known = found.event_of(e.body_key, self._recent)
+            if known is not None:
+                ids[e.body_key] = known
+            else:
                 new.setdefault(e.body_key, e)  # a second delivery in the batch repeats it
         rows = list(new.values())
-        for start in range(0, len(rows), INSERT_SLICE):
-            part = rows[start : start + INSERT_SLICE]
-            self._conn.execute(sql.insert_events(len(part)), _columns(part))
-        if rows:
-            ids.update(json.loads(self._conn.execute(sql.EVENTS_AFTER, (newest,)).fetchone()[0]))
+        stored: dict[str, int] = {}
+        if len(rows) <= ONE_BY_ONE:
+            for e in rows:
+                stored[e.body_key] = self._conn.execute(
+                    sql.INSERT_EVENT, _columns((e,))
+                ).fetchone()[0]
+        else:
+            for start in range(0, len(rows), INSERT_SLICE):
+                part = rows[start : start + INSERT_SLICE]
+                self._conn.execute(sql.insert_events(len(part)), _columns(part))
+            after = self._conn.execute(sql.EVENTS_AFTER, (found.newest,)).fetchone()[0]
+            stored = json.loads(after)
+        ids.update(stored)
         accepted = []
         for e in events:
             first = new.get(e.body_key)
             accepted.append(Accepted(event_id=ids[e.body_key], duplicate=first is not e))
             if first is e:
                 del new[e.body_key]  # the same bytes again later in the batch: a duplicate
-        return accepted
+        learned = found.newer | stored
+        return accepted, learned, max(stored.values(), default=found.newest)
 
-    def _insert_one(self, e: IncomingEvent) -> Accepted:
-        row = self._conn.execute(sql.INSERT_EVENT, _columns((e,))).fetchone()
-        if row is not None:
-            return Accepted(event_id=row[0], duplicate=False)
-        existing = self._conn.execute(sql.EVENT_BY_KEY, (e.body_key,)).fetchone()
-        return Accepted(event_id=existing[0], duplicate=True)
+    def _merge_recent(self) -> None:
+        """On the database thread: merge the newer keys into event_keys."""
+        try:
+            newest = merge(self._conn)
+        except sqlite3.Error as exc:
+            # Intake goes on, the keys stay in memory; tried again RECENT_LIMIT keys later.
+            self._merge_at = len(self._recent.keys) + self._recent_limit
+            log.warning(
+                "could not merge %d event keys, kept in memory: %s", len(self._recent.keys), exc
+            )
+            return
+        self._recent = RecentKeys(newest=newest)
+        self._merge_at = self._recent_limit
+
+    def _merge_if_quiet(self) -> None:
+        """On the event loop: merge once no new event came for `merge_quiet` seconds."""
+        wait = self._stored_at + self._merge_quiet - self._loop.time()
+        if wait > 0:
+            self._merge_timer = self._loop.call_later(wait, self._merge_if_quiet)
+            return
+        self._merge_timer = None
+        self._executor.submit(self._merge_recent)
 
     # --- routing ------------------------------------------------------------------------
 
@@ -527,18 +592,27 @@ def _connect(path: Path, synchronous: str, busy_timeout: float) -> sqlite3.Conne
     conn.execute("PRAGMA journal_mode = WAL")
     # FULL: WooCommerce never resends, so an acknowledged event must survive a power cut.
     conn.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'FULL' else 'NORMAL'}")
-    conn.execute("PRAGMA foreign_keys = ON")
     # An INSERT of many rows keeps a statement journal (to undo it alone): in memory, not
     # in a temporary file created and deleted at every commit.
     conn.execute("PRAGMA temp_store = MEMORY")
     # Checkpoints run on the side thread (Store._checkpoint); this one is the safety net.
     conn.execute(f"PRAGMA wal_autocheckpoint = {_AUTOCHECKPOINT_PAGES}")
     _migrate(conn)
+    conn.execute("PRAGMA foreign_keys = ON")
     return conn
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
+    """Apply the migrations this file lacks, with foreign keys off (set on after): a
+    migration that rebuilds a table drops the old one, which with them on would delete
+    every row referring to it."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise sqlite3.DatabaseError(
+            f"its schema {version} is newer than this version of the bridge knows "
+            f"({len(MIGRATIONS)}): run the newer version, or a copy of the file made "
+            "before upgrading"
+        )
     for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
         conn.executescript(f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number}; COMMIT;")
 
