@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from bridge.queue import sql
 from bridge.queue.sqlite_base import transaction
 
-#: newer keys held in memory before they are merged (about 2.5 MB), whatever the traffic
+#: newer keys held in memory before they are merged (about 2 MB), whatever the traffic
 RECENT_LIMIT = 10_000
 #: seconds without a new event after which the newer keys are merged
 MERGE_QUIET_SECONDS = 2.0
