@@ -132,6 +132,26 @@ async def test_a_batch_that_fails_teaches_nothing(tmp_path: Path) -> None:
         await store.close()
 
 
+async def test_a_commit_rolled_back_after_its_insert_teaches_nothing(tmp_path: Path) -> None:
+    """The file moved away while a delivery is inserted: the commit rolls back after
+    the row was written, and the same bytes later are a new event, not a repeat."""
+    path = tmp_path / "bridge.sqlite3"
+    store = await Store.open(path, merge_quiet=NEVER)
+    try:
+        await store.accept(event(1))
+        path.rename(tmp_path / "moved.sqlite3")
+        with pytest.raises(StoreError):
+            await store.accept(event(2))
+        (tmp_path / "moved.sqlite3").rename(path)
+        again = await store.accept(event(2))
+        assert not again.duplicate
+        with closing(sqlite3.connect(path)) as conn:
+            body = conn.execute("SELECT body FROM events WHERE id = ?", (again.event_id,))
+            assert body.fetchone() == (event(2).body,)
+    finally:
+        await store.close()
+
+
 def version_11(path: Path) -> None:
     """A database as the bridge left it before event_keys: three events (the id after
     the third already used), a message and a remembered state referring to them."""
