@@ -18,6 +18,11 @@ So the keys are kept in two places:
 The store merges the newer keys into event_keys once it holds RECENT_LIMIT of them, once
 intake has been quiet for MERGE_QUIET_SECONDS, and when it opens. Only what a commit
 learned is kept, and only once it has committed: a key in memory is always a stored event.
+
+A merge holds the database thread for 60-130 ms, and every delivery meanwhile waits for
+it: inside a burst that is a hole of hundreds of deliveries per merge. So when the
+limit's keys came in a burst (faster than BURST_RATE a second), the merge waits for the
+quiet after it, up to BURST_LIMIT keys held.
 """
 
 from __future__ import annotations
@@ -33,6 +38,11 @@ from bridge.queue.sqlite_base import transaction
 RECENT_LIMIT = 10_000
 #: seconds without a new event after which the newer keys are merged
 MERGE_QUIET_SECONDS = 2.0
+#: new events a second, on average since the first newer key, above which intake is in
+#: a burst: far above a shop's traffic, far below what a burst of deliveries reaches
+BURST_RATE = 1_000.0
+#: newer keys held at most during a burst (about 10 MB), whatever the traffic
+BURST_LIMIT = 50_000
 
 
 @dataclass
@@ -45,12 +55,24 @@ class RecentKeys:
     keys: dict[str, int] = field(default_factory=dict)
     #: the newest event id this process knows of
     newest: int = 0
+    #: when the first of `keys` was learned (the store's monotonic clock)
+    since: float = 0.0
 
-    def learn(self, keys: dict[str, int], newest: int) -> None:
+    def learn(self, keys: dict[str, int], newest: int, now: float) -> None:
         """Keep what a committed transaction learned (the first event of a key wins)."""
+        if not self.keys:
+            self.since = now
         for key, event_id in keys.items():
             self.keys.setdefault(key, event_id)
         self.newest = max(self.newest, newest)
+
+    def merge_due(self, limit: int, burst_limit: int, now: float) -> bool:
+        """Whether `limit` keys are held and did not come in a burst, or a burst has
+        filled `burst_limit`."""
+        held = len(self.keys)
+        if held < limit:
+            return False
+        return held >= burst_limit or held < BURST_RATE * (now - self.since)
 
 
 @dataclass(frozen=True)

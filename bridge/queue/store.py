@@ -27,7 +27,14 @@ from typing import Literal
 from bridge.clock import SYSTEM_CLOCK, Clock
 from bridge.queue import sql
 from bridge.queue.action_memory import ActionMemory
-from bridge.queue.intake_keys import MERGE_QUIET_SECONDS, RECENT_LIMIT, RecentKeys, look_up, merge
+from bridge.queue.intake_keys import (
+    BURST_LIMIT,
+    MERGE_QUIET_SECONDS,
+    RECENT_LIMIT,
+    RecentKeys,
+    look_up,
+    merge,
+)
 from bridge.queue.intake_log import commit_fields, describe_commit
 from bridge.queue.models import (
     Accepted,
@@ -83,16 +90,18 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
         newest: int = 0,
         merge_quiet: float = MERGE_QUIET_SECONDS,
         recent_limit: int = RECENT_LIMIT,
+        burst_limit: int = BURST_LIMIT,
     ) -> None:
         """`log_every`: seconds between log lines of accepted events, at most one each;
         `newest`: the newest event, all keys merged (bridge.queue.intake_keys); the keys
         of newer ones are merged after `merge_quiet` seconds without one, or once there
-        are `recent_limit`."""
+        are `recent_limit` (`burst_limit` if they came in a burst)."""
         super().__init__(conn, executor, clock, path)
         self._log_every = log_every
         # Used on the database thread only.
         self._recent = RecentKeys(newest=newest)
         self._recent_limit = self._merge_at = recent_limit
+        self._burst_limit = burst_limit
         # On the event loop: when the last new event was stored, and the quiet-merge timer.
         self._merge_quiet = merge_quiet
         self._stored_at = 0.0
@@ -130,6 +139,7 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
         log_every: float = ACCEPTED_LOG_SECONDS,
         merge_quiet: float = MERGE_QUIET_SECONDS,
         recent_limit: int = RECENT_LIMIT,
+        burst_limit: int = BURST_LIMIT,
     ) -> Store:
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bridge-sqlite")
         loop = asyncio.get_running_loop()
@@ -148,6 +158,7 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
             newest=newest,
             merge_quiet=merge_quiet,
             recent_limit=recent_limit,
+            burst_limit=burst_limit,
         )
 
     async def close(self) -> None:
@@ -207,7 +218,7 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
             self._written += sum(len(e.body) for e, _ in batch)
             if self._written >= CHECKPOINT_BYTES:
                 self._ask_checkpoint()
-            if len(self._recent.keys) >= self._merge_at:
+            if self._recent.merge_due(self._merge_at, self._burst_limit, self._clock.monotonic()):
                 self._merge_recent()
         self._executor.submit(self._drain, loop)
 
@@ -263,7 +274,7 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
             # Checked inside the transaction: on a missing file it rolls back, unacknowledged.
             self._check_file()
         # Only now: a key in memory must always be a committed event.
-        self._recent.learn(learned, newest)
+        self._recent.learn(learned, newest, self._clock.monotonic())
         return accepted
 
     # A statement per event made the database thread wait for the GIL per event: sqlite3

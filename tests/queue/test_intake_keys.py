@@ -15,6 +15,7 @@ import pytest
 from bridge.queue.schema import MIGRATIONS
 from bridge.queue.storage import StoreError
 from bridge.queue.store import Store
+from tests.fakes.clock import ShiftedClock
 from tests.queue.test_store import event
 
 NEVER = 3600.0
@@ -55,13 +56,34 @@ async def test_a_repeat_of_a_merged_event_is_a_duplicate_of_it(tmp_path: Path) -
 
 async def test_the_newer_keys_are_merged_once_the_limit_is_held(tmp_path: Path) -> None:
     path = tmp_path / "bridge.sqlite3"
-    store = await Store.open(path, merge_quiet=NEVER, recent_limit=4)
+    clock = ShiftedClock()
+    store = await Store.open(path, clock=clock, merge_quiet=NEVER, recent_limit=4)
     try:
-        ids = [(await store.accept(event(n))).event_id for n in range(6)]
+        ids = []
+        for n in range(6):
+            ids.append((await store.accept(event(n))).event_id)
+            clock.advance(1.0)  # a shop's pace, not a burst
         # Merged after the fourth commit; the two after it are held in memory.
         assert merged_keys(path) == {event(n).body_key: ids[n] for n in range(4)}
         repeats = [await store.accept(event(n)) for n in range(6)]
         assert [(r.event_id, r.duplicate) for r in repeats] == [(i, True) for i in ids]
+    finally:
+        await store.close()
+
+
+async def test_keys_that_came_in_a_burst_wait_for_the_burst_limit(tmp_path: Path) -> None:
+    """A merge holds every delivery meanwhile: inside a burst it waits, up to the burst
+    limit; the repeats of the events held meanwhile are still found."""
+    path = tmp_path / "bridge.sqlite3"
+    clock = ShiftedClock()
+    store = await Store.open(path, clock=clock, merge_quiet=NEVER, recent_limit=4, burst_limit=8)
+    try:
+        ids = [(await store.accept(event(n))).event_id for n in range(7)]
+        assert merged_keys(path) == {}
+        repeats = [await store.accept(event(n)) for n in range(7)]
+        assert [(r.event_id, r.duplicate) for r in repeats] == [(i, True) for i in ids]
+        ids.append((await store.accept(event(7))).event_id)
+        assert merged_keys(path) == {event(n).body_key: ids[n] for n in range(8)}
     finally:
         await store.close()
 
