@@ -8,6 +8,7 @@ mistake is refused as a whole, with one line per problem naming the store and th
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -75,10 +76,15 @@ class WooStore:
 
     def secrets(self) -> list[str]:
         """The secrets a delivery may be signed with: the current one first."""
+        return list(self.signing_secrets)
+
+    @functools.cached_property
+    def signing_secrets(self) -> tuple[str, ...]:
+        """secrets(), read once: every delivery asks for them."""
         keys = [self.secret]
         if self.previous_secret is not None:
             keys.append(self.previous_secret)
-        return [key.get_secret_value() for key in keys]
+        return tuple(key.get_secret_value() for key in keys)
 
 
 class Stores:

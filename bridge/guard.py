@@ -52,41 +52,52 @@ def guarded(handler: Handler) -> Handler:
     """
 
     async def guarded_handler(request: web.Request) -> web.StreamResponse:
-        refused = await refusal(request)
-        return refused if refused is not None else await handler(request)
+        refused = compressed(request)
+        if refused is not None:
+            return refused
+        # A body that has arrived whole (most do, with their headers) is the handler's to
+        # read: no deadline to arm, no coroutine of the guard's own per delivery.
+        if request.body_exists and not request.content.is_eof():
+            refused = await read_in_time(request)
+            if refused is not None:
+                return refused
+        try:
+            return await handler(request)
+        except web.HTTPRequestEntityTooLarge:
+            too_large(request)
+            raise
 
     return guarded_handler
 
 
-async def refusal(request: web.Request) -> web.StreamResponse | None:
-    """The answer refusing `request`, or None once its body (if any) is read in time."""
+def compressed(request: web.Request) -> web.StreamResponse | None:
+    """415 for a compressed body, before any byte of it is read."""
     encoding = request.headers.get(hdrs.CONTENT_ENCODING)
-    if encoding is not None and encoding.strip().lower() not in ("", "identity"):
-        request.app[REFUSALS].warning(
-            "content encoding",
-            "refused a request to %s with Content-Encoding %s (answered 415): WooCommerce "
-            "never compresses deliveries",
-            clip(request.path),
-            clip(encoding.strip().lower()),
-        )
-        response = web.json_response(
-            {"error": "compressed bodies are not accepted; send the body uncompressed"},
-            status=415,
-        )
-        response.force_close()
-        return response
-    if not request.body_exists:
+    if encoding is None or encoding.strip().lower() in ("", "identity"):
         return None
+    request.app[REFUSALS].warning(
+        "content encoding",
+        "refused a request to %s with Content-Encoding %s (answered 415): WooCommerce "
+        "never compresses deliveries",
+        clip(request.path),
+        clip(encoding.strip().lower()),
+    )
+    response = web.json_response(
+        {"error": "compressed bodies are not accepted; send the body uncompressed"},
+        status=415,
+    )
+    response.force_close()
+    return response
+
+
+async def read_in_time(request: web.Request) -> web.StreamResponse | None:
+    """Read a body still arriving, within BRIDGE_BODY_TIMEOUT_SECONDS: None once read,
+    else 408 (413 is raised, as aiohttp does)."""
     settings = request.app[SETTINGS]
     try:
-        # A body that has arrived whole (most do, with their headers) needs no deadline:
-        # arming one costs a timer on the event loop per request, under a burst.
-        if request.content.is_eof():
+        async with asyncio.timeout(settings.bridge_body_timeout_seconds):
+            # Kept by aiohttp: the handler's own read() returns these bytes.
             await request.read()
-        else:
-            async with asyncio.timeout(settings.bridge_body_timeout_seconds):
-                # Kept by aiohttp: the handler's own read() returns these bytes.
-                await request.read()
     except TimeoutError:
         request.app[REFUSALS].warning(
             "slow body",
@@ -102,12 +113,17 @@ async def refusal(request: web.Request) -> web.StreamResponse | None:
         response.force_close()
         return response
     except web.HTTPRequestEntityTooLarge:
-        request.app[REFUSALS].warning(
-            "too large",
-            "refused a request to %s larger than BRIDGE_MAX_BODY_BYTES (%s bytes), topic %s",
-            clip(request.path),
-            settings.bridge_max_body_bytes,
-            clip(request.headers.get("X-WC-Webhook-Topic")),
-        )
+        too_large(request)
         raise
     return None
+
+
+def too_large(request: web.Request) -> None:
+    """Log a body larger than BRIDGE_MAX_BODY_BYTES (aiohttp answers 413)."""
+    request.app[REFUSALS].warning(
+        "too large",
+        "refused a request to %s larger than BRIDGE_MAX_BODY_BYTES (%s bytes), topic %s",
+        clip(request.path),
+        request.app[SETTINGS].bridge_max_body_bytes,
+        clip(request.headers.get("X-WC-Webhook-Topic")),
+    )

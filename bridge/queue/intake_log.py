@@ -22,7 +22,11 @@ def describe_commit(stored: Stored) -> str:
     if len(stored) == 1:
         event, accepted = stored[0]
         return f"accepted {event.topic} of store {event.store} as event #{accepted.event_id}"
-    kinds = Counter(f"{event.topic} of store {event.store}" for event, _ in stored)
+    # Counted by (topic, store), formatted once per kind: a line can cover a second of
+    # a burst, thousands of events.
+    kinds = Counter((event.topic, event.store) for event, _ in stored)
     first, last = stored[0][1].event_id, stored[-1][1].event_id
-    listed = ", ".join(f"{count} {kind}" for kind, count in kinds.most_common())
+    listed = ", ".join(
+        f"{count} {topic} of store {store}" for (topic, store), count in kinds.most_common()
+    )
     return f"accepted {len(stored)} events, #{first} to #{last}: {listed}"

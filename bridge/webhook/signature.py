@@ -40,14 +40,13 @@ def matching_secret(body: bytes, signature: str | None, secrets: Sequence[str]) 
     given = signature.strip().encode("ascii", "replace")
     # Compare against every candidate of every secret, without short-circuiting, in
     # constant time: how long the check takes says nothing about which secret came close.
-    found = [index for index, key in _candidates(tuple(secrets)) if _matches(key, body, given)]
-    return found[0] if found else None
-
-
-def _matches(key: hmac.HMAC, body: bytes, given: bytes) -> bool:
-    mac = key.copy()
-    feed(mac, body)
-    return hmac.compare_digest(base64.b64encode(mac.digest()), given)
+    found = None
+    for index, key in _candidates(tuple(secrets)):
+        mac = key.copy()
+        feed(mac, body)
+        if hmac.compare_digest(base64.b64encode(mac.digest()), given) and found is None:
+            found = index
+    return found
 
 
 @functools.lru_cache(maxsize=64)
