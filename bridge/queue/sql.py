@@ -6,14 +6,10 @@ backend keeps its own module of statements behind the same Store operations.
 
 from __future__ import annotations
 
+import functools
+
 # --- intake ---------------------------------------------------------------------------
 
-#: one new event of a commit of one or two, and its id: fewer statements than a batch's
-INSERT_EVENT = (
-    "INSERT INTO events"
-    " (store, topic, webhook_id, delivery_id, body_key, body, received_at, recovered)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
-)
 #: the events newer than an id, {key: id} (the first of a key wins), and the merged keys
 #: among a JSON array of keys, {key: id}
 INTAKE_KEYS = (
@@ -22,8 +18,6 @@ INTAKE_KEYS = (
     " (SELECT json_group_object(body_key, event_id) FROM event_keys"
     " WHERE body_key IN (SELECT value FROM json_each(?)))"
 )
-#: the events stored after an id: {key: id}
-EVENTS_AFTER = "SELECT json_group_object(body_key, id) FROM events WHERE id > ?"
 #: every event's key not merged yet into event_keys, in key order (one pass through
 #: the index); a key already there (a repeat that slipped in) keeps its first event
 MERGE_KEYS = (
@@ -39,8 +33,10 @@ MERGE_DUE = (
 )
 
 
+@functools.lru_cache(maxsize=64)
 def insert_events(rows: int) -> str:
-    """One INSERT of `rows` events (only placeholders are repeated, never a value)."""
+    """One INSERT of `rows` events (only placeholders are repeated, never a value); the
+    same string each time, which sqlite3's statement cache finds without hashing anew."""
     values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * rows)
     return _INSERT_EVENTS + values
 

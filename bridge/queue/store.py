@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import operator
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -58,8 +59,6 @@ log = logging.getLogger(__name__)
 INTAKE_ERROR_MEMORY_SECONDS = 60.0
 #: group commits in a row before the intake job lets the database thread's other work in
 _COMMITS_PER_DRAIN = 8
-#: commits of at most this many events insert them one statement each (fewer in all)
-ONE_BY_ONE = 2
 #: events per INSERT statement at intake (8 parameters each, far below SQLite's limit)
 INSERT_SLICE = 64
 #: rows (by id) pruned per transaction: a few milliseconds of the database thread each
@@ -281,8 +280,9 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
     # lets it go around every step, the event loop takes it at once under a burst, and
     # gives it back only at its next system call. So a commit is a fixed handful of
     # statements however many events it holds: the keys already stored (intake_keys),
-    # one INSERT per INSERT_SLICE events, and the ids the new rows got (under the write
-    # lock, every event above the newest before is one of them).
+    # then one INSERT per INSERT_SLICE events. Its rows' ids need no statement of their
+    # own: under the write lock, AUTOINCREMENT numbers the rows of one INSERT in their
+    # order, each one above the last, so the last id tells them all.
 
     def _insert_batch(
         self, events: Sequence[IncomingEvent]
@@ -292,24 +292,19 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
         ids: dict[str, int] = {}
         new: dict[str, IncomingEvent] = {}
         for e in events:
-            known = found.event_of(e.body_key, self._recent)
-            if known is not None:
-                ids[e.body_key] = known
+            event_id = found.event_of(e.body_key, self._recent)
+            if event_id is not None:
+                ids[e.body_key] = event_id
             else:
                 new.setdefault(e.body_key, e)  # a second delivery in the batch repeats it
         rows = list(new.values())
         stored: dict[str, int] = {}
-        if len(rows) <= ONE_BY_ONE:
-            for e in rows:
-                stored[e.body_key] = self._conn.execute(
-                    sql.INSERT_EVENT, _columns((e,))
-                ).fetchone()[0]
-        else:
-            for start in range(0, len(rows), INSERT_SLICE):
-                part = rows[start : start + INSERT_SLICE]
-                self._conn.execute(sql.insert_events(len(part)), _columns(part))
-            after = self._conn.execute(sql.EVENTS_AFTER, (found.newest,)).fetchone()[0]
-            stored = json.loads(after)
+        newest = found.newest
+        for start in range(0, len(rows), INSERT_SLICE):
+            part = rows[start : start + INSERT_SLICE]
+            newest = _last_id(self._conn.execute(sql.insert_events(len(part)), _columns(part)))
+            lowest = newest - len(part) + 1
+            stored.update(zip([e.body_key for e in part], range(lowest, newest + 1), strict=True))
         ids.update(stored)
         accepted = []
         for e in events:
@@ -317,8 +312,7 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
             accepted.append(Accepted(event_id=ids[e.body_key], duplicate=first is not e))
             if first is e:
                 del new[e.body_key]  # the same bytes again later in the batch: a duplicate
-        learned = found.newer | stored
-        return accepted, learned, max(stored.values(), default=found.newest)
+        return accepted, found.newer | stored, newest
 
     def _merge_recent(self) -> None:
         """On the database thread: merge the newer keys into event_keys."""
@@ -632,14 +626,18 @@ def _columns(events: Sequence[IncomingEvent]) -> list[object]:
     """The parameters of sql.insert_events for `events`, in order."""
     values: list[object] = []
     for e in events:
-        values += (
-            e.store,
-            e.topic,
-            e.webhook_id,
-            e.delivery_id,
-            e.body_key,
-            e.body,
-            e.received_at,
-            int(e.recovered),
-        )
+        values += _COLUMNS(e)
     return values
+
+
+#: an event's values in sql.insert_events' order (`recovered` binds as 0 or 1)
+_COLUMNS = operator.attrgetter(
+    "store", "topic", "webhook_id", "delivery_id", "body_key", "body", "received_at", "recovered"
+)
+
+
+def _last_id(cursor: sqlite3.Cursor) -> int:
+    """The id of the last row an INSERT added."""
+    if cursor.lastrowid is None:
+        raise sqlite3.DatabaseError("SQLite reported no id for the events just inserted")
+    return cursor.lastrowid

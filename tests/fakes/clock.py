@@ -19,3 +19,15 @@ class ShiftedClock:
 
     def monotonic(self) -> float:
         return time.monotonic() + self.offset
+
+
+class StoppedClock(ShiftedClock):
+    """The real wall clock, and a monotonic clock that only moves when `advance`d: however
+    slow the machine, no time passes between two steps of a test."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._start = time.monotonic()
+
+    def monotonic(self) -> float:
+        return self._start + self.offset

@@ -15,7 +15,7 @@ import pytest
 from bridge.queue.schema import MIGRATIONS
 from bridge.queue.storage import StoreError
 from bridge.queue.store import Store
-from tests.fakes.clock import ShiftedClock
+from tests.fakes.clock import ShiftedClock, StoppedClock
 from tests.queue.test_store import event
 
 NEVER = 3600.0
@@ -75,7 +75,7 @@ async def test_keys_that_came_in_a_burst_wait_for_the_burst_limit(tmp_path: Path
     """A merge holds every delivery meanwhile: inside a burst it waits, up to the burst
     limit; the repeats of the events held meanwhile are still found."""
     path = tmp_path / "bridge.sqlite3"
-    clock = ShiftedClock()
+    clock = StoppedClock()  # all at once, however slow the disk
     store = await Store.open(path, clock=clock, merge_quiet=NEVER, recent_limit=4, burst_limit=8)
     try:
         ids = [(await store.accept(event(n))).event_id for n in range(7)]
@@ -83,6 +83,9 @@ async def test_keys_that_came_in_a_burst_wait_for_the_burst_limit(tmp_path: Path
         repeats = [await store.accept(event(n)) for n in range(7)]
         assert [(r.event_id, r.duplicate) for r in repeats] == [(i, True) for i in ids]
         ids.append((await store.accept(event(7))).event_id)
+        # The merge follows that commit on the database thread, before the next one.
+        again = await store.accept(event(7))
+        assert (again.event_id, again.duplicate) == (ids[7], True)
         assert merged_keys(path) == {event(n).body_key: ids[n] for n in range(8)}
     finally:
         await store.close()
