@@ -36,7 +36,7 @@ from bridge.queue.intake_keys import (
     look_up,
     merge,
 )
-from bridge.queue.intake_log import commit_fields, describe_commit
+from bridge.queue.intake_log import AcceptedTally
 from bridge.queue.models import (
     Accepted,
     DeadLetter,
@@ -118,7 +118,7 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
         #: why the last attempt to store an event failed, and when; None once one succeeds
         self.intake_error: tuple[str, float] | None = None
         # Accepted events not logged yet, the timer that will, and when the last line went.
-        self._unlogged: list[tuple[IncomingEvent, Accepted]] = []
+        self._unlogged = AcceptedTally()
         self._log_timer: asyncio.TimerHandle | None = None
         self._logged_at = float("-inf")
         # The side thread: its own connection for long reads and checkpoints.
@@ -250,7 +250,7 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
     # id; what arrives within the second after a line is told in one line at its end.
 
     def _log_accepted(self, stored: list[tuple[IncomingEvent, Accepted]]) -> None:
-        self._unlogged += stored
+        self._unlogged.add(stored)
         if self._log_timer is not None:
             return
         loop = asyncio.get_running_loop()
@@ -262,10 +262,10 @@ class Store(RoutingMemory, RecoveryMemory, ActionMemory):
 
     def _log_accepted_now(self) -> None:
         self._log_timer = None
-        stored, self._unlogged = self._unlogged, []
-        if stored:
+        tally, self._unlogged = self._unlogged, AcceptedTally()
+        if tally.count:
             self._logged_at = asyncio.get_running_loop().time()
-            log.info("%s", describe_commit(stored), extra=commit_fields(stored))
+            log.info("%s", tally.line(), extra=tally.fields())
 
     def _insert_events(self, events: Sequence[IncomingEvent]) -> list[Accepted]:
         with transaction(self._conn):

@@ -22,7 +22,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from bridge.queue.intake_log import commit_fields, describe_commit
+from bridge.queue.intake_log import AcceptedTally
 from bridge.queue.models import Accepted, IncomingEvent
 from bridge.queue.postgres import sql
 from bridge.queue.postgres.base import PgBase
@@ -142,4 +142,5 @@ class PgIntake(PgBase):
             self.events_waiting.set()
             # One line per commit, not per webhook, as on SQLite.
             if log.isEnabledFor(logging.INFO):
-                log.info("%s", describe_commit(stored), extra=commit_fields(stored))
+                tally = AcceptedTally(stored)
+                log.info("%s", tally.line(), extra=tally.fields())
