@@ -34,14 +34,14 @@ from dataclasses import dataclass, field
 from bridge.queue import sql
 from bridge.queue.sqlite_base import transaction
 
-#: newer keys held in memory before they are merged (about 2 MB), whatever the traffic
+#: newer keys held in memory before they are merged (about 2 MB), at a shop's pace
 RECENT_LIMIT = 10_000
 #: seconds without a new event after which the newer keys are merged
 MERGE_QUIET_SECONDS = 2.0
 #: new events a second, on average since the first newer key, above which intake is in
 #: a burst: far above a shop's traffic, far below what a burst of deliveries reaches
 BURST_RATE = 1_000.0
-#: newer keys held at most during a burst (about 10 MB), whatever the traffic
+#: newer keys held at most during a burst (about 9 MB), whatever the traffic
 BURST_LIMIT = 50_000
 
 
