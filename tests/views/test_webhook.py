@@ -102,12 +102,17 @@ async def test_no_redirect_anywhere_near_the_endpoint(bridge: TestClient) -> Non
 
 
 async def test_oversized_body_gets_413(
-    start_bridge: Callable[..., object], make_settings: Callable[..., Settings]
+    start_bridge: Callable[..., object],
+    make_settings: Callable[..., Settings],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """Refused and logged, though the body arrived whole and the handler is the one to
+    read it."""
     client: TestClient = await start_bridge(make_settings(bridge_max_body_bytes=2048))  # type: ignore[misc]
     response = await deliver(client, "order.created", wire("order"))  # 2445 bytes
     assert response.status == 413
     assert events_in_db(client) == 0
+    assert "larger than BRIDGE_MAX_BODY_BYTES (2048 bytes), topic order.created" in caplog.text
 
 
 async def test_signed_body_that_is_not_json_is_accepted(bridge: TestClient) -> None:
