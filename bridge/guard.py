@@ -7,7 +7,8 @@ Anything else is refused before it costs memory or a file descriptor for long:
 - a compressed body (Content-Encoding other than identity) gets 415 before any byte of
   it is read, and the server never inflates bodies (a gzip bomb stays 1 MB on the wire);
 - a body not received within BRIDGE_BODY_TIMEOUT_SECONDS gets 408 and the connection
-  closes; one larger than BRIDGE_MAX_BODY_BYTES gets 413;
+  closes; one larger than BRIDGE_MAX_BODY_BYTES gets 413 (a body already whole in the
+  buffer is read by the handler, whose read raises it; the guard logs it either way);
 - a connection that has not sent a request's headers within
   BRIDGE_HEADER_TIMEOUT_SECONDS of opening (or of its previous answer) is closed.
 """
